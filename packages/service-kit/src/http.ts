@@ -1,0 +1,29 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { loggerOptions } from './logger.ts';
+
+export interface BaseOptions {
+  name: string;
+  logLevel: string;
+  trustedProxies: string[];
+  bodyLimit?: number;
+}
+
+/** Fastify options both services start from: pino with the redact list, proxy trust, request ids. */
+export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
+  return {
+    logger: loggerOptions(options.logLevel, options.name),
+    // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).
+    trustProxy: ['loopback', ...options.trustedProxies],
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  };
+}
+
+/** Route schemas are zod, set once at the root. */
+export function useZod(app: FastifyInstance): void {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+}

@@ -1,0 +1,23 @@
+export { type ApiKey, type AuthOptions, auth, type Caller, parseApiKeys, type Role } from './auth.ts';
+export { ConfigError, env, loadConfig } from './config.ts';
+export { type DocsOptions, docs } from './docs.ts';
+export {
+  AppError,
+  BadRequestError,
+  ConflictError,
+  defineError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthorizedError,
+} from './errors.ts';
+export { type BaseOptions, fastifyOptions, useZod } from './http.ts';
+export { loggerOptions, REDACT_PATHS } from './logger.ts';
+export {
+  type Problem,
+  type ProblemOptions,
+  ProblemSchema,
+  problemBody,
+  problemHandler,
+  problemResponses,
+} from './problem.ts';
+export { type RunOptions, runServer } from './server.ts';

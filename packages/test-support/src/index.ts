@@ -1,0 +1,29 @@
+/**
+ * Real-service probes for tests. A test that needs MariaDB, dockerd or nginx asks for it here; when
+ * the service is missing the test is skipped with a visible reason, unless STACK_REQUIRE_SERVICES=1
+ * (set by .ci/run), where a missing service fails the run instead of skipping it.
+ */
+export const REQUIRE_SERVICES = process.env.STACK_REQUIRE_SERVICES === '1';
+
+export async function realService<T>(name: string, probe: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await probe();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (REQUIRE_SERVICES) {
+      throw new Error(`${name} is required (STACK_REQUIRE_SERVICES=1) but not reachable: ${reason}`);
+    }
+    console.warn(`[test-support] skipping ${name} tests: ${reason}`);
+    return undefined;
+  }
+}
+
+/** Where the tests find MariaDB/MySQL: TEST_MYSQL_URL, else root over the default local socket. */
+export function mysqlUrl(): string {
+  return process.env.TEST_MYSQL_URL ?? 'mysql://root@localhost/?socket=/run/mysqld/mysqld.sock';
+}
+
+/** Where the tests find the Docker engine. */
+export function dockerSocket(): string {
+  return process.env.TEST_DOCKER_SOCKET ?? '/var/run/docker.sock';
+}
