@@ -1,0 +1,106 @@
+/**
+ * Runs the repo's nginx front (deploy/nginx/default.conf.template) outside Docker: renders the
+ * template the way the nginx image's entrypoint does, writes a minimal main config into a private
+ * prefix directory and starts `nginx -g 'daemon off;'` as a child process.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+export interface FrontOptions {
+  port: number;
+  gateway: string; // host:port
+  agent: string; // host:port
+  /** Where nginx keeps its pid, logs and temp files. */
+  dir: string;
+  nginxBin?: string;
+}
+
+export interface RunningFront {
+  url: string;
+  accessLog: string;
+  stop(): Promise<void>;
+}
+
+const TEMPLATE = new URL('../deploy/nginx/default.conf.template', import.meta.url);
+
+export function renderFrontConfig(vars: Record<string, string>): string {
+  return readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+export function nginxAvailable(bin = 'nginx'): boolean {
+  return spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0;
+}
+
+function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) return reject(new Error(`nginx exited with code ${child.exitCode}`));
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`nginx did not listen on ${port}`));
+        else setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function startFront(options: FrontOptions): Promise<RunningFront> {
+  const dir = options.dir;
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
+  const accessLog = join(dir, 'access.log');
+  writeFileSync(
+    join(dir, 'front.conf'),
+    renderFrontConfig({
+      FRONT_PORT: `127.0.0.1:${options.port}`,
+      PAYMENT_GATEWAY_UPSTREAM: options.gateway,
+      DOCKER_AGENT_UPSTREAM: options.agent,
+    }),
+  );
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      'worker_processes 1;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      `  access_log ${accessLog};`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, 'tmp', t)};`),
+      `  include ${join(dir, 'front.conf')};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(options.nginxBin ?? 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  try {
+    await waitForPort(options.port, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}: ${stderr.trim()}`);
+  }
+  return {
+    url: `http://127.0.0.1:${options.port}`,
+    accessLog,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGQUIT');
+      }),
+  };
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs (when missing) and starts the real services the tests run against: MariaDB, the Docker
+# engine (+ docker-compose), nginx. Debian 12, as root. Idempotent: running services are left alone.
+#   scripts/services.sh [mariadb] [docker] [nginx]     (default: all three)
+set -euo pipefail
+want=("$@"); [ ${#want[@]} -eq 0 ] && want=(mariadb docker nginx)
+log() { echo "services: $*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  if [ ! -f /var/lib/apt/periodic/stack-updated ]; then
+    apt-get update -qq && mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/stack-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+wait_for() { # description, seconds, command...
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq 1 $((secs * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
+  log "$what did not come up in ${secs}s"; return 1
+}
+
+start_mariadb() {
+  # Debian's package may try to start the server itself; keep policy-rc.d from failing the install.
+  apt_install mariadb-server mariadb-client
+  if ! mariadb-admin ping >/dev/null 2>&1; then
+    log "starting mariadbd"
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+    wait_for mariadb 60 mariadb-admin ping
+  fi
+  # A password user for TCP clients (tests, the gateway); root keeps socket auth.
+  mariadb -uroot <<'SQL'
+CREATE USER IF NOT EXISTS 'stack'@'localhost' IDENTIFIED BY 'stack';
+CREATE USER IF NOT EXISTS 'stack'@'127.0.0.1' IDENTIFIED BY 'stack';
+GRANT ALL PRIVILEGES ON *.* TO 'stack'@'localhost' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'stack'@'127.0.0.1' WITH GRANT OPTION;
+SQL
+  log "mariadb ready: mysql://stack:stack@127.0.0.1:3306"
+}
+
+start_docker() {
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
+  if ! docker version >/dev/null 2>&1; then
+    log "starting dockerd"
+    nohup dockerd >/var/log/dockerd.log 2>&1 &
+    wait_for dockerd 60 docker version
+  fi
+  # No registry here: a tiny local image made from Debian's static busybox serves every test.
+  if ! docker image inspect local/busybox:1 >/dev/null 2>&1; then
+    apt_install busybox-static
+    local dir; dir=$(mktemp -d)
+    mkdir -p "$dir/bin" "$dir/tmp" "$dir/etc"
+    cp /bin/busybox "$dir/bin/busybox"
+    for app in sh echo sleep cat ls env true false printf wc head yes seq date hostname; do ln -s busybox "$dir/bin/$app"; done
+    echo 'root:x:0:0:root:/root:/bin/sh' > "$dir/etc/passwd"
+    tar -C "$dir" -c . | docker import -c 'ENV PATH=/bin' -c 'CMD ["sh"]' - local/busybox:1 >/dev/null
+    rm -rf "$dir"
+  fi
+  log "docker ready: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')"
+}
+
+start_nginx() {
+  command -v nginx >/dev/null 2>&1 || apt_install nginx
+  # The tests run nginx themselves with the repo's config; the distro's default site is not needed.
+  log "nginx available: $(nginx -v 2>&1)"
+}
+
+for s in "${want[@]}"; do
+  case "$s" in
+    mariadb) start_mariadb ;;
+    docker) start_docker ;;
+    nginx) start_nginx ;;
+    *) log "unknown service $s"; exit 2 ;;
+  esac
+done
