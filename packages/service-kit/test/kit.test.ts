@@ -41,7 +41,10 @@ describe('problem handler', () => {
     const res = await a.inject({ method: 'POST', url: '/things', payload: { amount: -1, extra: 1 } });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
-    const fields = res.json().issues.map((i: { field: string }) => i.field).sort();
+    const fields = res
+      .json()
+      .issues.map((i: { field: string }) => i.field)
+      .sort();
     expect(fields).toEqual(['body.amount', 'body.extra', 'body.name']);
     expect(res.json()).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', title: 'Bad Request' });
   });
@@ -60,7 +63,11 @@ describe('problem handler', () => {
 
   it('maps known errors to their status and hides unknown ones behind a generic 500', async () => {
     const a = await app();
-    expect((await a.inject('/things/7')).json()).toMatchObject({ status: 404, code: 'NOT_FOUND', detail: 'no thing 7' });
+    expect((await a.inject('/things/7')).json()).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      detail: 'no thing 7',
+    });
     const boom = await a.inject('/boom');
     expect(boom.statusCode).toBe(500);
     expect(boom.body).not.toContain('secret internals');
@@ -74,7 +81,9 @@ describe('auth', () => {
   it('refuses a missing or wrong key and a read-only key on a write', async () => {
     const a = await app(keys);
     expect((await a.inject('/things/1')).statusCode).toBe(401);
-    expect((await a.inject({ url: '/things/1', headers: { 'x-api-key': 'wrong-key-wrong-key' } })).statusCode).toBe(401);
+    expect((await a.inject({ url: '/things/1', headers: { 'x-api-key': 'wrong-key-wrong-key' } })).statusCode).toBe(
+      401,
+    );
     const readOnly = await a.inject({
       method: 'POST',
       url: '/things',
@@ -104,7 +113,11 @@ describe('config', () => {
   const schema = z.object({ PORT: env.port(3001), DEBUG: env.bool(false), KEYS: env.list() });
 
   it('applies defaults, treats empty as unset and names a bad variable', () => {
-    expect(loadConfig(schema, { PORT: '', DEBUG: 'yes', KEYS: 'a, b,' })).toEqual({ PORT: 3001, DEBUG: true, KEYS: ['a', 'b'] });
+    expect(loadConfig(schema, { PORT: '', DEBUG: 'yes', KEYS: 'a, b,' })).toEqual({
+      PORT: 3001,
+      DEBUG: true,
+      KEYS: ['a', 'b'],
+    });
     expect(() => loadConfig(schema, { PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig(schema, { PORT: 'eighty' })).toThrow(/PORT/);
   });

@@ -1,0 +1,152 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pRetry, { type RetryContext } from 'p-retry';
+import type { Dispatcher } from 'undici';
+import type { CallOptions, Credentials } from './credentials.ts';
+import {
+  PortOneError,
+  PortOneNetworkError,
+  PortOneOutcomeUnknownError,
+  PortOneTimeoutError,
+  PortOneUnavailableError,
+} from './errors.ts';
+import { OPERATIONS, type OperationName, type OperationResult, type Safety } from './operations.ts';
+import { fillRoute, type QueryValue, toQueryString } from './query.ts';
+import type { AccessToken } from './schemas/auth.ts';
+import { type PreparedRequest, send, type Transport } from './send.ts';
+import { isClosedError, isNeverSent } from './transport/failure.ts';
+import type { TokenStore } from './transport/token-store.ts';
+
+/** Resolved retry policy (see `PortOneClientOptions.retry`). */
+export interface RetryPolicy {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  maxRetryTimeMs: number;
+}
+
+export interface ExecutorOptions {
+  transport: Transport;
+  /** Dispatcher with the client's interceptors. */
+  api: Dispatcher;
+  tokens: TokenStore;
+  credentials: Credentials;
+  retry: RetryPolicy;
+  isClosed: () => boolean;
+}
+
+/** What one operation call sends. */
+export interface CallInput {
+  params?: Readonly<Record<string, string | undefined>>;
+  query?: Readonly<Record<string, QueryValue>>;
+  body?: object;
+  /** merchant_uids a charge concerns, reported by `PortOneOutcomeUnknownError`. */
+  merchantUids?: readonly string[];
+  impUid?: string | undefined;
+  /** The request carries `checksum` (makes a cancel safe to replay). */
+  checksum?: boolean;
+}
+
+/** Runs operations: one p-retry layer per call, deciding from typed errors and the operation's safety. */
+export function createExecutor(options: ExecutorOptions) {
+  const { retry } = options;
+
+  async function withRetry<T>(
+    name: OperationName,
+    safety: Exclude<Safety, 'checksum'>,
+    input: CallInput,
+    signal: AbortSignal | undefined,
+    attemptOnce: (attempt: number) => Promise<T>,
+  ): Promise<T> {
+    if (options.isClosed()) {
+      throw new PortOneNetworkError({ operation: name, attempts: 0, reason: 'the client is closed' });
+    }
+    const started = performance.now();
+    const shouldRetry = async ({ error, retryDelay }: RetryContext): Promise<boolean> => {
+      if (!isTransient(error) || options.isClosed()) return false;
+      if (!(safety === 'read' || isNeverSent(error))) return false;
+      if (error instanceof PortOneUnavailableError && error.retryAfterMs !== undefined) {
+        const remaining = retry.maxRetryTimeMs - (performance.now() - started);
+        // PortOne asked for a wait beyond the deadline: give up now rather than sleep and fail anyway.
+        if (error.retryAfterMs > remaining) return false;
+        // p-retry still waits its own backoff after this, so the total is max(Retry-After, backoff).
+        const extra = error.retryAfterMs - retryDelay;
+        if (extra > 0) await sleep(extra, undefined, signal ? { signal } : undefined);
+      }
+      return true;
+    };
+    try {
+      return await pRetry(attemptOnce, {
+        retries: retry.retries,
+        factor: 2,
+        minTimeout: retry.minTimeoutMs,
+        maxTimeout: retry.maxTimeoutMs,
+        maxRetryTime: retry.maxRetryTimeMs,
+        randomize: true,
+        signal,
+        shouldRetry,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (safety === 'charge' && error instanceof PortOneError && !error.outcomeKnown) {
+        throw new PortOneOutcomeUnknownError({
+          ...error.toDetails(),
+          portoneMessage: undefined,
+          reason: `${error.name} after the request may have reached PortOne; look the payment up before retrying`,
+          cause: error,
+          merchantUids: input.merchantUids ?? [],
+          impUid: input.impUid,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Performs an API operation; returns PortOne's validated `response` and the HTTP status. */
+  async function run<N extends OperationName>(
+    name: N,
+    input: CallInput,
+    call: CallOptions | undefined,
+  ): Promise<{ status: number; data: OperationResult<N> }> {
+    const def = OPERATIONS[name];
+    const credentials = call?.credentials ?? options.credentials;
+    const { path, pattern } = fillRoute(def.route, input.params ?? {});
+    const prepared: PreparedRequest = {
+      method: def.method,
+      path: path + toQueryString(input.query),
+      pattern,
+      body: input.body === undefined ? undefined : JSON.stringify(input.body),
+    };
+    const safety = effectiveSafety(def.safety, input);
+    const signal = call?.signal;
+    const answer = await withRetry(name, safety, input, signal, (attempt) =>
+      send(options.api, options.transport, name, prepared, credentials, {
+        attempt,
+        signal,
+        outcomeKnownIfSent: safety === 'read',
+      }),
+    );
+    return answer as { status: number; data: OperationResult<N> };
+  }
+
+  /** A usable token for the call's credentials, from the cache or one shared request, with retries. */
+  function getToken(call: CallOptions | undefined): Promise<AccessToken> {
+    const credentials = call?.credentials ?? options.credentials;
+    const signal = call?.signal;
+    return withRetry('getToken', 'read', {}, signal, (attempt) => options.tokens.get(credentials, { signal, attempt }));
+  }
+
+  return { run, getToken };
+}
+
+function effectiveSafety(safety: Safety, input: CallInput): Exclude<Safety, 'checksum'> {
+  if (safety !== 'checksum') return safety;
+  return input.checksum ? 'read' : 'charge';
+}
+
+function isTransient(error: unknown): boolean {
+  if (error instanceof PortOneNetworkError || error instanceof PortOneTimeoutError) {
+    return !isClosedError(error.cause);
+  }
+  return error instanceof PortOneUnavailableError;
+}
