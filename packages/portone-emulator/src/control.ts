@@ -36,6 +36,11 @@ const optText = (max: number) => z.string().max(max).optional();
 
 const checkoutSchema = z.strictObject({
   merchant_uid: z.string().min(1).max(40),
+  /** Choose the imp_uid instead of a generated one (must be unused). */
+  imp_uid: z
+    .string()
+    .regex(/^imp_[A-Za-z0-9_]{1,28}$/)
+    .optional(),
   amount: z.number().positive(),
   currency: z.string().min(1).max(3).optional(),
   pay_method: z.string().min(1).max(20).optional(),
@@ -83,12 +88,18 @@ async function checkout(ops: Ops, ctx: Ctx) {
     );
   }
   if (store.hasPaid(input.merchant_uid)) throw ruleViolation(MESSAGES.alreadyPaidMerchantUid);
+  if (input.imp_uid !== undefined) {
+    if (ops.state.paymentIndex.has(input.imp_uid)) throw ruleViolation(`imp_uid ${input.imp_uid} is already in use`);
+    // Taken by the payment created just below, in this same synchronous step.
+    ops.state.useImpUidOnce(input.imp_uid);
+  }
 
   const now = ops.state.now();
   const payMethod = input.pay_method ?? 'card';
   const failReason = input.outcome === 'failed' ? (input.fail_reason ?? DECLINE_REASONS.checkout) : undefined;
+  const { imp_uid: _chosen, ...fields } = input;
   const common = {
-    ...input,
+    ...fields,
     custom_data:
       input.custom_data === undefined || typeof input.custom_data === 'string'
         ? input.custom_data
@@ -100,25 +111,29 @@ async function checkout(ops: Ops, ctx: Ctx) {
   } as const;
 
   let record: PaymentRecord;
-  if (payMethod === 'card') {
-    const card = input.card_number
-      ? checkCard(input.card_number, '2099-12', now, MESSAGES.cardAuthFailed)
-      : { ...cardCompany(DEFAULT_CHECKOUT_CARD), masked: maskCardNumber(DEFAULT_CHECKOUT_CARD), declines: false };
-    // The checkout outcome decides; magic declines only apply to REST payments.
-    record = chargeCard(ops, store, {
-      ...common,
-      card: { ...card, declines: false },
-      usage: null,
-      forceFailReason: failReason,
-    });
-  } else if (payMethod === 'vbank' && !failReason) {
-    const vbankCode = normaliseBankCode(input.vbank_code ?? '004');
-    if (!vbankCode) throw badRequest(`vbank_code 파라메터가 올바르지 않습니다. (${input.vbank_code})`);
-    const due = input.vbank_due ?? now + THREE_DAYS;
-    if (due <= now) throw ruleViolation(MESSAGES.vbankDueInPast);
-    record = issueVbank(ops, store, { ...common, vbank_code: vbankCode, vbank_due: due });
-  } else {
-    record = payOther(ops, store, { ...common, pay_method: payMethod, failReason });
+  try {
+    if (payMethod === 'card') {
+      const card = input.card_number
+        ? checkCard(input.card_number, '2099-12', now, MESSAGES.cardAuthFailed)
+        : { ...cardCompany(DEFAULT_CHECKOUT_CARD), masked: maskCardNumber(DEFAULT_CHECKOUT_CARD), declines: false };
+      // The checkout outcome decides; magic declines only apply to REST payments.
+      record = chargeCard(ops, store, {
+        ...common,
+        card: { ...card, declines: false },
+        usage: null,
+        forceFailReason: failReason,
+      });
+    } else if (payMethod === 'vbank' && !failReason) {
+      const vbankCode = normaliseBankCode(input.vbank_code ?? '004');
+      if (!vbankCode) throw badRequest(`vbank_code 파라메터가 올바르지 않습니다. (${input.vbank_code})`);
+      const due = input.vbank_due ?? now + THREE_DAYS;
+      if (due <= now) throw ruleViolation(MESSAGES.vbankDueInPast);
+      record = issueVbank(ops, store, { ...common, vbank_code: vbankCode, vbank_due: due });
+    } else {
+      record = payOther(ops, store, { ...common, pay_method: payMethod, failReason });
+    }
+  } finally {
+    ops.state.forgetChosenImpUid();
   }
   if (input.sandbox !== undefined) record.data.sandbox = input.sandbox;
   if (input.user_agent !== undefined) record.data.user_agent = input.user_agent;

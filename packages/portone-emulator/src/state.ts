@@ -153,8 +153,30 @@ export class EmulatorState {
     return store;
   }
 
+  /** The imp_uid the next payment gets, when a control call chose one (see `useImpUidOnce`). */
+  #chosenImpUid: string | undefined;
+
+  /**
+   * Makes the next payment created take this imp_uid (control API `checkout` with `imp_uid`, so a
+   * demo or a document's example can address a known id). Throws if the id is taken.
+   */
+  useImpUidOnce(impUid: string): void {
+    if (this.paymentIndex.has(impUid)) throw new Error(`imp_uid ${impUid} is already in use`);
+    this.#chosenImpUid = impUid;
+  }
+
+  /** Drops a chosen imp_uid that no payment took (the call failed before creating one). */
+  forgetChosenImpUid(): void {
+    this.#chosenImpUid = undefined;
+  }
+
   /** A fresh imp_uid, unique across every merchant. */
   newImpUid(): string {
+    const chosen = this.#chosenImpUid;
+    if (chosen !== undefined) {
+      this.#chosenImpUid = undefined;
+      return chosen;
+    }
     for (;;) {
       const id = newImpUid();
       if (!this.paymentIndex.has(id)) return id;

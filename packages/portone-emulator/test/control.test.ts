@@ -22,6 +22,26 @@ describe('control API', () => {
     expect((await h.control('POST', '/clock/advance', {})).body.message).toContain('seconds');
   });
 
+  it('checkout can choose the imp_uid; a taken id is refused and a failed checkout does not leak it', async () => {
+    await h.control('POST', '/reset');
+    const chosen = await h.checkout({ merchant_uid: 'doc-1', imp_uid: 'imp_123456789', amount: 10000 });
+    expect(chosen.imp_uid).toBe('imp_123456789');
+    expect((await h.api('GET', '/payments/imp_123456789')).body.response.merchant_uid).toBe('doc-1');
+    const taken = await h.control('POST', '/checkout', { merchant_uid: 'doc-2', imp_uid: 'imp_123456789', amount: 1 });
+    expect(taken.body.code).not.toBe(0);
+    // A vbank checkout that fails validation after the id was chosen: the next payment gets a fresh id.
+    const failed = await h.control('POST', '/checkout', {
+      merchant_uid: 'doc-3',
+      imp_uid: 'imp_999999999',
+      amount: 1,
+      pay_method: 'vbank',
+      vbank_due: T0 - 1,
+    });
+    expect(failed.body.code).not.toBe(0);
+    const next = await h.checkout({ merchant_uid: 'doc-4', amount: 1 });
+    expect(next.imp_uid).toMatch(/^imp_\d{12}$/);
+  });
+
   it('reset forgets payments, tokens, stats and faults but keeps merchants and the clock start', async () => {
     const token = await h.token();
     const p = await h.checkout({ merchant_uid: 'r-1', amount: 100 });
