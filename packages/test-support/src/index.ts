@@ -18,9 +18,9 @@ export async function realService<T>(name: string, probe: () => Promise<T>): Pro
   }
 }
 
-/** Where the tests find MariaDB/MySQL: TEST_MYSQL_URL, else root over the default local socket. */
+/** Where the tests find MariaDB/MySQL: TEST_MYSQL_URL, else the user scripts/services.sh creates. */
 export function mysqlUrl(): string {
-  return process.env.TEST_MYSQL_URL ?? 'mysql://root@localhost/?socket=/run/mysqld/mysqld.sock';
+  return process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
 }
 
 /** Where the tests find the Docker engine. */
