@@ -1,0 +1,106 @@
+import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ComposeCli } from './compose/cli.ts';
+import { ProjectStore } from './compose/store.ts';
+import type { Config } from './config.ts';
+import type { DockerEngine } from './docker/engine.ts';
+import { translateDockerError } from './docker/errors.ts';
+import { audit } from './plugins/audit.ts';
+import { docker } from './plugins/docker.ts';
+import { createPolicy } from './policy/policy.ts';
+import { composeRoutes } from './routes/compose/index.ts';
+import { containerRoutes } from './routes/containers/index.ts';
+import { healthRoutes } from './routes/health/index.ts';
+import { imageRoutes } from './routes/images/index.ts';
+import { networkRoutes } from './routes/networks/index.ts';
+import { systemRoutes } from './routes/system/index.ts';
+import { volumeRoutes } from './routes/volumes/index.ts';
+
+export interface Deps {
+  /** The Docker engine port; by default dockerode on `config.dockerSocket`. */
+  engine?: DockerEngine;
+  clock?: () => Date;
+}
+
+export const API_PREFIX = '/api/v1';
+export const DOCS_PREFIX = `${API_PREFIX}/docs/agent`;
+
+export async function buildApp(config: Config, deps: Deps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...fastifyOptions({ name: 'docker-agent', logLevel: config.logLevel, trustedProxies: config.trustedProxies }),
+    // Long ids reach the schema, which names the parameter, instead of Fastify's bare 414.
+    routerOptions: { maxParamLength: 1024 },
+  }).withTypeProvider<ZodTypeProvider>();
+  useZod(app);
+  const clock = deps.clock ?? (() => new Date());
+  const translate = translateDockerError(config.dockerSocket);
+  const policy = createPolicy(config.policy);
+  const stream = { heartbeatMs: config.heartbeatMs, translate, clock };
+
+  // 1. Infrastructure: the engine (and who we are on it), the audit trail.
+  await app.register(docker, {
+    socketPath: config.dockerSocket,
+    engine: deps.engine,
+    selfContainer: config.selfContainer,
+  });
+  await app.register(audit, { file: config.auditFile, clock });
+
+  // 2. Cross-cutting: one problem handler (dockerode errors translated), docs, API keys.
+  await app.register(problemHandler, { translate });
+  const docsRoutes: string[] = [];
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(DOCS_PREFIX)) docsRoutes.push(route.url);
+  });
+  await app.register(docs, {
+    title: 'docker-agent',
+    version: '0.1.0',
+    description:
+      'REST API over a Docker engine: authenticated (X-API-Key), policy-checked, audited. Streams are NDJSON ' +
+      '(application/x-ndjson, one JSON object per line, heartbeats on quiet streams).',
+    routePrefix: DOCS_PREFIX,
+    tags: [
+      { name: 'containers', description: 'Containers' },
+      { name: 'images', description: 'Images: pull, build, remove' },
+      { name: 'volumes', description: 'Volumes' },
+      { name: 'networks', description: 'Networks' },
+      { name: 'system', description: 'Engine info, disk usage, prune' },
+      { name: 'compose', description: 'Compose projects' },
+      { name: 'health', description: 'Liveness and readiness' },
+    ],
+  });
+  await app.register(auth, {
+    keys: config.apiKeys,
+    publicRoutes: ['/health', '/ready', ...docsRoutes],
+    trustedProxies: config.trustedProxies,
+  });
+
+  // 3. Routes.
+  await app.register(healthRoutes);
+  await app.register(containerRoutes, {
+    prefix: `${API_PREFIX}/containers`,
+    policy,
+    protectLabel: config.protectLabel,
+    ...stream,
+  });
+  await app.register(imageRoutes, {
+    prefix: `${API_PREFIX}/images`,
+    policy,
+    buildMaxBytes: config.buildMaxBytes,
+    ...stream,
+  });
+  await app.register(volumeRoutes, { prefix: `${API_PREFIX}/volumes`, policy });
+  await app.register(networkRoutes, { prefix: `${API_PREFIX}/networks` });
+  await app.register(systemRoutes, { prefix: `${API_PREFIX}/system`, protectLabel: config.protectLabel });
+  await app.register(composeRoutes, {
+    prefix: `${API_PREFIX}/compose`,
+    cli: new ComposeCli(config.composeCommand, config.composeEnv),
+    store: new ProjectStore(config.composeDir),
+    policy,
+    bindAllowlist: config.policy.bindAllowlist,
+    ...stream,
+  });
+
+  await app.ready();
+  return app;
+}

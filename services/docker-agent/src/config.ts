@@ -1,0 +1,104 @@
+import { isAbsolute } from 'node:path';
+import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
+import { z } from 'zod';
+
+const absolutePaths = () =>
+  env
+    .list()
+    .pipe(z.array(z.string().refine((p) => isAbsolute(p), { message: 'every entry must be an absolute path' })));
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every environment variable the agent reads, with defaults that start it on a laptop. */
+export const EnvSchema = z.object({
+  DOCKER_AGENT_HOST: z.string().default('0.0.0.0'),
+  DOCKER_AGENT_PORT: env.port(3002),
+  LOG_LEVEL: env.logLevel(),
+  API_KEYS: env.list().transform((entries, ctx): ApiKey[] => {
+    try {
+      return parseApiKeys(entries);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  TRUSTED_PROXIES: env.list(),
+  DOCKER_SOCKET: z.string().refine(isAbsolute, 'must be an absolute path').default('/var/run/docker.sock'),
+  DOCKER_AGENT_ALLOW_PRIVILEGED: env.bool(false),
+  DOCKER_AGENT_ALLOW_CAP_ADD: env.bool(false),
+  DOCKER_AGENT_ALLOW_HOST_NAMESPACES: env.bool(false),
+  DOCKER_AGENT_ALLOW_DEVICES: env.bool(false),
+  DOCKER_AGENT_BIND_ALLOWLIST: absolutePaths(),
+  DOCKER_AGENT_IMAGE_ALLOWLIST: env.list(),
+  DOCKER_AGENT_PROTECT_LABEL: z.string().min(1).default('com.portone-docker-stack.protected'),
+  DOCKER_AGENT_SELF_CONTAINER: z.string().optional(),
+  DOCKER_AGENT_COMPOSE_DIR: z.string().default('.data/compose'),
+  DOCKER_AGENT_COMPOSE_COMMAND: z.enum(['auto', 'docker compose', 'docker-compose']).default('auto'),
+  DOCKER_AGENT_AUDIT_FILE: z.string().default('.data/docker-agent-audit.jsonl'),
+  DOCKER_AGENT_HEARTBEAT_MS: positiveInt(15_000),
+  DOCKER_AGENT_BUILD_MAX_BYTES: positiveInt(512 * 1024 * 1024),
+  // Handed to the compose CLI, which gets no other variable of ours (API keys stay here).
+  PATH: z.string().default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
+  HOME: z.string().default('/tmp'),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: string;
+  apiKeys: ApiKey[];
+  trustedProxies: string[];
+  dockerSocket: string;
+  policy: PolicyConfig;
+  /** Containers with this label (any value but "false") cannot be stopped, restarted or removed. */
+  protectLabel: string;
+  /** Our own container (id or name) when known; otherwise detected from /proc at start-up. */
+  selfContainer: string | undefined;
+  composeDir: string;
+  composeCommand: 'auto' | 'docker compose' | 'docker-compose';
+  /** The environment the compose CLI runs with: PATH, HOME and DOCKER_HOST, nothing else. */
+  composeEnv: Record<string, string>;
+  auditFile: string;
+  heartbeatMs: number;
+  buildMaxBytes: number;
+}
+
+export interface PolicyConfig {
+  allowPrivileged: boolean;
+  allowCapAdd: boolean;
+  allowHostNamespaces: boolean;
+  allowDevices: boolean;
+  bindAllowlist: string[];
+  imageAllowlist: string[];
+  dockerSocket: string;
+}
+
+/** Parses the environment once; a bad value throws a ConfigError naming the variable. */
+export function loadAgentConfig(source: Record<string, string | undefined>): Config {
+  const e = loadConfig(EnvSchema, source);
+  return {
+    host: e.DOCKER_AGENT_HOST,
+    port: e.DOCKER_AGENT_PORT,
+    logLevel: e.LOG_LEVEL,
+    apiKeys: e.API_KEYS,
+    trustedProxies: e.TRUSTED_PROXIES,
+    dockerSocket: e.DOCKER_SOCKET,
+    policy: {
+      allowPrivileged: e.DOCKER_AGENT_ALLOW_PRIVILEGED,
+      allowCapAdd: e.DOCKER_AGENT_ALLOW_CAP_ADD,
+      allowHostNamespaces: e.DOCKER_AGENT_ALLOW_HOST_NAMESPACES,
+      allowDevices: e.DOCKER_AGENT_ALLOW_DEVICES,
+      bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST,
+      imageAllowlist: e.DOCKER_AGENT_IMAGE_ALLOWLIST,
+      dockerSocket: e.DOCKER_SOCKET,
+    },
+    protectLabel: e.DOCKER_AGENT_PROTECT_LABEL,
+    selfContainer: e.DOCKER_AGENT_SELF_CONTAINER,
+    composeDir: e.DOCKER_AGENT_COMPOSE_DIR,
+    composeCommand: e.DOCKER_AGENT_COMPOSE_COMMAND,
+    composeEnv: { PATH: e.PATH, HOME: e.HOME, DOCKER_HOST: `unix://${e.DOCKER_SOCKET}` },
+    auditFile: e.DOCKER_AGENT_AUDIT_FILE,
+    heartbeatMs: e.DOCKER_AGENT_HEARTBEAT_MS,
+    buildMaxBytes: e.DOCKER_AGENT_BUILD_MAX_BYTES,
+  };
+}

@@ -1,0 +1,324 @@
+import { Agent } from 'node:http';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+
+export type {
+  ContainerCreateOptions,
+  ContainerInfo,
+  ContainerInspectInfo,
+  HostConfig,
+  ImageInfo,
+  ImageInspectInfo,
+  MountSettings,
+  NetworkInspectInfo,
+  VolumeInspectInfo,
+} from 'dockerode';
+
+import type {
+  ContainerCreateOptions,
+  ContainerInfo,
+  ContainerInspectInfo,
+  ImageInfo,
+  ImageInspectInfo,
+  NetworkInspectInfo,
+  VolumeInspectInfo,
+} from 'dockerode';
+
+/** Docker list filters: `{ label: ['a=b'], status: ['running'] }`. */
+export type Filters = Record<string, string[]>;
+
+export interface PruneReport {
+  deleted: string[];
+  spaceReclaimed: number;
+}
+
+export interface EngineOptions {
+  socketPath: string;
+  /** Highest API version the agent speaks; the engine's own version is used when lower. */
+  maxApiVersion?: string;
+}
+
+/**
+ * The agent's port to the Docker engine: the operations the routes use, nothing more. Everything
+ * dockerode-specific stays behind it, including the HTTP agent whose sockets are the engine
+ * connections (counted by `openConnections`, which is how the tests prove streams are released).
+ */
+export interface DockerEngine {
+  readonly socketPath: string;
+  /** Engine connections currently carrying a request or a stream. */
+  openConnections(): number;
+  /** Asks the engine its version and pins the API version both sides speak. */
+  negotiate(): Promise<{ apiVersion: string; engineVersion: string; engineApiVersion: string }>;
+  ping(): Promise<void>;
+  info(): Promise<Record<string, unknown>>;
+  version(): Promise<Record<string, unknown>>;
+  df(): Promise<Record<string, unknown>>;
+
+  listContainers(options: { all: boolean; filters?: Filters }): Promise<ContainerInfo[]>;
+  inspectContainer(ref: string): Promise<ContainerInspectInfo>;
+  createContainer(options: ContainerCreateOptions): Promise<{ id: string; warnings: string[] }>;
+  startContainer(ref: string): Promise<void>;
+  stopContainer(ref: string, timeoutSeconds?: number): Promise<void>;
+  restartContainer(ref: string, timeoutSeconds?: number): Promise<void>;
+  removeContainer(ref: string, options: { force: boolean; volumes: boolean }): Promise<void>;
+  containerLogs(ref: string, options: LogOptions, signal?: AbortSignal): Promise<Readable>;
+  containerStats(ref: string, options: { stream: boolean }, signal?: AbortSignal): Promise<Readable>;
+  pruneContainers(filters: Filters): Promise<PruneReport>;
+
+  listImages(options: { all: boolean; filters?: Filters }): Promise<ImageInfo[]>;
+  inspectImage(ref: string): Promise<ImageInspectInfo>;
+  pullImage(ref: string, signal?: AbortSignal): Promise<Readable>;
+  buildImage(context: Readable, options: BuildOptions, signal?: AbortSignal): Promise<Readable>;
+  removeImage(
+    ref: string,
+    options: { force: boolean; noprune: boolean },
+  ): Promise<{ deleted: string[]; untagged: string[] }>;
+  pruneImages(filters: Filters): Promise<PruneReport>;
+  pruneBuildCache(): Promise<PruneReport>;
+
+  listVolumes(filters?: Filters): Promise<VolumeInspectInfo[]>;
+  inspectVolume(name: string): Promise<VolumeInspectInfo>;
+  createVolume(options: {
+    Name?: string;
+    Driver?: string;
+    DriverOpts?: Record<string, string>;
+    Labels?: Record<string, string>;
+  }): Promise<VolumeInspectInfo>;
+  removeVolume(name: string, force: boolean): Promise<void>;
+  pruneVolumes(filters: Filters): Promise<PruneReport>;
+
+  listNetworks(filters?: Filters): Promise<NetworkInspectInfo[]>;
+  inspectNetwork(ref: string): Promise<NetworkInspectInfo>;
+  createNetwork(options: {
+    Name: string;
+    Driver?: string;
+    Internal?: boolean;
+    Attachable?: boolean;
+    Labels?: Record<string, string>;
+    IPAM?: { Config: { Subnet?: string; Gateway?: string }[] };
+    CheckDuplicate?: boolean;
+  }): Promise<{ id: string }>;
+  connectNetwork(ref: string, container: string, aliases?: string[]): Promise<void>;
+  disconnectNetwork(ref: string, container: string, force: boolean): Promise<void>;
+  removeNetwork(ref: string): Promise<void>;
+  pruneNetworks(filters: Filters): Promise<PruneReport>;
+
+  close(): void;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  timestamps: boolean;
+  tail: string;
+  since?: number;
+  until?: number;
+}
+
+export interface BuildOptions {
+  t?: string;
+  dockerfile?: string;
+  nocache?: boolean;
+  rm?: boolean;
+  forcerm?: boolean;
+  buildargs?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+const MAX_API_VERSION = '1.43';
+
+function compareVersions(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('.').map(Number);
+  const [bm = 0, bn = 0] = b.split('.').map(Number);
+  return am - bm || an - bn;
+}
+
+/** A streamed answer, destroyed when the caller aborts (dockerode leaves the response to us). */
+function abortable(stream: Readable, signal: AbortSignal | undefined): Readable {
+  if (signal) {
+    if (signal.aborted) stream.destroy();
+    else signal.addEventListener('abort', () => stream.destroy(), { once: true });
+  }
+  return stream;
+}
+
+function pruneReport(deleted: (string | undefined)[] | null | undefined, space: number | undefined): PruneReport {
+  return { deleted: (deleted ?? []).filter((d): d is string => typeof d === 'string'), spaceReclaimed: space ?? 0 };
+}
+
+export function createEngine(options: EngineOptions): DockerEngine {
+  // keepAlive reuses engine connections; idle ones are closed after a few seconds.
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 4, timeout: 60_000 });
+  const docker = new Docker({ socketPath: options.socketPath, agent } as Docker.DockerOptions);
+  const modem = docker.modem as unknown as {
+    version?: string;
+    dial: (opts: Record<string, unknown>, cb: (err: unknown, data: unknown) => void) => void;
+  };
+
+  /** A GET/POST whose answer is always a stream, whatever its content (logs of a TTY may look like JSON). */
+  const dialStream = (path: string, query: Record<string, unknown>, signal?: AbortSignal) =>
+    new Promise<Readable>((resolve, reject) => {
+      modem.dial(
+        {
+          path,
+          method: 'GET',
+          options: query,
+          abortSignal: signal,
+          isStream: true,
+          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        },
+        (err, data) => (err ? reject(err) : resolve(abortable(data as Readable, signal))),
+      );
+    });
+
+  const maxApi = options.maxApiVersion ?? MAX_API_VERSION;
+
+  return {
+    socketPath: options.socketPath,
+    openConnections() {
+      return Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+    },
+    async negotiate() {
+      // Unversioned: the engine answers in its own API version.
+      modem.version = undefined;
+      const v = (await docker.version()) as unknown as { ApiVersion: string; Version: string };
+      const apiVersion = compareVersions(v.ApiVersion, maxApi) < 0 ? v.ApiVersion : maxApi;
+      modem.version = `v${apiVersion}`;
+      return { apiVersion, engineVersion: v.Version, engineApiVersion: v.ApiVersion };
+    },
+    async ping() {
+      await docker.ping();
+    },
+    async info() {
+      return (await docker.info()) as Record<string, unknown>;
+    },
+    async version() {
+      return (await docker.version()) as unknown as Record<string, unknown>;
+    },
+    async df() {
+      return (await docker.df()) as Record<string, unknown>;
+    },
+
+    listContainers: (o) => docker.listContainers({ all: o.all, filters: o.filters ?? {} }),
+    inspectContainer: (ref) => docker.getContainer(ref).inspect(),
+    async createContainer(o) {
+      const container = await docker.createContainer(o);
+      // dockerode keeps the engine's answer; Warnings may be null.
+      const raw = container as unknown as { id: string; Warnings?: string[] | null };
+      return { id: raw.id, warnings: raw.Warnings ?? [] };
+    },
+    async startContainer(ref) {
+      await docker.getContainer(ref).start();
+    },
+    async stopContainer(ref, t) {
+      await docker.getContainer(ref).stop(t === undefined ? {} : { t });
+    },
+    async restartContainer(ref, t) {
+      await docker.getContainer(ref).restart(t === undefined ? {} : { t });
+    },
+    async removeContainer(ref, o) {
+      await docker.getContainer(ref).remove({ force: o.force, v: o.volumes });
+    },
+    containerLogs: (ref, o, signal) =>
+      dialStream(
+        `/containers/${ref}/logs?`,
+        {
+          follow: o.follow,
+          stdout: o.stdout,
+          stderr: o.stderr,
+          timestamps: o.timestamps,
+          tail: o.tail,
+          ...(o.since === undefined ? {} : { since: o.since }),
+          ...(o.until === undefined ? {} : { until: o.until }),
+        },
+        signal,
+      ),
+    containerStats: (ref, o, signal) => dialStream(`/containers/${ref}/stats?`, { stream: o.stream }, signal),
+    async pruneContainers(filters) {
+      const r = await docker.pruneContainers({ filters });
+      return pruneReport(r.ContainersDeleted, r.SpaceReclaimed);
+    },
+
+    listImages: (o) => docker.listImages({ all: o.all, filters: o.filters ?? {} } as Docker.ListImagesOptions),
+    inspectImage: (ref) => docker.getImage(ref).inspect(),
+    async pullImage(ref, signal) {
+      const stream = (await docker.pull(ref, { abortSignal: signal })) as Readable;
+      return abortable(stream, signal);
+    },
+    async buildImage(context, o, signal) {
+      const stream = (await docker.buildImage(context, {
+        ...o,
+        ...(o.buildargs ? { buildargs: JSON.stringify(o.buildargs) } : {}),
+        ...(o.labels ? { labels: JSON.stringify(o.labels) } : {}),
+        abortSignal: signal,
+      } as unknown as Docker.ImageBuildOptions)) as Readable;
+      return abortable(stream, signal);
+    },
+    async removeImage(ref, o) {
+      const r = (await docker.getImage(ref).remove({ force: o.force, noprune: o.noprune })) as unknown as {
+        Deleted?: string;
+        Untagged?: string;
+      }[];
+      return {
+        deleted: r.flatMap((e) => (e.Deleted ? [e.Deleted] : [])),
+        untagged: r.flatMap((e) => (e.Untagged ? [e.Untagged] : [])),
+      };
+    },
+    async pruneImages(filters) {
+      const r = await docker.pruneImages({ filters });
+      return pruneReport(
+        (r.ImagesDeleted ?? []).map((d) => d.Deleted ?? d.Untagged),
+        r.SpaceReclaimed,
+      );
+    },
+    async pruneBuildCache() {
+      const r = (await docker.pruneBuilder()) as { CachesDeleted?: string[] | null; SpaceReclaimed?: number };
+      return pruneReport(r.CachesDeleted, r.SpaceReclaimed);
+    },
+
+    async listVolumes(filters) {
+      const r = await docker.listVolumes({ filters: filters ?? {} });
+      return r.Volumes ?? [];
+    },
+    inspectVolume: (name) => docker.getVolume(name).inspect(),
+    async createVolume(o) {
+      // dockerode answers with a handle, not the volume: inspect it.
+      const volume = (await docker.createVolume(o)) as unknown as { name: string };
+      return docker.getVolume(volume.name).inspect();
+    },
+    async removeVolume(name, force) {
+      await docker.getVolume(name).remove({ force });
+    },
+    async pruneVolumes(filters) {
+      const r = await docker.pruneVolumes({ filters });
+      return pruneReport(r.VolumesDeleted, r.SpaceReclaimed);
+    },
+
+    listNetworks: (filters) => docker.listNetworks({ filters: filters ?? {} }),
+    inspectNetwork: (ref) => docker.getNetwork(ref).inspect(),
+    async createNetwork(o) {
+      const network = await docker.createNetwork(o);
+      return { id: network.id };
+    },
+    async connectNetwork(ref, container, aliases) {
+      await docker
+        .getNetwork(ref)
+        .connect({ Container: container, ...(aliases?.length ? { EndpointConfig: { Aliases: aliases } } : {}) });
+    },
+    async disconnectNetwork(ref, container, force) {
+      await docker.getNetwork(ref).disconnect({ Container: container, Force: force });
+    },
+    async removeNetwork(ref) {
+      await docker.getNetwork(ref).remove();
+    },
+    async pruneNetworks(filters) {
+      const r = await docker.pruneNetworks({ filters });
+      return pruneReport(r.NetworksDeleted, 0);
+    },
+
+    close() {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface AuditPluginOptions {
+  /** JSON-lines file every change is appended to. */
+  file: string;
+  clock?: () => Date;
+}
+
+export interface AuditEntry {
+  time: string;
+  requestId: string;
+  caller: string;
+  action: string;
+  target: string;
+  result: 'ok' | 'denied' | 'error' | 'aborted';
+  status: number;
+  detail?: string;
+}
+
+/** What a handler adds to its audit line: the target it resolved, a failure inside a stream. */
+export interface AuditNote {
+  target?: string;
+  failed?: string;
+  aborted?: boolean;
+  /** Set once the line is written (a request ends once, by finishing or by its caller leaving). */
+  recorded?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Audit action name (`container.stop`); routes that change something set it. */
+    audit?: string;
+  }
+  interface FastifyRequest {
+    audit: AuditNote;
+  }
+}
+
+function targetOf(request: FastifyRequest): string {
+  if (request.audit.target) return request.audit.target;
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const candidate = params.id ?? params.name ?? params.project ?? body.name ?? body.image ?? query.t;
+  return typeof candidate === 'string' ? candidate : '-';
+}
+
+/**
+ * The audit trail: every route with `config.audit` leaves one line when its answer is done, both
+ * in the log (`audit` message, so it goes wherever the logs go) and in a JSON-lines file.
+ */
+async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
+  const clock = options.clock ?? (() => new Date());
+  await mkdir(dirname(options.file), { recursive: true });
+  let writes: Promise<void> = Promise.resolve();
+
+  app.decorateRequest('audit', null as unknown as AuditNote);
+  const record = (request: FastifyRequest, status: number) => {
+    const action = request.routeOptions.config.audit;
+    const note = request.audit;
+    if (!action || !note || note.recorded) return;
+    note.recorded = true;
+    const result: AuditEntry['result'] = note.aborted
+      ? 'aborted'
+      : status === 403 || status === 401
+        ? 'denied'
+        : status >= 400 || note.failed
+          ? 'error'
+          : 'ok';
+    const entry: AuditEntry = {
+      time: clock().toISOString(),
+      requestId: String(request.id),
+      caller: request.caller?.name ?? 'anonymous',
+      action,
+      target: targetOf(request),
+      result,
+      status,
+      ...(note.failed ? { detail: note.failed } : {}),
+    };
+    request.log.info({ audit: entry }, 'audit');
+    writes = writes
+      .then(() => appendFile(options.file, `${JSON.stringify(entry)}\n`))
+      .catch((err: unknown) => request.log.error({ err, file: options.file }, 'audit file write failed'));
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.audit = {};
+    if (!request.routeOptions.config.audit) return;
+    // A caller that leaves mid-stream gets no onResponse; the socket closing still ends the request.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) {
+        request.audit.aborted = true;
+        record(request, reply.statusCode);
+      }
+    });
+  });
+
+  app.addHook('onResponse', async (request, reply) => record(request, reply.statusCode));
+
+  app.addHook('onClose', async () => {
+    await writes;
+  });
+}
+
+export const audit = fp(auditPlugin, { name: 'audit' });

@@ -1,0 +1,125 @@
+import type { PolicyConfig } from '../config.ts';
+import { PolicyDeniedError } from '../errors.ts';
+import { isWithin, resolveHostPath } from './paths.ts';
+
+/** Rule names as they appear in `POLICY_DENIED` problems. */
+export const RULES = {
+  privileged: 'privileged',
+  capAdd: 'cap-add',
+  hostNetwork: 'host-network-mode',
+  hostPid: 'host-pid-mode',
+  hostIpc: 'host-ipc-mode',
+  hostUts: 'host-uts-mode',
+  hostUserns: 'host-userns-mode',
+  devices: 'devices',
+  bindOutside: 'bind-mount-outside-allowlist',
+  dockerSocket: 'docker-socket-mount',
+  image: 'image-not-allowed',
+  protectedLabel: 'protected-container',
+  self: 'agent-self-protection',
+} as const;
+
+export type Namespace = 'network' | 'pid' | 'ipc' | 'uts' | 'userns';
+const NAMESPACE_RULES: Record<Namespace, string> = {
+  network: RULES.hostNetwork,
+  pid: RULES.hostPid,
+  ipc: RULES.hostIpc,
+  uts: RULES.hostUts,
+  userns: RULES.hostUserns,
+};
+
+const WELL_KNOWN_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
+
+/** `sha256:<hex>` or a bare hex id (full or short). */
+export function isImageId(ref: string): boolean {
+  return /^(sha256:)?[0-9a-f]{12,64}$/.test(ref);
+}
+
+/** `busybox` → `docker.io/library/busybox`, `me/app` → `docker.io/me/app`; registries stay. */
+export function normaliseImage(ref: string): string {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return `docker.io/library/${ref}`;
+  const first = ref.slice(0, slash);
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return ref;
+  return `docker.io/${ref}`;
+}
+
+/**
+ * What may be created on this engine. Each check throws `PolicyDeniedError(rule, field)`; callers
+ * name the field as the client wrote it (`binds[0]`, `services.web.volumes[1]`).
+ */
+export interface Policy {
+  checkImage(names: string[], field: string): void;
+  checkPrivileged(value: boolean | undefined, field: string): void;
+  checkCapAdd(values: string[] | undefined, field: string): void;
+  checkNamespace(kind: Namespace, mode: string | undefined, field: string): void;
+  checkDevices(count: number, field: string): void;
+  /** A host path about to be bind-mounted. */
+  checkBindSource(source: string, field: string): Promise<void>;
+  /** Options of the `local` volume driver, which can bind any host path (`o=bind, device=...`). */
+  checkVolumeDriverOptions(
+    driver: string | undefined,
+    options: Record<string, string> | undefined,
+    field: string,
+  ): Promise<void>;
+}
+
+export function createPolicy(config: PolicyConfig): Policy {
+  const deny = (rule: string, field: string, message: string): never => {
+    throw new PolicyDeniedError(rule, field, message);
+  };
+
+  const policy: Policy = {
+    checkImage(names, field) {
+      const prefixes = config.imageAllowlist.map((p) => p.replace(/\*$/, ''));
+      if (prefixes.length === 0) return;
+      // An id says nothing about where the image came from; only its repository names can match.
+      const named = names.filter((n) => !isImageId(n));
+      const allowed = named.some((n) => prefixes.some((p) => n.startsWith(p) || normaliseImage(n).startsWith(p)));
+      if (!allowed) {
+        deny(RULES.image, field, `image "${names[0] ?? ''}" is not in the image allowlist (${prefixes.join(', ')})`);
+      }
+    },
+    checkPrivileged(value, field) {
+      if (value && !config.allowPrivileged) deny(RULES.privileged, field, 'privileged containers are not allowed');
+    },
+    checkCapAdd(values, field) {
+      if (values && values.length > 0 && !config.allowCapAdd) {
+        deny(RULES.capAdd, field, `adding capabilities (${values.join(', ')}) is not allowed`);
+      }
+    },
+    checkNamespace(kind, mode, field) {
+      if (mode === 'host' && !config.allowHostNamespaces) {
+        deny(NAMESPACE_RULES[kind], field, `sharing the host's ${kind} namespace is not allowed`);
+      }
+    },
+    checkDevices(count, field) {
+      if (count > 0 && !config.allowDevices) deny(RULES.devices, field, 'host devices are not allowed');
+    },
+    async checkBindSource(source, field) {
+      const real = await resolveHostPath(source);
+      const sockets = await Promise.all(
+        [...new Set([config.dockerSocket, ...WELL_KNOWN_SOCKETS])].map((s) => resolveHostPath(s)),
+      );
+      // The socket is root on the host: never mountable, neither itself nor a directory holding it.
+      if (sockets.some((s) => isWithin(s, real))) {
+        deny(RULES.dockerSocket, field, `"${source}" is or contains the Docker socket`);
+      }
+      const allowed = await Promise.all(config.bindAllowlist.map((p) => resolveHostPath(p)));
+      if (!allowed.some((root) => isWithin(real, root))) {
+        const where = allowed.length
+          ? `outside the allowlist (${config.bindAllowlist.join(', ')})`
+          : 'not allowed (no bind allowlist configured)';
+        deny(RULES.bindOutside, field, `bind mount of "${source}" (resolves to "${real}") is ${where}`);
+      }
+    },
+    async checkVolumeDriverOptions(driver, options, field) {
+      if (!options || (driver && driver !== 'local')) return;
+      const o = options.o ?? options.O ?? '';
+      const device = options.device;
+      const isBind = o.split(',').some((x) => x.trim() === 'bind' || x.trim() === 'rbind') || options.type === 'none';
+      if (isBind && device) await policy.checkBindSource(device, `${field}.device`);
+    },
+  };
+  return policy;
+}

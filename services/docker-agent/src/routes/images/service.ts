@@ -1,0 +1,124 @@
+import { PassThrough, type Readable, Transform } from 'node:stream';
+import type { DockerEngine, Filters, ImageInfo, ImageInspectInfo } from '../../docker/engine.ts';
+import { buildProgress, pullCallError, pullProgress } from '../../docker/progress.ts';
+import { ContextTooLargeError } from '../../errors.ts';
+import type { Policy } from '../../policy/policy.ts';
+
+export function toImageSummary(i: ImageInfo) {
+  return {
+    id: i.Id,
+    repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
+    created: new Date(i.Created * 1000).toISOString(),
+    size: i.Size,
+    containers: i.Containers ?? -1,
+    labels: i.Labels ?? {},
+  };
+}
+
+export async function listImages(
+  engine: DockerEngine,
+  q: { all: boolean; label?: string[]; reference?: string; dangling?: boolean },
+) {
+  const filters: Filters = {};
+  if (q.label?.length) filters.label = q.label;
+  if (q.reference) filters.reference = [q.reference];
+  if (q.dangling !== undefined) filters.dangling = [String(q.dangling)];
+  const images = (await engine.listImages({ all: q.all, filters })).map(toImageSummary);
+  return { images, count: images.length };
+}
+
+const list = (v: string | string[] | null | undefined) => (v == null ? [] : Array.isArray(v) ? v : [v]);
+
+export function toImageDetail(i: ImageInspectInfo) {
+  return {
+    id: i.Id,
+    repoTags: i.RepoTags ?? [],
+    repoDigests: i.RepoDigests ?? [],
+    created: i.Created,
+    size: i.Size,
+    architecture: i.Architecture,
+    os: i.Os,
+    author: i.Author ?? '',
+    config: {
+      cmd: list(i.Config?.Cmd),
+      entrypoint: list(i.Config?.Entrypoint as string | string[] | undefined),
+      env: i.Config?.Env ?? [],
+      workingDir: i.Config?.WorkingDir ?? '',
+      exposedPorts: Object.keys(i.Config?.ExposedPorts ?? {}),
+      labels: i.Config?.Labels ?? {},
+    },
+    layers: i.RootFS?.Layers ?? [],
+  };
+}
+
+/** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
+export async function openPull(engine: DockerEngine, policy: Policy, image: string, signal: AbortSignal) {
+  policy.checkImage([image], 'image');
+  let stream: Readable;
+  try {
+    stream = await engine.pullImage(image, signal);
+  } catch (error) {
+    throw pullCallError(image, error) ?? error;
+  }
+  return (async function* () {
+    yield* pullProgress(image, stream);
+    const ref = image.includes(':') || image.includes('@') ? image : `${image}:latest`;
+    const info = await engine.inspectImage(ref);
+    yield { type: 'done' as const, image: ref, id: info.Id };
+  })();
+}
+
+/** Counts the uploaded context and fails it (413) past the limit, whatever Content-Length said. */
+function limitBytes(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      seen += chunk.length;
+      if (seen > max) callback(new ContextTooLargeError(`build context exceeds ${max} bytes`));
+      else callback(null, chunk);
+    },
+  });
+}
+
+export async function openBuild(
+  engine: DockerEngine,
+  policy: Policy,
+  context: Readable,
+  q: { t?: string; dockerfile: string; nocache: boolean },
+  maxBytes: number,
+  signal: AbortSignal,
+) {
+  if (q.t) policy.checkImage([q.t], 't');
+  const limited = limitBytes(maxBytes);
+  const body = new PassThrough();
+  context.on('error', (err) => limited.destroy(err));
+  context
+    .pipe(limited)
+    .on('error', (err) => body.destroy(err))
+    .pipe(body);
+  const stream = await engine.buildImage(
+    body,
+    // forcerm: the container of a failed step goes too, not only those of successful ones.
+    { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
+    signal,
+  );
+  return (async function* () {
+    let imageId: string | null = null;
+    for await (const event of buildProgress(stream)) {
+      if (event.type === 'aux') imageId = event.imageId;
+      else {
+        const built = /^Successfully built ([0-9a-f]+)/.exec(event.message);
+        if (built?.[1] && !imageId) imageId = built[1];
+      }
+      yield event;
+    }
+    yield { type: 'done' as const, imageId, tags: q.t ? [q.t] : [] };
+  })();
+}
+
+export async function removeImage(engine: DockerEngine, ref: string, o: { force: boolean; noprune: boolean }) {
+  const info = await engine.inspectImage(ref);
+  const r = await engine.removeImage(ref, o);
+  return { id: info.Id, ...r };
+}

@@ -1,0 +1,129 @@
+import { PassThrough } from 'node:stream';
+import { AppError } from '@repo/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface NdjsonOptions {
+  /** A heartbeat line goes out after this long without an event. */
+  heartbeatMs: number;
+  /** Aborted when the caller goes away: it must release the Docker stream behind `events`. */
+  abort: AbortController;
+  /**
+   * Wait for the first event before answering, so that a failure the engine reports at once
+   * (an unknown image, a missing registry) is a problem response and not a 200 with an error line.
+   */
+  prime?: boolean;
+  /** Maps errors to the catalog (dockerode's errors through the Docker translator). */
+  translate: (error: unknown) => AppError | undefined;
+}
+
+export interface StreamError {
+  type: 'error';
+  code: string;
+  status: number;
+  message: string;
+}
+
+/**
+ * The one streaming convention: chunked `application/x-ndjson`, one JSON object per line,
+ * `X-Accel-Buffering: no` so nginx passes lines on at once, heartbeats on quiet streams, a final
+ * `{type:"error"}` line when the source fails after the answer started, and the source released
+ * (via `abort`) as soon as the caller disconnects.
+ */
+export async function sendNdjson(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  events: AsyncIterable<object>,
+  options: NdjsonOptions,
+): Promise<FastifyReply> {
+  const { abort } = options;
+  let callerGone = false;
+  const onClose = () => {
+    if (!reply.raw.writableFinished) {
+      callerGone = true;
+      request.audit.aborted = true;
+      abort.abort();
+    }
+  };
+  // The raw response closes when the caller disconnects, also while we wait for the first event.
+  reply.raw.once('close', onClose);
+
+  const iterator = events[Symbol.asyncIterator]();
+  let first: IteratorResult<object> | undefined;
+  if (options.prime) {
+    try {
+      first = await iterator.next();
+    } catch (error) {
+      abort.abort();
+      throw error;
+    }
+  }
+
+  const out = new PassThrough();
+  let ended = false;
+  const write = (event: object): boolean => {
+    if (ended) return true;
+    heartbeat.refresh();
+    return out.write(`${JSON.stringify(event)}\n`);
+  };
+  const heartbeat = setTimeout(function beat() {
+    if (ended) return;
+    write({ type: 'heartbeat', ts: new Date().toISOString() });
+  }, options.heartbeatMs);
+
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(heartbeat);
+    out.end();
+  };
+  out.once('close', () => {
+    if (!ended) {
+      ended = true;
+      clearTimeout(heartbeat);
+      abort.abort();
+    }
+  });
+
+  const pump = async () => {
+    try {
+      if (first && !first.done) write(first.value);
+      if (!first?.done) {
+        while (!ended && !callerGone) {
+          const next = await iterator.next();
+          if (next.done) break;
+          if (!write(next.value)) {
+            await new Promise<void>((resolve) => {
+              out.once('drain', resolve);
+              out.once('close', resolve);
+            });
+          }
+        }
+      }
+    } catch (error) {
+      if (!callerGone && !abort.signal.aborted) {
+        const problem = toStreamError(error, options.translate);
+        request.audit.failed = problem.message;
+        request.log.warn({ err: error, code: problem.code }, 'stream failed after it started');
+        write(problem);
+      }
+      abort.abort();
+    } finally {
+      finish();
+    }
+  };
+
+  reply
+    .header('content-type', 'application/x-ndjson; charset=utf-8')
+    .header('cache-control', 'no-cache, no-transform')
+    .header('x-accel-buffering', 'no');
+  // Headers go out at once (not with the first line), so callers and proxies see the stream start.
+  reply.raw.once('pipe', () => reply.raw.flushHeaders());
+  void pump();
+  return reply.send(out);
+}
+
+function toStreamError(error: unknown, translate: NdjsonOptions['translate']): StreamError {
+  const known = error instanceof AppError ? error : translate(error);
+  if (known) return { type: 'error', code: known.code, status: known.statusCode, message: known.message };
+  return { type: 'error', code: 'INTERNAL', status: 500, message: 'stream failed' };
+}

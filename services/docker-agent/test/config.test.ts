@@ -1,0 +1,50 @@
+import { ConfigError } from '@repo/service-kit';
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig } from '../src/config.ts';
+
+describe('config', () => {
+  it('starts on defaults', () => {
+    const c = loadAgentConfig({});
+    expect(c).toMatchObject({
+      host: '0.0.0.0',
+      port: 3002,
+      dockerSocket: '/var/run/docker.sock',
+      apiKeys: [],
+      composeDir: '.data/compose',
+      heartbeatMs: 15_000,
+      protectLabel: 'com.portone-docker-stack.protected',
+      policy: { allowPrivileged: false, bindAllowlist: [], imageAllowlist: [] },
+    });
+    expect(c.composeEnv).toMatchObject({ DOCKER_HOST: 'unix:///var/run/docker.sock' });
+    expect(Object.keys(c.composeEnv).sort()).toEqual(['DOCKER_HOST', 'HOME', 'PATH']);
+  });
+
+  it('parses lists, booleans and keys', () => {
+    const c = loadAgentConfig({
+      API_KEYS: 'ops:write:0123456789abcdef,ci:read:fedcba9876543210',
+      DOCKER_AGENT_BIND_ALLOWLIST: '/srv/data, /tmp/agent',
+      DOCKER_AGENT_ALLOW_PRIVILEGED: 'true',
+      DOCKER_AGENT_IMAGE_ALLOWLIST: '',
+    });
+    expect(c.apiKeys.map((k) => `${k.name}:${k.role}`)).toEqual(['ops:write', 'ci:read']);
+    expect(c.policy.bindAllowlist).toEqual(['/srv/data', '/tmp/agent']);
+    expect(c.policy.allowPrivileged).toBe(true);
+    expect(c.policy.imageAllowlist).toEqual([]);
+  });
+
+  it('names the variable of a bad value', () => {
+    const bad = (env: Record<string, string>, variable: string) => {
+      try {
+        loadAgentConfig(env);
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).issues.map((i) => i.variable)).toContain(variable);
+      }
+    };
+    bad({ DOCKER_AGENT_PORT: 'abc' }, 'DOCKER_AGENT_PORT');
+    bad({ DOCKER_AGENT_BIND_ALLOWLIST: 'relative/path' }, 'DOCKER_AGENT_BIND_ALLOWLIST.0');
+    bad({ API_KEYS: 'ops:admin:0123456789abcdef' }, 'API_KEYS');
+    bad({ DOCKER_AGENT_ALLOW_PRIVILEGED: 'maybe' }, 'DOCKER_AGENT_ALLOW_PRIVILEGED');
+  });
+});
