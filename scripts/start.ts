@@ -87,11 +87,14 @@ run('gateway', 'services/payment-gateway/dist/server.js', {
   GATEWAY_HOST: env.GATEWAY_HOST ?? '127.0.0.1',
   DATABASE_URL: env.DATABASE_URL ?? `sqlite:${dataDir}/payment-gateway.sqlite`,
   PORTONE_API_URL: env.PORTONE_API_URL ?? `http://127.0.0.1:${ports.emulator}`,
+  // Each service reads API_KEYS; the stack-level names keep the two sets apart (as in compose).
+  API_KEYS: env.GATEWAY_API_KEYS ?? '',
 });
 if (haveDocker) {
   run('agent', 'services/docker-agent/dist/server.js', {
     DOCKER_AGENT_PORT: String(ports.agent),
     DOCKER_AGENT_HOST: env.DOCKER_AGENT_HOST ?? '127.0.0.1',
+    API_KEYS: env.DOCKER_AGENT_API_KEYS ?? '',
   });
 }
 

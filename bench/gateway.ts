@@ -1,0 +1,187 @@
+/**
+ * payment-gateway part: GET /api/v1/payments/{imp_uid} throughput and p50/p99 through the gateway vs
+ * the emulator called directly, and through nginx vs the gateway directly; webhooks acknowledged and
+ * durably stored per second on MariaDB, with the lag until each is processed.
+ */
+import type { Connection } from 'mysql2/promise';
+import { type LoadResult, load, median, type Row, rssMiB, type Service } from './lib.ts';
+
+const KEY = { imp_key: 'imp_emulator_key', imp_secret: 'imp_emulator_secret' };
+
+export async function checkout(emulator: Service, merchantUid: string, amount = 10_000): Promise<string> {
+  const res = await fetch(`${emulator.url}/__emulator/checkout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ merchant_uid: merchantUid, amount }),
+  });
+  return ((await res.json()) as { response: { imp_uid: string } }).response.imp_uid;
+}
+
+async function token(emulator: Service): Promise<string> {
+  const res = await fetch(`${emulator.url}/users/getToken`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(KEY),
+  });
+  return ((await res.json()) as { response: { access_token: string } }).response.access_token;
+}
+
+/** Runs `fn` while sampling the RSS of `pid`; returns fn's result and the peak RSS. */
+async function underLoad<T>(pid: number, fn: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, 100);
+  try {
+    return { result: await fn(), peakMiB: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const summarise = (runs: LoadResult[]) => ({
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  failures: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+});
+
+export interface GatewayRig {
+  emulator: Service;
+  gateway: Service;
+  front: { url: string };
+  db: Connection;
+}
+
+export async function benchLookups(rig: GatewayRig, repeats: number, duration: number) {
+  const impUid = await checkout(rig.emulator, `bench_lookup_${Date.now()}`);
+  const auth = { authorization: `Bearer ${await token(rig.emulator)}` };
+  const direct: LoadResult[] = [];
+  const viaGateway: LoadResult[] = [];
+  const viaFront: LoadResult[] = [];
+  let peak = 0;
+  for (let r = 0; r < repeats; r++) {
+    direct.push(await load(`${rig.emulator.url}/payments/${impUid}`, { duration, headers: auth }));
+    const g = await underLoad(rig.gateway.pid, () =>
+      load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration }),
+    );
+    viaGateway.push(g.result);
+    peak = Math.max(peak, g.peakMiB);
+    viaFront.push(await load(`${rig.front.url}/api/v1/payments/${impUid}`, { duration }));
+  }
+  const e = summarise(direct);
+  const g = summarise(viaGateway);
+  const f = summarise(viaFront);
+  const rows: Row[] = [
+    {
+      section: 'gateway',
+      metric: 'GET /payments/{imp_uid} throughput (req/s), gateway vs emulator direct',
+      value: g.rps.toFixed(0),
+      baseline: e.rps.toFixed(0),
+      ratio: (g.rps / e.rps).toFixed(2),
+    },
+    {
+      section: 'gateway',
+      metric: 'GET /payments/{imp_uid} p50 / p99 latency (ms), gateway vs emulator direct',
+      value: `${g.p50} / ${g.p99}`,
+      baseline: `${e.p50} / ${e.p99}`,
+      ratio: `${(g.p50 / Math.max(e.p50, 1)).toFixed(2)} (p50)`,
+    },
+    {
+      section: 'gateway',
+      metric: 'GET /payments/{imp_uid} throughput (req/s), through nginx vs gateway direct',
+      value: f.rps.toFixed(0),
+      baseline: g.rps.toFixed(0),
+      ratio: (f.rps / g.rps).toFixed(2),
+    },
+    {
+      section: 'gateway',
+      metric: 'GET /payments/{imp_uid} p50 / p99 latency (ms), through nginx vs gateway direct',
+      value: `${f.p50} / ${f.p99}`,
+      baseline: `${g.p50} / ${g.p99}`,
+      ratio: `${(f.p50 / Math.max(g.p50, 1)).toFixed(2)} (p50)`,
+    },
+    {
+      section: 'gateway',
+      metric: 'failed or non-2xx answers during the lookup runs (gateway, nginx)',
+      value: `${g.failures}, ${f.failures}`,
+      target: '0',
+      met: g.failures === 0 && f.failures === 0,
+    },
+  ];
+  return { rows, peakMiB: peak };
+}
+
+export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: number) {
+  const payments: { imp_uid: string; merchant_uid: string }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const merchant_uid = `bench_wh_${Date.now()}_${i}`;
+    payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
+  }
+  const rates: number[] = [];
+  let acked = 0;
+  let peak = 0;
+  const [[before]] = (await rig.db.query('SELECT COUNT(*) AS n FROM webhook_deliveries')) as unknown as [
+    [{ n: number }],
+  ];
+  for (let r = 0; r < repeats; r++) {
+    let i = 0;
+    const run = await underLoad(rig.gateway.pid, () =>
+      load(`${rig.gateway.url}/api/v1/webhooks/portone`, {
+        duration,
+        connections: 16,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({ ...payments[i++ % payments.length], status: 'paid' }),
+            }),
+          },
+        ],
+      }),
+    );
+    peak = Math.max(peak, run.peakMiB);
+    const ok = run.result.ok;
+    acked += ok;
+    rates.push(ok / duration);
+  }
+  // Give the inline processing and the sweeper a moment to finish what was acknowledged.
+  await new Promise((r) => setTimeout(r, 3000));
+  const [[after]] = (await rig.db.query('SELECT COUNT(*) AS n FROM webhook_deliveries')) as unknown as [
+    [{ n: number }],
+  ];
+  const stored = Number(after.n) - Number(before.n);
+  const [lags] = (await rig.db.query(
+    `SELECT TIMESTAMPDIFF(MICROSECOND, received_at, processed_at) / 1000 AS ms FROM webhook_deliveries
+      WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT ?`,
+    [stored],
+  )) as unknown as [{ ms: string }[]];
+  const lagMs = lags.map((l) => Number(l.ms)).sort((a, b) => a - b);
+  const [[pending]] = (await rig.db.query(
+    "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'received'",
+  )) as unknown as [[{ n: number }]];
+  const rows: Row[] = [
+    {
+      section: 'gateway',
+      metric: 'webhooks acknowledged and durably stored per second (MariaDB, 16 connections)',
+      value: median(rates).toFixed(0),
+    },
+    {
+      section: 'gateway',
+      metric: 'acknowledged webhooks missing from the store',
+      value: String(Math.max(0, acked - stored)),
+      baseline: `${acked} acked, ${stored} stored`,
+      target: '0',
+      met: acked <= stored,
+    },
+    {
+      section: 'gateway',
+      metric: 'lag from receipt to processed (ms), p50 / p99',
+      value: `${(lagMs[Math.floor(lagMs.length / 2)] ?? Number.NaN).toFixed(1)} / ${(lagMs[Math.floor(lagMs.length * 0.99)] ?? Number.NaN).toFixed(1)}`,
+      baseline: `${lagMs.length} processed, ${pending.n} still pending after 3 s`,
+    },
+  ];
+  return { rows, peakMiB: peak };
+}

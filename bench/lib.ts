@@ -1,0 +1,160 @@
+/**
+ * Shared benchmark plumbing: services run as child processes (so load generator and server do not
+ * share a core's event loop and RSS is the service's own), autocannon drives HTTP load, and every
+ * figure is a median over repeated runs taken side by side in one `pnpm bench`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Resident set size of a process in MiB, from /proc. */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+export interface Service {
+  name: string;
+  url: string;
+  pid: number;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node script` with env, waits until `readyPath` answers 2xx, and times it. */
+export async function startService(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  port: number,
+  readyPath: string,
+): Promise<Service> {
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, [script], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
+    try {
+      const res = await fetch(url + readyPath);
+      if (res.ok) break;
+    } catch {
+      // not yet listening
+    }
+    if (Date.now() > deadline) throw new Error(`${name} not ready: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const readyMs = performance.now() - started;
+  return {
+    name,
+    url,
+    pid: child.pid!,
+    readyMs,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export interface LoadResult {
+  /** 2xx answers. */
+  ok: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export async function load(
+  url: string,
+  options: {
+    connections?: number;
+    duration?: number;
+    headers?: Record<string, string>;
+    requests?: autocannon.Request[];
+  } = {},
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections: options.connections ?? 16,
+    duration: options.duration ?? 3,
+    headers: options.headers ?? {},
+    ...(options.requests ? { requests: options.requests } : {}),
+  });
+  return {
+    ok: result['2xx'],
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export function fmt(n: number, digits = 2): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
+}
+
+export interface Row {
+  section: string;
+  metric: string;
+  value: string;
+  baseline?: string;
+  ratio?: string;
+  target?: string;
+  met?: boolean;
+}
+
+export function markdownTable(rows: Row[]): string {
+  const lines = [
+    '| section | metric | measured | baseline | ratio | target | met |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const met = r.met === undefined ? '' : r.met ? 'yes' : '**MISSED**';
+    lines.push(
+      `| ${r.section} | ${r.metric} | ${r.value} | ${r.baseline ?? ''} | ${r.ratio ?? ''} | ${r.target ?? ''} | ${met} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,167 @@
+/**
+ * `pnpm bench`: builds, starts every service as its own process against real MariaDB, dockerd and
+ * nginx, measures each figure side by side with its baseline in this one run (medians over
+ * BENCH_REPEATS runs), prints the table and writes bench/RESULTS.md.
+ *   BENCH_REPEATS (default 3), BENCH_DURATION seconds per load run (default 3),
+ *   TEST_MYSQL_URL (default mysql://stack:stack@127.0.0.1:3306), DOCKER_SOCKET (default /var/run/docker.sock)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { nginxAvailable, startFront } from '../scripts/front.ts';
+import { benchAgent, cleanup, engine, setupContainers } from './agent.ts';
+import { benchClient } from './client.ts';
+import { benchLookups, benchWebhooks } from './gateway.ts';
+import { freePort, markdownTable, median, ROOT, type Row, rssMiB, type Service, startService } from './lib.ts';
+
+const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const duration = Number(process.env.BENCH_DURATION ?? 3);
+const mysqlServer = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
+const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
+if (!nginxAvailable()) throw new Error('pnpm bench needs nginx (scripts/services.sh installs it)');
+
+const dir = mkdtempSync(join(tmpdir(), 'stack-bench-'));
+const database = `bench_${process.pid}`;
+const admin = await createConnection(mysqlServer);
+await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
+const dbUrl = new URL(mysqlServer);
+dbUrl.pathname = `/${database}`;
+const db = await createConnection(dbUrl.toString());
+const docker = engine(dockerSocket);
+const services: Service[] = [];
+const rows: Row[] = [];
+const log = (msg: string) => console.info(`[bench] ${msg}`);
+
+const ports = {
+  emulator: await freePort(),
+  gateway: await freePort(),
+  agent: await freePort(),
+  front: await freePort(),
+};
+const gatewayEnv = {
+  GATEWAY_HOST: '127.0.0.1',
+  GATEWAY_PORT: String(ports.gateway),
+  DATABASE_URL: dbUrl.toString(),
+  PORTONE_API_URL: `http://127.0.0.1:${ports.emulator}`,
+};
+const agentEnv = {
+  DOCKER_AGENT_HOST: '127.0.0.1',
+  DOCKER_AGENT_PORT: String(ports.agent),
+  DOCKER_SOCKET: dockerSocket,
+  DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),
+  DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
+};
+const start = {
+  emulator: () =>
+    startService(
+      'emulator',
+      'packages/portone-emulator/dist/cli.js',
+      { PORTONE_EMULATOR_PORT: String(ports.emulator) },
+      ports.emulator,
+      '/__emulator/clock',
+    ),
+  gateway: () =>
+    startService('payment-gateway', 'services/payment-gateway/dist/server.js', gatewayEnv, ports.gateway, '/ready'),
+  agent: () => startService('docker-agent', 'services/docker-agent/dist/server.js', agentEnv, ports.agent, '/ready'),
+};
+
+try {
+  log('starting services');
+  const emulator = await start.emulator();
+  const gateway = await start.gateway(); // first start also applies the migrations
+  const agent = await start.agent();
+  services.push(emulator, gateway, agent);
+  const front = await startFront({
+    port: ports.front,
+    gateway: `127.0.0.1:${ports.gateway}`,
+    agent: `127.0.0.1:${ports.agent}`,
+    dir: join(dir, 'front'),
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = { gateway: rssMiB(gateway.pid), agent: rssMiB(agent.pid), emulator: rssMiB(emulator.pid) };
+
+  log('client: token single-flight and per-call overhead');
+  rows.push(...(await benchClient(emulator, repeats)));
+
+  log('gateway: lookups through gateway / nginx / emulator direct');
+  const lookups = await benchLookups({ emulator, gateway, front, db }, repeats, duration);
+  rows.push(...lookups.rows);
+  log('gateway: webhook storm');
+  const webhooks = await benchWebhooks({ emulator, gateway, front, db }, repeats, duration);
+  rows.push(...webhooks.rows);
+
+  log('docker-agent: 100 containers, list/inspect/logs');
+  await cleanup(docker);
+  const ids = await setupContainers(docker, 100);
+  let agentPeak = rssMiB(agent.pid);
+  const sampler = setInterval(() => {
+    agentPeak = Math.max(agentPeak, rssMiB(agent.pid));
+  }, 100);
+  rows.push(...(await benchAgent(agent, docker, ids, repeats)));
+  clearInterval(sampler);
+  await cleanup(docker);
+
+  rows.push(
+    {
+      section: 'memory',
+      metric: 'payment-gateway RSS (MiB), idle / peak under load',
+      value: `${idle.gateway.toFixed(0)} / ${Math.max(lookups.peakMiB, webhooks.peakMiB).toFixed(0)}`,
+    },
+    {
+      section: 'memory',
+      metric: 'docker-agent RSS (MiB), idle / peak under load',
+      value: `${idle.agent.toFixed(0)} / ${agentPeak.toFixed(0)}`,
+    },
+    { section: 'memory', metric: 'portone-emulator RSS (MiB), idle', value: idle.emulator.toFixed(0) },
+  );
+
+  log('start-up time to ready');
+  await front.stop();
+  for (const s of [gateway, agent]) await s.stop();
+  const readyTimes: Record<'gateway' | 'agent', number[]> = { gateway: [], agent: [] };
+  for (let r = 0; r < repeats; r++) {
+    for (const name of ['gateway', 'agent'] as const) {
+      const s = await start[name]();
+      readyTimes[name].push(s.readyMs);
+      await s.stop();
+    }
+  }
+  rows.push(
+    {
+      section: 'start-up',
+      metric: 'payment-gateway: process start to /ready (ms, migrated MariaDB)',
+      value: median(readyTimes.gateway).toFixed(0),
+    },
+    {
+      section: 'start-up',
+      metric: 'docker-agent: process start to /ready (ms)',
+      value: median(readyTimes.agent).toFixed(0),
+    },
+  );
+} finally {
+  for (const s of services) await s.stop().catch(() => undefined);
+  await cleanup(docker).catch(() => undefined);
+  await docker.close();
+  await db.end();
+  await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  await admin.end();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const table = markdownTable(rows);
+const mariadb = execFileSync('mariadb', ['--version'], { encoding: 'utf8' }).trim();
+const report = `# Benchmark results
+
+Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares two figures
+measured side by side in this one run; each figure is the median over ${repeats} runs
+(${duration} s per load run, autocannon with 16 connections, services as separate processes on loopback).
+
+Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${mariadb}, nginx, Docker engine on the local socket.
+A missed target says **MISSED** and stays here until it is met.
+
+${table}
+`;
+writeFileSync(join(ROOT, 'bench/RESULTS.md'), report);
+console.info(`\n${table}\n\nwritten to bench/RESULTS.md`);
