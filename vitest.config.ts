@@ -2,16 +2,36 @@ import { defineConfig } from 'vitest/config';
 
 // One runner for the whole repo. Workspace packages resolve to their TypeScript sources through the
 // `development` export condition, so tests never need a prior build.
+const disruptive = ['test/faults/**/*.test.ts', '{packages,services}/*/test/faults/**/*.test.ts'];
+
 export default defineConfig({
   resolve: { conditions: ['development'] },
   ssr: { resolve: { conditions: ['development'], externalConditions: ['development'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Real MariaDB / dockerd / nginx are shared; files run in parallel, each on its own database/names.
-    fileParallelism: true,
     maxWorkers: 2,
-    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...disruptive],
+        },
+      },
+      {
+        // Restarts of dockerd and MariaDB, SIGTERM under load: they disturb the shared engines, so
+        // they run after everything else, one file at a time.
+        extends: true,
+        test: {
+          name: 'disruptive',
+          include: disruptive,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 120_000,
+        },
+      },
+    ],
   },
 });
