@@ -1,0 +1,100 @@
+import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { type Clock, systemClock } from './clock.ts';
+import type { Config } from './config.ts';
+import { translatePortOneError } from './errors.ts';
+import { db } from './plugins/db.ts';
+import { idempotency } from './plugins/idempotency.ts';
+import { portone } from './plugins/portone.ts';
+import { webhookSweeper } from './plugins/webhook-sweeper.ts';
+import { healthRoutes } from './routes/health/index.ts';
+import { paymentRoutes } from './routes/payments/index.ts';
+import { subscriptionRoutes } from './routes/subscriptions/index.ts';
+import { webhookRoutes } from './routes/webhooks/index.ts';
+import type { Database } from './store/database.ts';
+
+/** What a caller (server.ts, a test) may hand in instead of the defaults. */
+export interface AppDeps {
+  clock?: Clock;
+  /** A database the caller owns; otherwise one is created from DATABASE_URL and closed with the app. */
+  db?: Kysely<Database>;
+  /** Where log lines go (default stdout). */
+  logStream?: { write(line: string): void };
+}
+
+const API = '/api/v1';
+const DOCS = `${API}/docs/gateway`;
+/** Routes answered without an API key: PortOne's webhook, health, and the API docs. */
+const PUBLIC_ROUTES = [
+  '/health',
+  '/ready',
+  `${API}/webhooks/portone`,
+  DOCS,
+  `${DOCS}/`,
+  `${DOCS}/json`,
+  `${DOCS}/yaml`,
+  `${DOCS}/*`,
+  `${DOCS}/static/*`,
+  `${DOCS}/static/index.html`,
+  `${DOCS}/static/swagger-initializer.js`,
+];
+
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const options = fastifyOptions({
+    name: 'payment-gateway',
+    logLevel: config.LOG_LEVEL,
+    trustedProxies: config.TRUSTED_PROXIES,
+  });
+  const app = Fastify({
+    ...options,
+    ...(deps.logStream ? { logger: { ...(options.logger as object), stream: deps.logStream } } : {}),
+  });
+  useZod(app);
+
+  // 1. Infrastructure: config and clock, the store, the PortOne client.
+  app.decorate('config', config);
+  app.decorate('clock', deps.clock ?? systemClock);
+  await app.register(db, { url: config.DATABASE_URL, migrate: config.MIGRATE_ON_START, db: deps.db });
+  await app.register(portone, {
+    baseUrl: config.PORTONE_API_URL,
+    impKey: config.PORTONE_IMP_KEY,
+    impSecret: config.PORTONE_IMP_SECRET,
+    tier: config.PORTONE_TIER,
+    timeoutMs: config.PORTONE_TIMEOUT_MS,
+    retries: config.PORTONE_RETRIES,
+  });
+
+  // 2. Cross-cutting: API keys, the one error handler, OpenAPI docs, Idempotency-Key.
+  await app.register(auth, {
+    keys: config.API_KEYS,
+    publicRoutes: PUBLIC_ROUTES,
+    trustedProxies: config.TRUSTED_PROXIES,
+  });
+  await app.register(problemHandler, { translate: translatePortOneError });
+  await app.register(docs, {
+    title: 'payment-gateway',
+    version: '1.0.0',
+    description: 'PortOne (iamport) V1 payments, subscriptions and webhooks behind /api/v1.',
+    routePrefix: DOCS,
+    tags: [
+      { name: 'payments', description: 'Lookups, prepare, verify, cancel, virtual accounts' },
+      { name: 'subscriptions', description: 'Billing keys, billing-key payments, schedules' },
+      { name: 'webhooks', description: 'PortOne notifications' },
+      { name: 'health', description: 'Liveness and readiness' },
+    ],
+  });
+  await app.register(idempotency, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
+
+  // 3. Routes.
+  await app.register(healthRoutes);
+  await app.register(paymentRoutes, { prefix: `${API}/payments` });
+  await app.register(subscriptionRoutes, { prefix: `${API}/subscriptions` });
+  await app.register(webhookRoutes, { prefix: `${API}/webhooks`, allowedIps: config.WEBHOOK_ALLOWED_IPS });
+
+  // 4. Background: webhook deliveries left `received` while PortOne was down.
+  await app.register(webhookSweeper, { intervalMs: config.WEBHOOK_SWEEP_INTERVAL_MS });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,73 @@
+import { isIP } from 'node:net';
+import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/** `1.2.3.4`, `10.0.0.0/8`, `::1`, `fd00::/8`. */
+function isIpOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+const ipList = () =>
+  env.list().refine((entries) => entries.every(isIpOrCidr), 'a comma-separated list of IP addresses or CIDRs');
+/** proxy-addr (Fastify's trustProxy) also knows these names. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const proxyList = () =>
+  env
+    .list()
+    .refine(
+      (entries) => entries.every((e) => PROXY_NAMES.has(e) || isIpOrCidr(e)),
+      'a comma-separated list of IP addresses, CIDRs, or loopback/linklocal/uniquelocal',
+    );
+
+/**
+ * Every environment variable the gateway reads, with defaults that start it on a laptop against the
+ * emulator and a local SQLite file. Parsed once in `server.ts`; nothing else reads `process.env`.
+ */
+export const ConfigSchema = z.object({
+  GATEWAY_HOST: z.string().default('0.0.0.0'),
+  GATEWAY_PORT: env.port(3001),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(mysql:\/\/|mariadb:\/\/|sqlite:)/, 'must start with mysql://, mariadb:// or sqlite:')
+    .default('sqlite:.data/payment-gateway.sqlite'),
+  MIGRATE_ON_START: env.bool(true),
+  PORTONE_API_URL: z.url().default('http://127.0.0.1:3003'),
+  PORTONE_IMP_KEY: z.string().min(1).default('imp_emulator_key'),
+  PORTONE_IMP_SECRET: z.string().min(1).default('imp_emulator_secret'),
+  PORTONE_TIER: z
+    .string()
+    .regex(/^[A-Z0-9]{3}$/, 'a tier code is 3 uppercase letters or digits')
+    .optional(),
+  PORTONE_INCLUDE_SANDBOX: env.bool(true),
+  PORTONE_TIMEOUT_MS: millis(30_000),
+  PORTONE_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  API_KEYS: env.list().transform((entries, ctx): ApiKey[] => {
+    try {
+      return parseApiKeys(entries);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  }),
+  TRUSTED_PROXIES: proxyList(),
+  LOG_LEVEL: env.logLevel(),
+  WEBHOOK_ALLOWED_IPS: ipList(),
+  WEBHOOK_SWEEP_INTERVAL_MS: millis(30_000),
+  CANCEL_FORGED_PAYMENTS: env.bool(false),
+  IDEMPOTENCY_TTL_SECONDS: seconds(86_400),
+  VBANK_DUE_DAYS: z.coerce.number().int().min(1).max(60).default(3),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Parses the environment (or a test's overrides); throws a ConfigError naming each bad variable. */
+export function readConfig(source: Record<string, string | undefined>): Config {
+  return loadConfig(ConfigSchema, source);
+}

@@ -1,0 +1,337 @@
+import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
+import type { z } from 'zod';
+import { chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
+import {
+  AlreadyCancelledError,
+  AmountMismatchError,
+  CancelAmountExceededError,
+  CancelChecksumMismatchError,
+  NotCancellableError,
+  NothingToVerifyError,
+  PortOneConflictError,
+} from '../../errors.ts';
+import type { ServiceContext } from '../../service-context.ts';
+import {
+  getPayment as getStoredPayment,
+  listPayments as listStoredPayments,
+  lockPaymentForCancel,
+  markVerification,
+  type PaymentRecord,
+  upsertPaymentFromPortOne,
+} from '../../store/payment.repository.ts';
+import { getPrepared, savePrepared } from '../../store/prepared.repository.ts';
+import type { CancelBody, ListPaymentsQuery, PrepareBody, VbankBody, VerifyBody } from './schemas.ts';
+
+const DAY = 86_400;
+/** Money arithmetic on JSON numbers: cents are the finest unit any PortOne currency uses. */
+const money = (n: number) => Math.round(n * 100) / 100;
+
+const unix = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
+
+/** Our stored copy in the API's snake_case, times as UNIX seconds like PortOne's. */
+function toApiPayment(p: PaymentRecord) {
+  return {
+    imp_uid: p.impUid,
+    merchant_uid: p.merchantUid,
+    status: p.status,
+    amount: p.amount,
+    cancel_amount: p.cancelAmount,
+    cancellable_amount: p.cancellableAmount,
+    currency: p.currency,
+    pay_method: p.payMethod,
+    pg_provider: p.pgProvider,
+    name: p.name,
+    customer_uid: p.customerUid,
+    vbank_num: p.vbankNum,
+    vbank_date: unix(p.vbankDate),
+    paid_at: unix(p.paidAt),
+    failed_at: unix(p.failedAt),
+    cancelled_at: unix(p.cancelledAt),
+    fail_reason: p.failReason,
+    verification_status: p.verificationStatus,
+    forged: p.forged,
+    created_at: unix(p.createdAt) as number,
+    updated_at: unix(p.updatedAt) as number,
+  };
+}
+
+export async function listPayments(ctx: ServiceContext, query: z.output<typeof ListPaymentsQuery>) {
+  const { total, items } = await listStoredPayments(ctx.db, {
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.from !== undefined ? { from: new Date(query.from * 1000) } : {}),
+    ...(query.to !== undefined ? { to: new Date(query.to * 1000) } : {}),
+    page: query.page,
+    limit: query.limit,
+  });
+  return { total, page: query.page, limit: query.limit, items: items.map(toApiPayment) };
+}
+
+/** PortOne is the source of truth: fetch, remember, answer. */
+export async function fetchPayment(ctx: ServiceContext, impUid: string): Promise<Payment> {
+  const payment = await ctx.portone.payments.get({
+    imp_uid: impUid,
+    include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX,
+  });
+  await upsertPaymentFromPortOne(ctx.db, payment);
+  return payment;
+}
+
+export async function findPayment(
+  ctx: ServiceContext,
+  merchantUid: string,
+  status?: 'ready' | 'paid' | 'cancelled' | 'failed',
+): Promise<Payment> {
+  const payment = await ctx.portone.payments.find({
+    merchant_uid: merchantUid,
+    ...(status ? { payment_status: status } : {}),
+  });
+  await upsertPaymentFromPortOne(ctx.db, payment);
+  return payment;
+}
+
+/**
+ * Registers the amount at PortOne (so the payment window refuses another amount) and keeps our copy
+ * for verification. Registering the same merchant_uid again with the same amount answers the existing
+ * registration; with a different amount it is a conflict (PortOne keeps the first one).
+ */
+export async function preparePayment(ctx: ServiceContext, body: z.output<typeof PrepareBody>) {
+  let prepared: { merchant_uid: string; amount: number; currency: string | null };
+  try {
+    const created = await ctx.portone.prepare.create({
+      merchant_uid: body.merchant_uid,
+      amount: body.amount,
+      ...(body.currency ? { currency: body.currency } : {}),
+    });
+    prepared = { merchant_uid: created.merchant_uid, amount: created.amount, currency: created.currency ?? null };
+  } catch (error) {
+    if (!(error instanceof PortOneApiError)) throw error;
+    const existing = await ctx.portone.prepare.get({ merchant_uid: body.merchant_uid }).catch(() => undefined);
+    if (!existing) throw error;
+    const sameCurrency = (existing.currency ?? null) === (body.currency ?? existing.currency ?? null);
+    if (existing.amount !== body.amount || !sameCurrency) {
+      throw new PortOneConflictError(
+        `merchant_uid ${body.merchant_uid} is already prepared with amount ${existing.amount}${existing.currency ? ` ${existing.currency}` : ''}`,
+        {
+          details: {
+            prepared: { amount: existing.amount, currency: existing.currency ?? null },
+            requested: { amount: body.amount, currency: body.currency ?? null },
+            portone: { operation: error.operation, code: error.code ?? null, message: error.portoneMessage ?? null },
+          },
+          cause: error,
+        },
+      );
+    }
+    prepared = { merchant_uid: existing.merchant_uid, amount: existing.amount, currency: existing.currency ?? null };
+  }
+  await savePrepared(ctx.db, {
+    merchantUid: prepared.merchant_uid,
+    amount: prepared.amount,
+    currency: prepared.currency ?? body.currency ?? null,
+  });
+  ctx.log.info({ merchantUid: prepared.merchant_uid, amount: prepared.amount }, 'payment prepared');
+  return prepared;
+}
+
+async function resolveImpUid(ctx: ServiceContext, body: z.output<typeof CancelBody>): Promise<string> {
+  if (body.imp_uid) return body.imp_uid;
+  const merchantUid = body.merchant_uid as string;
+  // A merchant_uid may have several attempts; the paid one is the one to refund.
+  const payment =
+    (await ctx.portone.payments.find({ merchant_uid: merchantUid, payment_status: 'paid' }).catch((e: unknown) => {
+      if (e instanceof PortOneNotFoundError) return undefined;
+      throw e;
+    })) ?? (await ctx.portone.payments.find({ merchant_uid: merchantUid, payment_status: 'cancelled' }));
+  return payment.imp_uid;
+}
+
+/**
+ * Cancels without ever over-refunding, even under concurrent requests: inside one transaction the
+ * payment row is locked, refreshed from PortOne, the balance computed from that answer, the amount
+ * checked against it, the cancel sent with `checksum` = that balance, and PortOne's answer stored
+ * before the lock is released. A second cancel waits on the lock and sees the first one's result.
+ */
+export async function cancelPayment(
+  ctx: ServiceContext,
+  body: z.output<typeof CancelBody>,
+  requestedBy: string,
+): Promise<Payment> {
+  const impUid = await resolveImpUid(ctx, body);
+  if (!(await getStoredPayment(ctx.db, impUid))) await fetchPayment(ctx, impUid);
+
+  return ctx.db.transaction().execute(async (trx) => {
+    await lockPaymentForCancel(trx, impUid);
+    const current = await ctx.portone.payments.get({
+      imp_uid: impUid,
+      include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX,
+    });
+    await upsertPaymentFromPortOne(trx, current);
+
+    if (current.status !== 'paid' && current.status !== 'cancelled') {
+      throw new NotCancellableError(`payment ${impUid} is ${current.status}; only paid payments can be cancelled`, {
+        details: { imp_uid: impUid, payment_status: current.status },
+      });
+    }
+    const balance = money(current.amount - current.cancel_amount);
+    if (balance <= 0) {
+      throw new AlreadyCancelledError(`payment ${impUid} is already fully cancelled`, {
+        details: { imp_uid: impUid, amount: current.amount, cancel_amount: current.cancel_amount },
+      });
+    }
+    const amount = body.amount && body.amount > 0 ? money(body.amount) : balance;
+    if (amount > balance) {
+      throw new CancelAmountExceededError(
+        `cancel amount ${amount} exceeds the cancellable balance ${balance} of payment ${impUid}`,
+        { details: { imp_uid: impUid, requested: amount, cancellable: balance } },
+      );
+    }
+
+    let after: Payment;
+    try {
+      after = await ctx.portone.payments.cancel({
+        imp_uid: impUid,
+        amount,
+        checksum: balance,
+        ...(body.reason !== undefined ? { reason: body.reason } : {}),
+        ...(body.tax_free !== undefined ? { tax_free: body.tax_free } : {}),
+        ...(body.vat_amount !== undefined ? { vat_amount: body.vat_amount } : {}),
+        ...(body.refund_holder !== undefined ? { refund_holder: body.refund_holder } : {}),
+        ...(body.refund_bank !== undefined ? { refund_bank: body.refund_bank } : {}),
+        ...(body.refund_account !== undefined ? { refund_account: body.refund_account } : {}),
+        ...(body.refund_tel !== undefined ? { refund_tel: body.refund_tel } : {}),
+      });
+    } catch (error) {
+      if (error instanceof PortOneApiError && /checksum/i.test(error.portoneMessage ?? '')) {
+        throw new CancelChecksumMismatchError(`PortOne refused the cancel: ${error.portoneMessage}`, {
+          details: {
+            imp_uid: impUid,
+            checksum: balance,
+            portone: { code: error.code ?? null, message: error.portoneMessage ?? null },
+          },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    // PortOne's answer, with its cancel_history, is what we store; the new entry is attributed to the caller.
+    await upsertPaymentFromPortOne(trx, after, { requestedBy });
+    ctx.log.info(
+      { impUid, amount, balanceBefore: balance, balanceAfter: money(after.amount - after.cancel_amount) },
+      'payment cancelled',
+    );
+    return after;
+  });
+}
+
+/** Issues a virtual account; the due date defaults to now + VBANK_DUE_DAYS on the injected clock. */
+export async function issueVbank(
+  ctx: ServiceContext,
+  body: z.output<typeof VbankBody>,
+  resolveOnly: boolean,
+): Promise<Payment> {
+  const vbankDue = body.vbank_due ?? ctx.clock.nowSeconds() + ctx.config.VBANK_DUE_DAYS * DAY;
+  const { custom_data, ...rest } = body;
+  const payment = await chargeOnce(
+    ctx,
+    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], resolveOnly },
+    () =>
+      ctx.portone.vbanks.issue({
+        ...rest,
+        vbank_due: vbankDue,
+        ...(custom_data !== undefined
+          ? { custom_data: typeof custom_data === 'string' ? custom_data : JSON.stringify(custom_data) }
+          : {}),
+      }),
+    () => findByMerchantUid(ctx, body.merchant_uid),
+  );
+  await upsertPaymentFromPortOne(ctx.db, payment);
+  ctx.log.info({ impUid: payment.imp_uid, merchantUid: payment.merchant_uid }, 'virtual account issued');
+  return payment;
+}
+
+interface Mismatch {
+  field: 'amount' | 'currency' | 'status' | 'merchant_uid';
+  expected: string | number;
+  actual: string | number;
+}
+
+/**
+ * Compares what PortOne says was paid with what we expected (the caller's values, else what was
+ * prepared for the merchant_uid). A mismatch is a 422 naming both values; a forged amount on a paid
+ * payment is cancelled when CANCEL_FORGED_PAYMENTS is on.
+ */
+export async function verifyPayment(ctx: ServiceContext, body: z.output<typeof VerifyBody>, requestedBy: string) {
+  const payment = await fetchPayment(ctx, body.imp_uid);
+  // The order the caller says this payment is for; else the order PortOne says it paid.
+  const prepared = await getPrepared(ctx.db, body.merchant_uid ?? payment.merchant_uid);
+  const expectedAmount = body.amount ?? prepared?.amount;
+  if (expectedAmount === undefined) {
+    throw new NothingToVerifyError(
+      `no expected amount for ${payment.merchant_uid}: pass amount, or prepare the merchant_uid first`,
+      { details: { imp_uid: payment.imp_uid, merchant_uid: payment.merchant_uid } },
+    );
+  }
+  const expectedCurrency = body.currency ?? prepared?.currency ?? undefined;
+  const expectedStatus = body.status ?? 'paid';
+
+  const mismatches: Mismatch[] = [];
+  if (body.merchant_uid !== undefined && body.merchant_uid !== payment.merchant_uid) {
+    mismatches.push({ field: 'merchant_uid', expected: body.merchant_uid, actual: payment.merchant_uid });
+  }
+  if (money(payment.amount) !== money(expectedAmount)) {
+    mismatches.push({ field: 'amount', expected: expectedAmount, actual: payment.amount });
+  }
+  if (expectedCurrency && payment.currency !== expectedCurrency) {
+    mismatches.push({ field: 'currency', expected: expectedCurrency, actual: payment.currency });
+  }
+  if (payment.status !== expectedStatus) {
+    mismatches.push({ field: 'status', expected: expectedStatus, actual: payment.status });
+  }
+
+  if (mismatches.length === 0) {
+    await markVerification(ctx.db, payment.imp_uid, {
+      status: 'verified',
+      forged: false,
+      detail: { amount: expectedAmount, currency: expectedCurrency ?? null, status: expectedStatus },
+    });
+    ctx.log.info({ impUid: payment.imp_uid, amount: payment.amount }, 'payment verified');
+    return { verified: true as const, payment };
+  }
+
+  const forged = payment.status === 'paid' && mismatches.some((m) => m.field === 'amount' || m.field === 'currency');
+  const summary = mismatches.map((m) => `${m.field} expected ${m.expected}, actual ${m.actual}`).join('; ');
+  await markVerification(ctx.db, payment.imp_uid, { status: 'mismatch', forged, detail: { mismatches } });
+  ctx.log.warn({ impUid: payment.imp_uid, mismatches, forged }, 'payment verification failed');
+
+  let cancelled = false;
+  let cancelError: string | undefined;
+  if (forged && ctx.config.CANCEL_FORGED_PAYMENTS) {
+    try {
+      await cancelPayment(
+        ctx,
+        { imp_uid: payment.imp_uid, reason: 'amount forgery detected by verification' },
+        requestedBy,
+      );
+      cancelled = true;
+    } catch (error) {
+      cancelError = error instanceof Error ? error.message : String(error);
+      ctx.log.error({ err: error, impUid: payment.imp_uid }, 'could not cancel forged payment');
+    }
+  }
+  const tail = cancelled
+    ? ' The payment was cancelled (CANCEL_FORGED_PAYMENTS).'
+    : forged && ctx.config.CANCEL_FORGED_PAYMENTS
+      ? ' Cancelling it failed; cancel it manually.'
+      : '';
+  throw new AmountMismatchError(`payment ${payment.imp_uid} does not match: ${summary}.${tail}`, {
+    details: {
+      imp_uid: payment.imp_uid,
+      merchant_uid: payment.merchant_uid,
+      mismatches,
+      expected: { amount: expectedAmount, currency: expectedCurrency ?? null, status: expectedStatus },
+      actual: { amount: payment.amount, currency: payment.currency, status: payment.status },
+      forged,
+      cancelled,
+      ...(cancelError ? { cancel_error: cancelError } : {}),
+    },
+  });
+}

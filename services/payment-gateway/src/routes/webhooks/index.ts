@@ -1,0 +1,124 @@
+import { BlockList, isIP } from 'node:net';
+import { parse as parseQueryString } from 'node:querystring';
+import { problemResponses } from '@repo/service-kit';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { WebhookNotStoredError, WebhookSourceForbiddenError } from '../../errors.ts';
+import { contextOf } from '../../service-context.ts';
+import { WebhookAckSchema, WebhookBody } from './schemas.ts';
+import { markFailed, processDelivery, storeDelivery } from './service.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+export interface WebhookRouteOptions {
+  /** IPs or CIDRs PortOne sends from; empty = any source. */
+  allowedIps: string[];
+}
+
+/** `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4. */
+const plainIp = (ip: string) => (ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip);
+
+function allowList(entries: string[]): ((ip: string) => boolean) | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (isIP(address) === 0) throw new Error(`WEBHOOK_ALLOWED_IPS: "${entry}" is not an IP address or CIDR`);
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(prefix), family);
+  }
+  return (ip) => {
+    const address = plainIp(ip);
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    return isIP(address) !== 0 && list.check(address, family);
+  };
+}
+
+const tags = ['webhooks'];
+/** How long the acknowledgement may wait for PortOne while processing inline. */
+const INLINE_BUDGET_MS = 5_000;
+
+/**
+ * PortOne's notification URL. Public (no API key): PortOne cannot send one. The body is never
+ * trusted; it only says which payment to re-fetch. The delivery is stored before it is acknowledged,
+ * and acknowledged (200) once stored even when PortOne cannot be reached to process it — the sweeper
+ * retries those — so an acknowledgement is never lost and PortOne never re-sends a stored event.
+ */
+export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
+  const allowed = allowList(options.allowedIps);
+
+  // Own parsers (rather than @fastify/formbody) so the raw body can be stored as it arrived.
+  const json = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
+    request.rawBody = body as string;
+    json(request, body as string, done);
+  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (request, body, done) => {
+      request.rawBody = body as string;
+      done(null, { ...parseQueryString(body as string) });
+    },
+  );
+
+  app.addHook('onRequest', async (request) => {
+    if (allowed && !allowed(request.ip)) {
+      request.log.warn({ sourceIp: request.ip }, 'webhook from a source outside WEBHOOK_ALLOWED_IPS');
+      throw new WebhookSourceForbiddenError(`webhook source ${request.ip} is not allowed`);
+    }
+  });
+
+  app.post(
+    '/portone',
+    {
+      schema: {
+        tags,
+        summary: 'Receive a PortOne V1 webhook (paid, ready, cancelled, failed, vbank deposit)',
+        description:
+          'JSON or form-encoded. Public; optionally limited to WEBHOOK_ALLOWED_IPS. The payment is re-fetched from PortOne; a status or amount PortOne does not confirm is recorded as forged and changes nothing.',
+        security: [],
+        body: WebhookBody,
+        response: { 200: WebhookAckSchema, ...problemResponses(400, 403, 415, 503) },
+      },
+    },
+    async (request) => {
+      const ctx = contextOf(app, request);
+      const body = request.body;
+      // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
+      const stored = await storeDelivery(ctx, {
+        impUid: body.imp_uid,
+        merchantUid: body.merchant_uid ?? null,
+        status: body.status,
+        cancellationId: body.cancellation_id ?? null,
+        rawBody: request.rawBody ?? JSON.stringify(body),
+        contentType: request.headers['content-type'] ?? null,
+        sourceIp: request.ip,
+      }).catch((error: unknown) => {
+        throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
+      });
+      if (stored.duplicate) {
+        request.log.info({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
+        return { received: true as const, id: stored.id, state: 'duplicate' as const };
+      }
+      try {
+        // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
+        const state = await processDelivery(
+          ctx,
+          { id: stored.id, impUid: body.imp_uid, status: body.status },
+          AbortSignal.timeout(INLINE_BUDGET_MS),
+        );
+        return { received: true as const, id: stored.id, state };
+      } catch (error) {
+        // Stored but not processed: acknowledge anyway, the sweeper retries it.
+        request.log.error({ err: error, webhookId: stored.id }, 'webhook processing failed; left for the sweeper');
+        await markFailed(ctx, stored.id, error);
+        return { received: true as const, id: stored.id, state: 'failed' as const };
+      }
+    },
+  );
+};

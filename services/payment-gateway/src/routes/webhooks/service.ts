@@ -1,0 +1,157 @@
+import { type Payment, PortOneNotFoundError } from '@repo/portone-client';
+import { isPortOneDown } from '../../errors.ts';
+import type { ServiceContext } from '../../service-context.ts';
+import { upsertPaymentFromPortOne } from '../../store/payment.repository.ts';
+import { getPrepared } from '../../store/prepared.repository.ts';
+import {
+  insertWebhookDelivery,
+  listUnprocessedWebhooks,
+  markWebhookProcessed,
+  type WebhookState,
+} from '../../store/webhook.repository.ts';
+
+export interface IncomingDelivery {
+  impUid: string;
+  merchantUid: string | null;
+  status: string;
+  cancellationId: string | null;
+  rawBody: string;
+  contentType: string | null;
+  sourceIp: string;
+}
+
+/** The part of a stored delivery processing needs. */
+export interface DeliveryRef {
+  id: number;
+  impUid: string;
+  status: string;
+}
+
+/**
+ * Whether PortOne's current state confirms the status a webhook claims. A webhook may be stale —
+ * `paid` arriving after the payment was cancelled is genuine history, not forgery — so a claim is
+ * confirmed by the status itself or by the timestamps of a state the payment has passed through.
+ */
+export function confirms(payment: Payment, claimed: string): boolean {
+  switch (claimed) {
+    case 'paid':
+      return payment.status === 'paid' || (payment.status === 'cancelled' && (payment.paid_at ?? 0) > 0);
+    case 'ready':
+      return (
+        payment.status === 'ready' ||
+        (payment.pay_method === 'vbank' && (payment.vbank_issued_at ?? 0) > 0 && payment.status !== 'failed')
+      );
+    case 'cancelled':
+      return payment.status === 'cancelled' || payment.cancel_amount > 0;
+    case 'failed':
+      return payment.status === 'failed' || (payment.failed_at ?? 0) > 0;
+    default:
+      return false;
+  }
+}
+
+/** Stores the delivery before anything else; a duplicate is recognised and recorded as such. */
+export async function storeDelivery(ctx: ServiceContext, delivery: IncomingDelivery) {
+  return insertWebhookDelivery(ctx.db, delivery);
+}
+
+/**
+ * Re-fetches the payment from PortOne; only PortOne's answer changes our state (forward-only upsert).
+ * A status or amount PortOne does not confirm is forgery: nothing changes, the delivery is `forged`.
+ * If PortOne cannot be reached the delivery stays `received` for the sweeper to retry.
+ */
+export async function processDelivery(
+  ctx: ServiceContext,
+  delivery: DeliveryRef,
+  signal?: AbortSignal,
+): Promise<WebhookState> {
+  let payment: Payment;
+  try {
+    payment = await ctx.portone.payments.get(
+      { imp_uid: delivery.impUid, include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX },
+      { signal },
+    );
+  } catch (error) {
+    if (error instanceof PortOneNotFoundError) {
+      await markWebhookProcessed(ctx.db, delivery.id, 'forged', {
+        outcome: { reason: `PortOne has no payment ${delivery.impUid}` },
+      });
+      ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid }, 'forged webhook: unknown imp_uid');
+      return 'forged';
+    }
+    if (isPortOneDown(error) || signal?.aborted) {
+      ctx.log.warn(
+        { webhookId: delivery.id, impUid: delivery.impUid, err: error },
+        'PortOne unreachable; webhook left for the sweeper',
+      );
+      return 'received';
+    }
+    throw error;
+  }
+
+  if (!['ready', 'paid', 'cancelled', 'failed'].includes(delivery.status)) {
+    await upsertPaymentFromPortOne(ctx.db, payment);
+    await markWebhookProcessed(ctx.db, delivery.id, 'ignored', {
+      outcome: { reason: `unknown webhook status "${delivery.status}"`, status: payment.status },
+    });
+    return 'ignored';
+  }
+  if (!confirms(payment, delivery.status)) {
+    const detail = `webhook says ${delivery.status}, PortOne says ${payment.status}`;
+    await markWebhookProcessed(ctx.db, delivery.id, 'forged', {
+      outcome: { reason: detail, claimed: delivery.status, status: payment.status },
+    });
+    ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid, detail }, 'forged webhook: status not confirmed');
+    return 'forged';
+  }
+  const prepared = await getPrepared(ctx.db, payment.merchant_uid);
+  if (prepared && prepared.amount !== payment.amount) {
+    const detail = `amount ${payment.amount} differs from the prepared ${prepared.amount} for ${payment.merchant_uid}`;
+    await markWebhookProcessed(ctx.db, delivery.id, 'forged', {
+      outcome: { reason: detail, expected: prepared.amount, actual: payment.amount },
+    });
+    ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid, detail }, 'forged payment amount');
+    return 'forged';
+  }
+  const stored = await upsertPaymentFromPortOne(ctx.db, payment, { requestedBy: 'webhook' });
+  await markWebhookProcessed(ctx.db, delivery.id, 'processed', {
+    outcome: { status: payment.status, store: stored.outcome },
+  });
+  ctx.log.info(
+    { webhookId: delivery.id, impUid: delivery.impUid, claimed: delivery.status, status: payment.status },
+    'webhook processed',
+  );
+  return 'processed';
+}
+
+/** Processing broke on our side (not PortOne's): `failed` counts the attempt and lets the sweeper retry. */
+export async function markFailed(ctx: ServiceContext, id: number, error: unknown): Promise<void> {
+  const message = error instanceof Error ? error.message : String(error);
+  await markWebhookProcessed(ctx.db, id, 'failed', { error: message.slice(0, 500) }).catch((err: unknown) =>
+    ctx.log.error({ err, webhookId: id }, 'could not mark webhook delivery failed'),
+  );
+}
+
+/**
+ * One sweep: processes deliveries left `received` (PortOne was down) or `failed`, oldest first.
+ * Deliveries younger than `graceMs` are left to the request that is handling them.
+ */
+export async function sweepWebhooks(ctx: ServiceContext, graceMs: number, limit = 50): Promise<number> {
+  const pending = await listUnprocessedWebhooks(ctx.db, { receivedBefore: new Date(Date.now() - graceMs), limit });
+  let done = 0;
+  for (const delivery of pending) {
+    if (!delivery.impUid || !delivery.status) {
+      await markWebhookProcessed(ctx.db, delivery.id, 'ignored', { outcome: { reason: 'no imp_uid or status' } });
+      continue;
+    }
+    try {
+      const state = await processDelivery(ctx, { id: delivery.id, impUid: delivery.impUid, status: delivery.status });
+      if (state === 'received') break; // PortOne still down: the next tick tries again.
+      done += 1;
+    } catch (error) {
+      ctx.log.error({ err: error, webhookId: delivery.id }, 'webhook sweep failed for a delivery');
+      await markFailed(ctx, delivery.id, error);
+    }
+  }
+  return done;
+}

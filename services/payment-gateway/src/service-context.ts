@@ -1,0 +1,27 @@
+import type { PortOneClient } from '@repo/portone-client';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Database } from './store/database.ts';
+
+/** What route services need, and nothing of Fastify: the narrow interface they depend on. */
+export interface ServiceContext {
+  db: Kysely<Database>;
+  portone: PortOneClient;
+  clock: Clock;
+  config: Config;
+  log: FastifyBaseLogger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    clock: Clock;
+  }
+}
+
+/** The context for one request: its logger carries the request id. */
+export function contextOf(app: FastifyInstance, request?: FastifyRequest): ServiceContext {
+  return { db: app.db, portone: app.portone, clock: app.clock, config: app.config, log: request?.log ?? app.log };
+}

@@ -1,0 +1,173 @@
+import type { Selectable } from 'kysely';
+import {
+  clip,
+  type DateTimeColumn,
+  fromDbTime,
+  fromNullableDbTime,
+  maskCardNumber,
+  type NullableDateTimeColumn,
+  toDbTime,
+  unixToDbTime,
+} from './codec.ts';
+import { type Db, inTransaction } from './database.ts';
+
+/**
+ * `billing_keys`: what PortOne tells us about a customer_uid (notes §9). Never card secrets: no full
+ * card number (the masked one is re-masked on the way in), no expiry, birth date, PIN digits or CVC.
+ */
+export interface BillingKeyTable {
+  customer_uid: string;
+  pg_provider: string | null;
+  pg_id: string | null;
+  card_name: string | null;
+  card_code: string | null;
+  card_number: string | null;
+  /** 0 credit, 1 check/debit, NULL unknown. */
+  card_type: number | null;
+  customer_name: string | null;
+  customer_email: string | null;
+  portone_inserted_at: NullableDateTimeColumn;
+  portone_updated_at: NullableDateTimeColumn;
+  created_at: DateTimeColumn;
+  updated_at: DateTimeColumn;
+  deleted_at: NullableDateTimeColumn;
+}
+
+export type BillingKeyRow = Selectable<BillingKeyTable>;
+
+/** PortOne's CustomerAnnotation, as much as we keep. Card secrets have no field here on purpose. */
+export interface PortOneBillingKey {
+  customer_uid: string;
+  pg_provider?: string | null;
+  pg_id?: string | null;
+  card_name?: string | null;
+  card_code?: string | null;
+  card_number?: string | null;
+  card_type?: number | null;
+  customer_name?: string | null;
+  customer_email?: string | null;
+  inserted?: number | null;
+  updated?: number | null;
+}
+
+export interface BillingKeyRecord {
+  customerUid: string;
+  pgProvider: string | null;
+  pgId: string | null;
+  cardName: string | null;
+  cardCode: string | null;
+  cardNumber: string | null;
+  cardType: number | null;
+  customerName: string | null;
+  customerEmail: string | null;
+  insertedAt: Date | null;
+  portoneUpdatedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+export function toBillingKeyRecord(row: BillingKeyRow): BillingKeyRecord {
+  return {
+    customerUid: row.customer_uid,
+    pgProvider: row.pg_provider,
+    pgId: row.pg_id,
+    cardName: row.card_name,
+    cardCode: row.card_code,
+    cardNumber: row.card_number,
+    cardType: row.card_type,
+    customerName: row.customer_name,
+    customerEmail: row.customer_email,
+    insertedAt: fromNullableDbTime(row.portone_inserted_at),
+    portoneUpdatedAt: fromNullableDbTime(row.portone_updated_at),
+    createdAt: fromDbTime(row.created_at),
+    updatedAt: fromDbTime(row.updated_at),
+    deletedAt: fromNullableDbTime(row.deleted_at),
+  };
+}
+
+/**
+ * Stores PortOne's view of a billing key. Re-issuing a customer_uid replaces the card (PortOne does
+ * the same) and brings a deleted key back to life.
+ */
+export async function upsertBillingKey(
+  db: Db,
+  key: PortOneBillingKey,
+  options: { now?: Date } = {},
+): Promise<BillingKeyRecord> {
+  const now = toDbTime(options.now ?? new Date());
+  const values = {
+    pg_provider: key.pg_provider ?? null,
+    pg_id: key.pg_id ?? null,
+    card_name: clip(key.card_name, 64),
+    card_code: key.card_code ?? null,
+    card_number: maskCardNumber(key.card_number),
+    card_type: typeof key.card_type === 'number' ? key.card_type : null,
+    customer_name: clip(key.customer_name, 255),
+    customer_email: clip(key.customer_email, 255),
+    portone_inserted_at: unixToDbTime(key.inserted),
+    portone_updated_at: unixToDbTime(key.updated),
+    updated_at: now,
+    deleted_at: null,
+  };
+  return inTransaction(db, async (trx) => {
+    const updated = await trx
+      .updateTable('billing_keys')
+      .set(values)
+      .where('customer_uid', '=', key.customer_uid)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      await trx
+        .insertInto('billing_keys')
+        .values({ customer_uid: key.customer_uid, ...values, created_at: now })
+        .execute();
+    }
+    const row = await trx
+      .selectFrom('billing_keys')
+      .selectAll()
+      .where('customer_uid', '=', key.customer_uid)
+      .executeTakeFirstOrThrow();
+    return toBillingKeyRecord(row);
+  });
+}
+
+/** A billing key, deleted ones included (check `deletedAt`). */
+export async function getBillingKey(db: Db, customerUid: string): Promise<BillingKeyRecord | undefined> {
+  const row = await db
+    .selectFrom('billing_keys')
+    .selectAll()
+    .where('customer_uid', '=', customerUid)
+    .executeTakeFirst();
+  return row ? toBillingKeyRecord(row) : undefined;
+}
+
+/** Billing keys by customer_uid (all when `customerUids` is omitted), live ones unless asked otherwise. */
+export async function listBillingKeys(
+  db: Db,
+  query: { customerUids?: readonly string[]; includeDeleted?: boolean; limit?: number } = {},
+): Promise<BillingKeyRecord[]> {
+  if (query.customerUids && query.customerUids.length === 0) return [];
+  let select = db.selectFrom('billing_keys').selectAll();
+  if (query.customerUids) select = select.where('customer_uid', 'in', [...query.customerUids]);
+  if (!query.includeDeleted) select = select.where('deleted_at', 'is', null);
+  const rows = await select
+    .orderBy('customer_uid', 'asc')
+    .limit(query.limit ?? 1000)
+    .execute();
+  return rows.map(toBillingKeyRecord);
+}
+
+/** Marks a key deleted (soft: schedules and payments still refer to it). False when unknown. */
+export async function markBillingKeyDeleted(
+  db: Db,
+  customerUid: string,
+  options: { now?: Date } = {},
+): Promise<boolean> {
+  const now = toDbTime(options.now ?? new Date());
+  const result = await db
+    .updateTable('billing_keys')
+    .set({ deleted_at: now, updated_at: now })
+    .where('customer_uid', '=', customerUid)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -1,0 +1,66 @@
+import { type Kysely, MysqlAdapter, type Transaction } from 'kysely';
+import type { BillingKeyTable } from './billing-key.repository.ts';
+import type { IdempotencyKeyTable } from './idempotency.repository.ts';
+import type { CancelTable, PaymentTable } from './payment.repository.ts';
+import type { PortOneCallTable } from './portone-call.repository.ts';
+import type { PreparedPaymentTable } from './prepared.repository.ts';
+import type { ScheduleTable } from './schedule.repository.ts';
+import type { WebhookDeliveryTable } from './webhook.repository.ts';
+
+/** The gateway's whole schema; each table's row type sits beside the repository that owns it. */
+export interface Database {
+  payments: PaymentTable;
+  payment_cancels: CancelTable;
+  prepared_payments: PreparedPaymentTable;
+  billing_keys: BillingKeyTable;
+  payment_schedules: ScheduleTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  idempotency_keys: IdempotencyKeyTable;
+  portone_calls: PortOneCallTable;
+}
+
+/** Repositories take either the root handle or a transaction (a Transaction is a Kysely). */
+export type Db = Kysely<Database>;
+export type Trx = Transaction<Database>;
+
+export type DialectName = 'mysql' | 'sqlite';
+
+export function dialectOf<DB>(db: Kysely<DB>): DialectName {
+  return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
+}
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  errcode?: unknown;
+}
+
+/** A duplicate primary/unique key: mysql2 ER_DUP_ENTRY (1062), SQLite CONSTRAINT_PRIMARYKEY/UNIQUE. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as DriverError;
+  return e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.errcode === 1555 || e.errcode === 2067;
+}
+
+/** InnoDB chose this transaction as a deadlock victim (1213); the whole transaction may be re-run. */
+function isDeadlock(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as DriverError;
+  return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213;
+}
+
+/**
+ * Runs `work` in a transaction: the caller's, when `db` already is one (then errors propagate, since
+ * the caller owns the transaction), or a new one that is re-run when it lost a race for a new row
+ * (duplicate key or deadlock between two first inserts of the same key).
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, attempts = 3): Promise<T> {
+  if (db.isTransaction) return work(db as Trx);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= attempts || !(isUniqueViolation(error) || isDeadlock(error))) throw error;
+    }
+  }
+}

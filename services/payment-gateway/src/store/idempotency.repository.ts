@@ -1,0 +1,143 @@
+import type { Selectable } from 'kysely';
+import { type DateTimeColumn, fromDbJson, type NullableDateTimeColumn, toDbJson, toDbTime } from './codec.ts';
+import { type Db, isUniqueViolation } from './database.ts';
+
+/** `idempotency_keys`: one row per (caller scope, Idempotency-Key), kept for its TTL (24 h default). */
+export interface IdempotencyKeyTable {
+  scope: string;
+  idem_key: string;
+  method: string;
+  path: string;
+  /** sha256 hex of the request body, computed by the caller. */
+  body_hash: string;
+  /** in_flight | completed */
+  state: string;
+  response_status: number | null;
+  /** JSON text of the response body. */
+  response_body: string | null;
+  created_at: DateTimeColumn;
+  completed_at: NullableDateTimeColumn;
+  expires_at: DateTimeColumn;
+}
+
+export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;
+
+export interface BeginIdempotentInput {
+  /** Who the key belongs to (API key id): keys of different callers never collide. */
+  scope: string;
+  key: string;
+  method: string;
+  path: string;
+  bodyHash: string;
+  ttlSeconds: number;
+  now?: Date;
+}
+
+export type BeginIdempotentResult =
+  /** This request owns the key: do the work, then completeIdempotent or abandonIdempotent. */
+  | { kind: 'started' }
+  /** Done before: answer with the stored response. */
+  | { kind: 'replay'; status: number; body: unknown }
+  /** Another request with this key is running. */
+  | { kind: 'in_flight' }
+  /** The key was used for a different method, path or body. */
+  | { kind: 'mismatch' };
+
+/**
+ * Claims an idempotency key. Atomic under concurrency: the claim is an INSERT on the
+ * (scope, idem_key) primary key, so of N simultaneous requests exactly one gets `started`; the others
+ * read the winner's row. An expired row is taken over with a conditional UPDATE (only one request can
+ * match `expires_at <= now`), never by check-then-insert.
+ */
+export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Promise<BeginIdempotentResult> {
+  const now = input.now ?? new Date();
+  const nowText = toDbTime(now);
+  const fresh = {
+    method: input.method,
+    path: input.path,
+    body_hash: input.bodyHash,
+    state: 'in_flight',
+    response_status: null,
+    response_body: null,
+    created_at: nowText,
+    completed_at: null,
+    expires_at: toDbTime(new Date(now.getTime() + input.ttlSeconds * 1000)),
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await db
+        .insertInto('idempotency_keys')
+        .values({ scope: input.scope, idem_key: input.key, ...fresh })
+        .execute();
+      return { kind: 'started' };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    const row = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('scope', '=', input.scope)
+      .where('idem_key', '=', input.key)
+      .executeTakeFirst();
+    if (!row) continue; // purged between our insert and this read
+    if (row.expires_at <= nowText) {
+      const taken = await db
+        .updateTable('idempotency_keys')
+        .set(fresh)
+        .where('scope', '=', input.scope)
+        .where('idem_key', '=', input.key)
+        .where('expires_at', '<=', nowText)
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) > 0) return { kind: 'started' };
+      continue; // someone else took it over first; read their row
+    }
+    if (row.method !== input.method || row.path !== input.path || row.body_hash !== input.bodyHash) {
+      return { kind: 'mismatch' };
+    }
+    if (row.state === 'completed' && row.response_status != null) {
+      return { kind: 'replay', status: row.response_status, body: fromDbJson(row.response_body) };
+    }
+    return { kind: 'in_flight' };
+  }
+  return { kind: 'in_flight' };
+}
+
+/** Stores the answer to replay. False when the key is not in flight (expired and purged, or done). */
+export async function completeIdempotent(
+  db: Db,
+  input: { scope: string; key: string; status: number; body: unknown; now?: Date },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('idempotency_keys')
+    .set({
+      state: 'completed',
+      response_status: input.status,
+      response_body: toDbJson(input.body),
+      completed_at: toDbTime(input.now ?? new Date()),
+    })
+    .where('scope', '=', input.scope)
+    .where('idem_key', '=', input.key)
+    .where('state', '=', 'in_flight')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Lets go of an in-flight key so the client can retry: only for failures that surely moved no money
+ * (validation, PortOne unreachable before sending). A completed key is never abandoned.
+ */
+export async function abandonIdempotent(db: Db, input: { scope: string; key: string }): Promise<boolean> {
+  const result = await db
+    .deleteFrom('idempotency_keys')
+    .where('scope', '=', input.scope)
+    .where('idem_key', '=', input.key)
+    .where('state', '=', 'in_flight')
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Deletes keys past their expiry; returns how many. */
+export async function purgeExpiredIdempotency(db: Db, now: Date = new Date()): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', toDbTime(now)).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

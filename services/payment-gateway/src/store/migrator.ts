@@ -1,0 +1,155 @@
+import { type Kysely, sql } from 'kysely';
+import {
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+  Migrator,
+  NO_MIGRATIONS,
+} from 'kysely/migration';
+import { dialectOf } from './database.ts';
+import * as m202611221000 from './migrations/202611221000_create_payments.ts';
+import * as m202611221001 from './migrations/202611221001_index_payments_merchant_uid.ts';
+import * as m202611221002 from './migrations/202611221002_index_payments_status_created_at.ts';
+import * as m202611221003 from './migrations/202611221003_index_payments_created_at.ts';
+import * as m202611221004 from './migrations/202611221004_create_payment_cancels.ts';
+import * as m202611221005 from './migrations/202611221005_index_payment_cancels_imp_uid.ts';
+import * as m202611221006 from './migrations/202611221006_create_prepared_payments.ts';
+import * as m202611221007 from './migrations/202611221007_create_billing_keys.ts';
+import * as m202611221008 from './migrations/202611221008_create_payment_schedules.ts';
+import * as m202611221009 from './migrations/202611221009_index_payment_schedules_customer_uid.ts';
+import * as m202611221010 from './migrations/202611221010_create_webhook_deliveries.ts';
+import * as m202611221011 from './migrations/202611221011_unique_webhook_deliveries_dedupe_claim.ts';
+import * as m202611221012 from './migrations/202611221012_index_webhook_deliveries_state.ts';
+import * as m202611221013 from './migrations/202611221013_create_idempotency_keys.ts';
+import * as m202611221014 from './migrations/202611221014_index_idempotency_keys_expires_at.ts';
+import * as m202611221015 from './migrations/202611221015_create_portone_calls.ts';
+import * as m202611221016 from './migrations/202611221016_index_portone_calls_at.ts';
+
+/**
+ * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
+ * and from tsc-built dist, with no directory scanning. Names are `<yyyyMMddHHmm>_<what>`; append only.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '202611221000_create_payments': m202611221000,
+  '202611221001_index_payments_merchant_uid': m202611221001,
+  '202611221002_index_payments_status_created_at': m202611221002,
+  '202611221003_index_payments_created_at': m202611221003,
+  '202611221004_create_payment_cancels': m202611221004,
+  '202611221005_index_payment_cancels_imp_uid': m202611221005,
+  '202611221006_create_prepared_payments': m202611221006,
+  '202611221007_create_billing_keys': m202611221007,
+  '202611221008_create_payment_schedules': m202611221008,
+  '202611221009_index_payment_schedules_customer_uid': m202611221009,
+  '202611221010_create_webhook_deliveries': m202611221010,
+  '202611221011_unique_webhook_deliveries_dedupe_claim': m202611221011,
+  '202611221012_index_webhook_deliveries_state': m202611221012,
+  '202611221013_create_idempotency_keys': m202611221013,
+  '202611221014_index_idempotency_keys_expires_at': m202611221014,
+  '202611221015_create_portone_calls': m202611221015,
+  '202611221016_index_portone_calls_at': m202611221016,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Named MySQL lock held around a whole migration run, including Kysely's own bookkeeping tables. */
+const MIGRATION_LOCK = 'payment_gateway_migrations';
+const MIGRATION_LOCK_WAIT_SECONDS = 60;
+
+export class MigrationError extends Error {
+  readonly failedMigration: string | undefined;
+  constructor(message: string, failedMigration: string | undefined, cause: unknown) {
+    super(message, { cause });
+    this.name = 'MigrationError';
+    this.failedMigration = failedMigration;
+  }
+}
+
+function migratorFor<DB>(db: Kysely<DB>): Migrator {
+  return new Migrator({ db, provider });
+}
+
+function unwrap(result: MigrationResultSet): string[] {
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (result.error !== undefined) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new MigrationError(
+      failed ? `migration ${failed} failed: ${reason}` : `migrations failed: ${reason}`,
+      failed,
+      result.error,
+    );
+  }
+  return applied;
+}
+
+/**
+ * Applies every pending migration and returns the names it applied (empty when up to date). Safe when
+ * several instances start at once:
+ * - MySQL/MariaDB: the whole run happens on one connection holding
+ *   `GET_LOCK('payment_gateway_migrations', 60)`, so a second instance waits, then finds nothing to do.
+ *   (Kysely takes its own GET_LOCK too, but only after creating its bookkeeping tables.) DDL is not
+ *   transactional there, which is why every migration file holds exactly one DDL statement.
+ * - SQLite: the run is one BEGIN IMMEDIATE transaction (see sqlite-dialect.ts); SQLite's single-writer
+ *   lock serialises a second process, and a failed migration rolls back completely.
+ * Throws MigrationError naming the failed migration.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
+  if (dialectOf(db) !== 'mysql') return unwrap(await migratorFor(db).migrateToLatest());
+  return db.connection().execute(async (conn) => {
+    const locked = await sql<{
+      got: number | null;
+    }>`select get_lock(${MIGRATION_LOCK}, ${MIGRATION_LOCK_WAIT_SECONDS}) as got`.execute(conn);
+    if (Number(locked.rows[0]?.got) !== 1) {
+      throw new MigrationError(
+        `another instance held the ${MIGRATION_LOCK} lock for more than ${MIGRATION_LOCK_WAIT_SECONDS}s`,
+        undefined,
+        undefined,
+      );
+    }
+    try {
+      return unwrap(await migratorFor(conn).migrateToLatest());
+    } finally {
+      await sql`select release_lock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}
+
+/** Rolls back every migration (tests and local resets only). */
+export async function migrateToEmpty<DB>(db: Kysely<DB>): Promise<string[]> {
+  return unwrap(await migratorFor(db).migrateTo(NO_MIGRATIONS));
+}
+
+/** Names of migrations this build knows that the database has not applied yet. */
+export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
+  const infos = await migratorFor(db).getMigrations();
+  return infos.filter((info) => info.executedAt === undefined).map((info) => info.name);
+}
+
+export interface Readiness {
+  ready: boolean;
+  reachable: boolean;
+  pendingMigrations: string[];
+  /** Why the store is not ready (no secrets: driver messages only). */
+  reason?: string;
+}
+
+/** Store reachable and fully migrated: what a readiness probe should ask before taking traffic. */
+export async function readiness<DB>(db: Kysely<DB>): Promise<Readiness> {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    return { ready: false, reachable: false, pendingMigrations: [], reason: messageOf(error) };
+  }
+  try {
+    const pending = await pendingMigrations(db);
+    return pending.length === 0
+      ? { ready: true, reachable: true, pendingMigrations: [] }
+      : { ready: false, reachable: true, pendingMigrations: pending, reason: `${pending.length} migration(s) pending` };
+  } catch (error) {
+    return { ready: false, reachable: true, pendingMigrations: [], reason: messageOf(error) };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

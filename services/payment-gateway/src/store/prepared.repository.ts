@@ -1,0 +1,70 @@
+import type { Selectable } from 'kysely';
+import { type DateTimeColumn, type DecimalColumn, fromDbTime, fromDecimal, toDbTime, toDecimal } from './codec.ts';
+import { type Db, inTransaction } from './database.ts';
+
+/** `prepared_payments`: the amount registered with PortOne for a merchant_uid (notes §7). */
+export interface PreparedPaymentTable {
+  merchant_uid: string;
+  amount: DecimalColumn;
+  /** NULL: PortOne does not check the currency. */
+  currency: string | null;
+  created_at: DateTimeColumn;
+  updated_at: DateTimeColumn;
+}
+
+export type PreparedPaymentRow = Selectable<PreparedPaymentTable>;
+
+export interface PreparedPaymentRecord {
+  merchantUid: string;
+  amount: number;
+  currency: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toPreparedRecord(row: PreparedPaymentRow): PreparedPaymentRecord {
+  return {
+    merchantUid: row.merchant_uid,
+    amount: fromDecimal(row.amount),
+    currency: row.currency,
+    createdAt: fromDbTime(row.created_at),
+    updatedAt: fromDbTime(row.updated_at),
+  };
+}
+
+/** Stores (or replaces, as PortOne's PUT /payments/prepare does) the expected amount. */
+export async function savePrepared(
+  db: Db,
+  prepared: { merchantUid: string; amount: number; currency?: string | null; now?: Date },
+): Promise<PreparedPaymentRecord> {
+  const now = toDbTime(prepared.now ?? new Date());
+  const values = { amount: toDecimal(prepared.amount), currency: prepared.currency ?? null, updated_at: now };
+  return inTransaction(db, async (trx) => {
+    const updated = await trx
+      .updateTable('prepared_payments')
+      .set(values)
+      .where('merchant_uid', '=', prepared.merchantUid)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0) {
+      await trx
+        .insertInto('prepared_payments')
+        .values({ merchant_uid: prepared.merchantUid, ...values, created_at: now })
+        .execute();
+    }
+    const row = await trx
+      .selectFrom('prepared_payments')
+      .selectAll()
+      .where('merchant_uid', '=', prepared.merchantUid)
+      .executeTakeFirstOrThrow();
+    return toPreparedRecord(row);
+  });
+}
+
+export async function getPrepared(db: Db, merchantUid: string): Promise<PreparedPaymentRecord | undefined> {
+  const row = await db
+    .selectFrom('prepared_payments')
+    .selectAll()
+    .where('merchant_uid', '=', merchantUid)
+    .executeTakeFirst();
+  return row ? toPreparedRecord(row) : undefined;
+}

@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import {
+  type BigIntIdColumn,
+  type DateTimeColumn,
+  fromBigIntId,
+  fromDbJson,
+  fromDbTime,
+  fromNullableDbTime,
+  type NullableDateTimeColumn,
+  toDbJson,
+  toDbTime,
+} from './codec.ts';
+import { type Db, isUniqueViolation } from './database.ts';
+
+/** `webhook_deliveries`: every PortOne webhook as received, stored before it is acted on (§13). */
+export interface WebhookDeliveryTable {
+  id: BigIntIdColumn;
+  received_at: DateTimeColumn;
+  source_ip: string | null;
+  content_type: string | null;
+  /** The body exactly as received (it carries no secrets: ids and a status). */
+  raw_body: string;
+  imp_uid: string | null;
+  merchant_uid: string | null;
+  status: string | null;
+  cancellation_id: string | null;
+  dedupe_key: string | null;
+  /** = dedupe_key while this delivery is the live one for its key (unique); NULL otherwise. */
+  dedupe_claim: string | null;
+  duplicate_of: number | string | null;
+  state: string;
+  attempts: number;
+  processed_at: NullableDateTimeColumn;
+  error: string | null;
+  outcome: string | null;
+}
+
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+
+export type WebhookState = 'received' | 'processed' | 'duplicate' | 'forged' | 'failed' | 'ignored';
+
+export interface WebhookDeliveryRecord {
+  id: number;
+  receivedAt: Date;
+  sourceIp: string | null;
+  contentType: string | null;
+  rawBody: string;
+  impUid: string | null;
+  merchantUid: string | null;
+  status: string | null;
+  cancellationId: string | null;
+  dedupeKey: string | null;
+  duplicateOf: number | null;
+  state: WebhookState;
+  attempts: number;
+  processedAt: Date | null;
+  error: string | null;
+  outcome: unknown;
+}
+
+export function toWebhookDeliveryRecord(row: WebhookDeliveryRow): WebhookDeliveryRecord {
+  return {
+    id: fromBigIntId(row.id),
+    receivedAt: fromDbTime(row.received_at),
+    sourceIp: row.source_ip,
+    contentType: row.content_type,
+    rawBody: row.raw_body,
+    impUid: row.imp_uid,
+    merchantUid: row.merchant_uid,
+    status: row.status,
+    cancellationId: row.cancellation_id,
+    dedupeKey: row.dedupe_key,
+    duplicateOf: row.duplicate_of == null ? null : fromBigIntId(row.duplicate_of),
+    state: row.state as WebhookState,
+    attempts: row.attempts,
+    processedAt: fromNullableDbTime(row.processed_at),
+    error: row.error,
+    outcome: fromDbJson(row.outcome),
+  };
+}
+
+/**
+ * What makes two webhooks "the same event": sha256 of `imp_uid|status|cancellation_id`. PortOne
+ * re-sends an event when our answer was lost; each distinct status of a payment, and each partial
+ * cancel (its own cancellation_id), is a new event. merchant_uid is left out because imp_uid fixes it.
+ * A body without imp_uid or status has no key and is never a duplicate.
+ */
+export function webhookDedupeKey(fields: {
+  impUid?: string | null;
+  status?: string | null;
+  cancellationId?: string | null;
+}): string | null {
+  if (!fields.impUid || !fields.status) return null;
+  return createHash('sha256')
+    .update(`${fields.impUid}|${fields.status}|${fields.cancellationId ?? ''}`)
+    .digest('hex');
+}
+
+export interface WebhookDeliveryInput {
+  receivedAt?: Date;
+  sourceIp?: string | null;
+  contentType?: string | null;
+  rawBody: string;
+  impUid?: string | null;
+  merchantUid?: string | null;
+  status?: string | null;
+  cancellationId?: string | null;
+}
+
+export interface InsertedWebhookDelivery {
+  id: number;
+  /** An earlier delivery of the same event is processed, or being processed. */
+  duplicate: boolean;
+  /** That earlier delivery, when duplicate. */
+  duplicateOf: number | null;
+}
+
+/**
+ * Stores a delivery before anything acts on it, and says whether it repeats an event already taken.
+ * Atomic under concurrency: the first delivery of an event claims its dedupe key through a unique
+ * index; a concurrent or later copy fails that insert and is stored as `duplicate` pointing at the
+ * claimer. A delivery marked `failed` gives its claim up, so PortOne's re-send is processed afresh.
+ */
+export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput): Promise<InsertedWebhookDelivery> {
+  const receivedAt = toDbTime(input.receivedAt ?? new Date());
+  const dedupeKey = webhookDedupeKey(input);
+  const base = {
+    received_at: receivedAt,
+    source_ip: input.sourceIp ?? null,
+    content_type: input.contentType ?? null,
+    raw_body: input.rawBody,
+    imp_uid: input.impUid ?? null,
+    merchant_uid: input.merchantUid ?? null,
+    status: input.status ?? null,
+    cancellation_id: input.cancellationId ?? null,
+    dedupe_key: dedupeKey,
+    attempts: 0,
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const inserted = await db
+        .insertInto('webhook_deliveries')
+        .values({ ...base, dedupe_claim: dedupeKey, state: 'received' })
+        .executeTakeFirstOrThrow();
+      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null };
+    } catch (error) {
+      if (dedupeKey === null || !isUniqueViolation(error)) throw error;
+    }
+    const claimer = await db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('dedupe_claim', '=', dedupeKey)
+      .executeTakeFirst();
+    // The claimer failed and let go between our insert and this read: try to claim again.
+    if (!claimer) continue;
+    const duplicateOf = fromBigIntId(claimer.id);
+    const inserted = await db
+      .insertInto('webhook_deliveries')
+      .values({
+        ...base,
+        dedupe_claim: null,
+        duplicate_of: duplicateOf,
+        state: 'duplicate',
+        processed_at: receivedAt,
+      })
+      .executeTakeFirstOrThrow();
+    return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: true, duplicateOf };
+  }
+  throw new Error(`could not store webhook delivery for dedupe key ${dedupeKey}`);
+}
+
+/**
+ * How processing ended: a short note (stored as the outcome; for `failed` also as the error), or
+ * `outcome` (any JSON: what we did and why) and `error` (a message safe to show operators).
+ */
+export type WebhookOutcomeDetail = string | { outcome?: unknown; error?: string | null; now?: Date };
+
+/**
+ * Records how processing ended and counts the attempt. `failed` releases the dedupe claim (see
+ * insertWebhookDelivery). Returns false for an unknown id.
+ */
+export async function markWebhookProcessed(
+  db: Db,
+  id: number,
+  state: Exclude<WebhookState, 'received' | 'duplicate'>,
+  detailOrNote: WebhookOutcomeDetail = {},
+): Promise<boolean> {
+  const detail =
+    typeof detailOrNote === 'string'
+      ? { outcome: detailOrNote, error: state === 'failed' ? detailOrNote : null }
+      : detailOrNote;
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set((eb) => ({
+      state,
+      attempts: eb('attempts', '+', 1),
+      processed_at: toDbTime(detail.now ?? new Date()),
+      error: detail.error ?? null,
+      outcome: detail.outcome === undefined ? null : toDbJson(detail.outcome),
+      ...(state === 'failed' ? { dedupe_claim: null } : {}),
+    }))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** A stored delivery that can still be acted on: it names a payment and a status. */
+export type UnprocessedWebhook = WebhookDeliveryRecord & { impUid: string; status: string };
+
+/**
+ * Deliveries a crash or an error left unfinished, oldest first, for a recovery sweep: `received` ones
+ * (stored but never finished) and `failed` ones with attempts left. Only deliveries naming an imp_uid
+ * and a status are listed (anything else has nothing to process). `receivedBefore` keeps the sweep off
+ * deliveries a live request is still handling.
+ */
+export async function listUnprocessedWebhooks(
+  db: Db,
+  query: { receivedBefore?: Date; maxAttempts?: number; limit?: number } = {},
+): Promise<UnprocessedWebhook[]> {
+  let select = db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('state', 'in', ['received', 'failed'])
+    .where('attempts', '<', query.maxAttempts ?? 5)
+    .where('imp_uid', 'is not', null)
+    .where('status', 'is not', null);
+  if (query.receivedBefore) select = select.where('received_at', '<', toDbTime(query.receivedBefore));
+  const rows = await select
+    .orderBy('received_at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(query.limit ?? 100)
+    .execute();
+  return rows
+    .map(toWebhookDeliveryRecord)
+    .filter((r): r is UnprocessedWebhook => r.impUid !== null && r.status !== null);
+}
+
+export async function getWebhookDelivery(db: Db, id: number): Promise<WebhookDeliveryRecord | undefined> {
+  const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toWebhookDeliveryRecord(row) : undefined;
+}

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
+import { realService } from '@repo/test-support';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Kysely } from 'kysely';
+import { createConnection } from 'mysql2/promise';
+import { type AppDeps, buildApp } from '../src/app.ts';
+import { readConfig } from '../src/config.ts';
+import { createDatabase } from '../src/store/create-database.ts';
+import type { Database } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrator.ts';
+
+/** The MariaDB server the tests use; each test file gets its own database on it. */
+export const MYSQL_SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
+
+/**
+ * Probes MariaDB once per file. Missing locally: the file is skipped with a reason; in CI
+ * (STACK_REQUIRE_SERVICES=1) it fails instead.
+ */
+export async function mariadb(): Promise<string | undefined> {
+  return realService('MariaDB', async () => {
+    const connection = await createConnection(MYSQL_SERVER);
+    await connection.end();
+    return MYSQL_SERVER;
+  });
+}
+
+/** A fresh database on the server; `drop()` removes it. */
+export async function freshDatabase(server: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `gw_test_${randomBytes(6).toString('hex')}`;
+  const connection = await createConnection(server);
+  await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+  await connection.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = await createConnection(server);
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    },
+  };
+}
+
+/** Collects log lines (JSON) written by the app. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+  parsed(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export interface Harness {
+  app: FastifyInstance;
+  emulator: RunningEmulator;
+  db: Kysely<Database>;
+  logs: LogCapture;
+  /** The gateway's own URL when it listens (webhook tests), else undefined. */
+  gatewayUrl: string | undefined;
+  /** Calls the emulator's control API. */
+  control: <T = unknown>(method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+  inject: (options: InjectOptions) => Promise<LightMyRequestResponse>;
+  close: () => Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Listen on a real port and point the emulator's webhooks at it. */
+  listen?: boolean;
+  webhookFormat?: 'json' | 'form';
+  deps?: AppDeps;
+}
+
+/** One emulator (manual clock), one database, one gateway — per test file. */
+export async function startHarness(server: string, options: HarnessOptions = {}): Promise<Harness> {
+  const emulator = await startEmulator({ port: 0, clock: 'manual' });
+  const database = await freshDatabase(server);
+  const db = createDatabase({ url: database.url });
+  await migrateToLatest(db);
+  const logs = new LogCapture();
+  const config = readConfig({
+    DATABASE_URL: database.url,
+    MIGRATE_ON_START: 'false',
+    PORTONE_API_URL: emulator.url,
+    PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
+    PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
+    PORTONE_RETRIES: '1',
+    PORTONE_TIMEOUT_MS: '1500',
+    LOG_LEVEL: 'info',
+    WEBHOOK_SWEEP_INTERVAL_MS: '200',
+    ...options.env,
+  });
+  const app = await buildApp(config, { db, logStream: logs, ...options.deps });
+
+  const control = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${emulator.url}/__emulator${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+
+  let gatewayUrl: string | undefined;
+  if (options.listen) {
+    gatewayUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    const put = await control('PUT', '/webhook', {
+      url: `${gatewayUrl}/api/v1/webhooks/portone`,
+      format: options.webhookFormat ?? 'json',
+    });
+    if (put.status !== 200) throw new Error(`could not point emulator webhooks at the gateway: ${JSON.stringify(put)}`);
+  }
+
+  return {
+    app,
+    emulator,
+    db,
+    logs,
+    gatewayUrl,
+    control,
+    inject: (o) => app.inject(o),
+    close: async () => {
+      await app.close();
+      await emulator.close();
+      await db.destroy();
+      await database.drop();
+    },
+  };
+}
+
+/** A unique id for merchant_uid/customer_uid, so tests never collide inside one emulator. */
+export function uid(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/** Polls until `check` returns a truthy value or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The fields of a problem body tests look at. */
+export interface ProblemBody {
+  status: number;
+  code: string;
+  detail: string;
+  issues?: { field: string; message: string }[];
+  [key: string]: unknown;
+}
