@@ -52,13 +52,14 @@ export function problemBody(
   detail: string,
   extra: Record<string, unknown> = {},
 ): Problem {
+  // Extra members never replace the standard ones (a detail named `status` must not change the status).
   return {
+    ...extra,
     type: `urn:problem:${code.toLowerCase().replaceAll('_', '-')}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     code,
-    ...extra,
   };
 }
 

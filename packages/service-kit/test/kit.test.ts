@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  AppError,
   auth,
   ConfigError,
   env,
@@ -27,6 +28,9 @@ async function app(keys: string[] = []) {
   );
   typed.get('/things/:id', async () => {
     throw new NotFoundError('no thing 7');
+  });
+  typed.get('/clash', async () => {
+    throw new AppError('CLASH', 409, 'clash', { details: { status: 'paid', code: 'X', expected: 1 } });
   });
   typed.get('/boom', async () => {
     throw new Error('secret internals');
@@ -72,6 +76,9 @@ describe('problem handler', () => {
     expect(boom.statusCode).toBe(500);
     expect(boom.body).not.toContain('secret internals');
     expect((await a.inject('/nope')).json()).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND' });
+    const clash = await a.inject('/clash');
+    expect(clash.statusCode).toBe(409);
+    expect(clash.json()).toMatchObject({ status: 409, code: 'CLASH', expected: 1 });
   });
 });
 
