@@ -412,8 +412,11 @@ async function selectPaymentRow(db: Db, impUid: string, lock: boolean): Promise<
 }
 
 export interface UpsertPaymentResult {
-  /** inserted: first sighting; updated: the snapshot moved the payment forward; stale: kept ours. */
-  outcome: 'inserted' | 'updated' | 'stale';
+  /**
+   * inserted: first sighting; updated: the snapshot moved the payment forward; unchanged: PortOne
+   * said exactly what we hold (nothing written); stale: kept ours.
+   */
+  outcome: 'inserted' | 'updated' | 'unchanged' | 'stale';
   payment: PaymentRecord;
   /** cancel_history entries stored for the first time by this call. */
   newCancellationIds: string[];
@@ -431,15 +434,25 @@ export async function upsertPaymentFromPortOne(
   payment: PortOnePayment,
   options: { now?: Date /** Attributed to newly seen cancel entries. */; requestedBy?: string } = {},
 ): Promise<UpsertPaymentResult> {
+  const columns = paymentColumns(payment);
+  // The common read-through case: PortOne says exactly what we hold. A plain read settles it without
+  // a locking transaction (the snapshot and its cancels are always written together).
+  const current = await selectPaymentRow(db, payment.imp_uid, false);
+  if (current && current.raw === columns.raw) {
+    return { outcome: 'unchanged', payment: toPaymentRecord(current), newCancellationIds: [] };
+  }
   return inTransaction(db, async (trx) => {
     const now = toDbTime(options.now ?? new Date());
-    const columns = paymentColumns(payment);
     const existing = await selectPaymentRow(trx, payment.imp_uid, true);
     let outcome: UpsertPaymentResult['outcome'];
     if (!existing) {
       const row: Insertable<PaymentTable> = { imp_uid: payment.imp_uid, ...columns, created_at: now, updated_at: now };
       await trx.insertInto('payments').values(row).execute();
       outcome = 'inserted';
+    } else if (existing.raw === columns.raw) {
+      // Every column derives from PortOne's payload: the same payload means nothing to write, so a
+      // read-through lookup of an unchanged payment costs no write (and no commit flush).
+      outcome = 'unchanged';
     } else if (
       isForwardTransition(
         { status: existing.status, cancelAmount: fromDecimal(existing.cancel_amount) },
@@ -457,6 +470,9 @@ export async function upsertPaymentFromPortOne(
     }
 
     const newCancellationIds = await insertMissingCancels(trx, payment, now, options.requestedBy ?? null);
+    if (existing && outcome === 'unchanged' && newCancellationIds.length === 0) {
+      return { outcome, payment: toPaymentRecord(existing), newCancellationIds };
+    }
     const stored = await selectPaymentRow(trx, payment.imp_uid, false);
     if (!stored) throw new Error(`payment ${payment.imp_uid} vanished inside its own transaction`);
     return { outcome, payment: toPaymentRecord(stored), newCancellationIds };

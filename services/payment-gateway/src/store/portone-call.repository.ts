@@ -87,25 +87,32 @@ export function maskImpKey(impKey: string): string {
   return `${impKey.slice(0, 4)}****${impKey.slice(-4)}`;
 }
 
+function callRow(call: PortOneCallInput) {
+  return {
+    at: toDbTime(call.at ?? new Date()),
+    operation: call.operation,
+    method: call.method,
+    path_pattern: call.path,
+    http_status: call.status ?? null,
+    portone_code: call.code ?? null,
+    duration_ms: Math.max(0, Math.round(call.durationMs)),
+    attempt: call.attempt,
+    imp_key_masked: call.impKey ? maskImpKey(call.impKey) : null,
+    outcome: call.outcome,
+    error_class: call.error ?? null,
+    request_id: call.requestId ?? null,
+  };
+}
+
 export async function insertPortOneCall(db: Db, call: PortOneCallInput): Promise<number> {
-  const result = await db
-    .insertInto('portone_calls')
-    .values({
-      at: toDbTime(call.at ?? new Date()),
-      operation: call.operation,
-      method: call.method,
-      path_pattern: call.path,
-      http_status: call.status ?? null,
-      portone_code: call.code ?? null,
-      duration_ms: Math.max(0, Math.round(call.durationMs)),
-      attempt: call.attempt,
-      imp_key_masked: call.impKey ? maskImpKey(call.impKey) : null,
-      outcome: call.outcome,
-      error_class: call.error ?? null,
-      request_id: call.requestId ?? null,
-    })
-    .executeTakeFirstOrThrow();
+  const result = await db.insertInto('portone_calls').values(callRow(call)).executeTakeFirstOrThrow();
   return fromBigIntId(result.insertId ?? 0n);
+}
+
+/** Several calls in one multi-row INSERT (one commit for the lot). */
+export async function insertPortOneCalls(db: Db, calls: readonly PortOneCallInput[]): Promise<void> {
+  if (calls.length === 0) return;
+  await db.insertInto('portone_calls').values(calls.map(callRow)).execute();
 }
 
 /** Most recent calls first (for operators and tests). */

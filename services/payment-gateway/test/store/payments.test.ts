@@ -80,6 +80,20 @@ describe.each(targets)('payment repository on $name', (target) => {
     expect(stored?.raw).toEqual(p);
   });
 
+  it('writes nothing when PortOne says exactly what is stored', async () => {
+    const p = portonePayment({ status: 'paid' });
+    await upsertPaymentFromPortOne(store.db, p, { now: new Date('2024-01-01T00:00:00Z') });
+    const again = await upsertPaymentFromPortOne(store.db, structuredClone(p), {
+      now: new Date('2024-06-01T00:00:00Z'),
+    });
+    expect(again.outcome).toBe('unchanged');
+    expect(again.payment.status).toBe('paid');
+    // updated_at still says the first write: the row was not touched.
+    expect((await getPayment(store.db, p.imp_uid))?.updatedAt.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    const changed = await upsertPaymentFromPortOne(store.db, { ...p, buyer_name: 'changed' });
+    expect(changed.outcome).toBe('updated');
+  });
+
   it('moves only forward: ready → paid updates, a late ready or paid after cancel is stale', async () => {
     const ready = portonePayment({ status: 'ready', paid_at: 0 });
     await upsertPaymentFromPortOne(store.db, ready);

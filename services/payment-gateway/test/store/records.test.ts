@@ -7,7 +7,12 @@ import {
   upsertBillingKey,
 } from '../../src/store/billing-key.repository.ts';
 import { fromDbTime, fromDecimal, maskCardNumber, toDbTime, toDecimal } from '../../src/store/codec.ts';
-import { insertPortOneCall, listPortOneCalls, maskImpKey } from '../../src/store/portone-call.repository.ts';
+import {
+  insertPortOneCall,
+  insertPortOneCalls,
+  listPortOneCalls,
+  maskImpKey,
+} from '../../src/store/portone-call.repository.ts';
 import { getPrepared, savePrepared } from '../../src/store/prepared.repository.ts';
 import {
   getSchedule,
@@ -247,5 +252,17 @@ describe.each(targets)('records on $name', (target) => {
     });
     expect(maskImpKey('imp_****1234')).toBe('imp_****1234');
     expect(maskImpKey('short')).toBe('*****');
+  });
+
+  it('writes a batch of calls in one insert', async () => {
+    const base = { method: 'GET', path: '/payments/{imp_uid}', durationMs: 1, attempt: 1, outcome: 'ok' as const };
+    await insertPortOneCalls(store.db, [
+      { ...base, operation: 'batch.a', requestId: 'req-b1' },
+      { ...base, operation: 'batch.b', requestId: 'req-b2' },
+      { ...base, operation: 'batch.c', requestId: 'req-b3' },
+    ]);
+    await insertPortOneCalls(store.db, []);
+    const latest = await listPortOneCalls(store.db, { limit: 3 });
+    expect(latest.map((c) => c.operation).sort()).toEqual(['batch.a', 'batch.b', 'batch.c']);
   });
 });
