@@ -1,5 +1,5 @@
-import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { auth, docs, fastifyOptions, problemBody, problemHandler, useZod } from '@repo/service-kit';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ComposeCli } from './compose/cli.ts';
 import { ProjectStore } from './compose/store.ts';
@@ -8,6 +8,7 @@ import type { DockerEngine } from './docker/engine.ts';
 import { translateDockerError } from './docker/errors.ts';
 import { audit } from './plugins/audit.ts';
 import { docker } from './plugins/docker.ts';
+import { shutdown } from './plugins/shutdown.ts';
 import { createPolicy } from './policy/policy.ts';
 import { composeRoutes } from './routes/compose/index.ts';
 import { containerRoutes } from './routes/containers/index.ts';
@@ -26,11 +27,32 @@ export interface Deps {
 export const API_PREFIX = '/api/v1';
 export const DOCS_PREFIX = `${API_PREFIX}/docs/agent`;
 
+const ROUTER_ERRORS: Record<string, { status: number; code: string }> = {
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'PARAM_TOO_LONG' },
+};
+
+/**
+ * Errors the router raises before any route or error handler runs (a malformed percent-encoding,
+ * a parameter beyond maxParamLength): Fastify would answer them with its own JSON, so they are
+ * written here in the one problem shape.
+ */
+function routerProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const { status, code } = ROUTER_ERRORS[error.code] ?? { status: 400, code: 'BAD_REQUEST' };
+  const path = request.url.split('?')[0] ?? '';
+  const detail = code === 'BAD_URL' ? 'the URL is not validly percent-encoded' : 'a path parameter is too long';
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ ...problemBody(status, code, detail), instance: path, requestId: String(request.id) });
+}
+
 export async function buildApp(config: Config, deps: Deps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...fastifyOptions({ name: 'docker-agent', logLevel: config.logLevel, trustedProxies: config.trustedProxies }),
     // Long ids reach the schema, which names the parameter, instead of Fastify's bare 414.
     routerOptions: { maxParamLength: 1024 },
+    frameworkErrors: routerProblem,
   }).withTypeProvider<ZodTypeProvider>();
   useZod(app);
   const clock = deps.clock ?? (() => new Date());
@@ -38,13 +60,14 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   const policy = createPolicy(config.policy);
   const stream = { heartbeatMs: config.heartbeatMs, translate, clock };
 
-  // 1. Infrastructure: the engine (and who we are on it), the audit trail.
+  // 1. Infrastructure: the engine (and who we are on it), the audit trail, shutdown of open connections.
   await app.register(docker, {
     socketPath: config.dockerSocket,
     engine: deps.engine,
     selfContainer: config.selfContainer,
   });
   await app.register(audit, { file: config.auditFile, clock });
+  await app.register(shutdown);
 
   // 2. Cross-cutting: one problem handler (dockerode errors translated), docs, API keys.
   await app.register(problemHandler, { translate });

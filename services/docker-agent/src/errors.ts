@@ -25,6 +25,7 @@ export const DockerError = defineError('DOCKER_ERROR', 502, 'Docker engine error
 export const ImageNotFoundError = defineError('IMAGE_NOT_FOUND', 404, 'Image not found');
 export const PullFailedError = defineError('PULL_FAILED', 502, 'Image pull failed');
 export const BuildFailedError = defineError('BUILD_FAILED', 422, 'Image build failed');
+export const BuildContextInvalidError = defineError('BUILD_CONTEXT_INVALID', 400, 'Invalid build context');
 export const ContextTooLargeError = defineError('BUILD_CONTEXT_TOO_LARGE', 413, 'Build context too large');
 export const ComposeInvalidError = defineError('COMPOSE_INVALID', 422, 'Invalid compose file');
 export const ComposeUnavailableError = defineError('COMPOSE_UNAVAILABLE', 503, 'No compose CLI');

@@ -55,7 +55,7 @@ describe('app without an engine', () => {
   });
 });
 
-describe.skipIf(!engine)('app with the engine', () => {
+describe.runIf(engine)('app with the engine', () => {
   afterAll(() => engine?.close());
 
   it('is ready and reports the negotiated API version', async () => {

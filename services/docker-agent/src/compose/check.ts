@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { PolicyDeniedError } from '../errors.ts';
 import { isWithin, resolveHostPath } from '../policy/paths.ts';
-import type { Policy } from '../policy/policy.ts';
+import { type Policy, RULES } from '../policy/policy.ts';
 
 /** The parts of a resolved compose model (`compose config`) the policy reads; v1 and v2 shapes. */
 interface ComposeService {
@@ -16,10 +16,14 @@ interface ComposeService {
   userns_mode?: string;
   devices?: unknown[];
   volumes?: (string | { type?: string; source?: string; target?: string })[];
+  volumes_from?: string[];
 }
 export interface ComposeModel {
   services?: Record<string, ComposeService | null>;
   volumes?: Record<string, { driver?: string; driver_opts?: Record<string, string | number> } | null>;
+  /** File-based secrets and configs are bind-mounted from the host by compose (v1 mounts secrets). */
+  secrets?: Record<string, { file?: string } | null>;
+  configs?: Record<string, { file?: string } | null>;
 }
 
 /** A short-syntax volume `source:target[:mode]`: a bind when the source is a path. */
@@ -64,6 +68,17 @@ export async function checkComposeModel(
         await policy.checkBindSource(absolute, at(`volumes[${i}]`));
       }
     }
+    for (const [i, from] of (service.volumes_from ?? []).entries()) {
+      // Another container's mounts were never checked here (the agent's own carries the socket);
+      // services of the same project are, so only those may share.
+      if (from.startsWith('container:')) {
+        throw new PolicyDeniedError(
+          RULES.volumesFrom,
+          at(`volumes_from[${i}]`),
+          `volumes_from "${from}" would inherit mounts of a container outside the project`,
+        );
+      }
+    }
     if (service.image) policy.checkImage([service.image], at('image'));
     if (service.build !== undefined) {
       const context = typeof service.build === 'string' ? service.build : (service.build.context ?? '.');
@@ -77,6 +92,13 @@ export async function checkComposeModel(
         );
       }
       if (!service.image) policy.checkImage([`${name}`], at('image'));
+    }
+  }
+  for (const kind of ['secrets', 'configs'] as const) {
+    for (const [name, entry] of Object.entries(model[kind] ?? {})) {
+      if (!entry?.file) continue;
+      const file = isAbsolute(entry.file) ? entry.file : resolve(projectDir, entry.file);
+      await policy.checkBindSource(file, `${kind}.${name}.file`);
     }
   }
   for (const [name, volume] of Object.entries(model.volumes ?? {})) {

@@ -50,6 +50,11 @@ export function isEngineUnreachable(error: unknown): boolean {
   return typeof code === 'string' && SOCKET_ERRORS.has(code) && !isModemError(error);
 }
 
+/** Requests Docker (20.10) refuses with a 500 although the request, not the engine, is at fault. */
+const REJECTED_AS_500 = /^invalid reference format/i;
+/** Refusals because of the engine's state (swarm-only features on a standalone engine). */
+const CONFLICT_AS_5XX = /not a swarm manager/i;
+
 /**
  * Maps dockerode errors to the agent's catalog for the root problem handler. Docker answers 403
  * for operations refused because of state (a network with endpoints), which is a conflict to us.
@@ -65,7 +70,10 @@ export function translateDockerError(socketPath: string) {
     const message = dockerMessage(error);
     if (status === 404) return new DockerNotFoundError(message, { cause: error });
     if (status === 409 || status === 403) return new DockerConflictError(message, { cause: error });
-    if (status === 400) return new DockerRejectedError(message, { cause: error });
+    if (status === 400 || (status === 500 && REJECTED_AS_500.test(message))) {
+      return new DockerRejectedError(message, { cause: error });
+    }
+    if (status >= 500 && CONFLICT_AS_5XX.test(message)) return new DockerConflictError(message, { cause: error });
     return new DockerError(`Docker engine error: ${message}`, { cause: error, details: { dockerStatus: status } });
   };
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { PolicyConfig } from '../config.ts';
 import { PolicyDeniedError } from '../errors.ts';
 import { isWithin, resolveHostPath } from './paths.ts';
@@ -15,6 +16,7 @@ export const RULES = {
   bindOutside: 'bind-mount-outside-allowlist',
   dockerSocket: 'docker-socket-mount',
   image: 'image-not-allowed',
+  volumesFrom: 'volumes-from-container',
   protectedLabel: 'protected-container',
   self: 'agent-self-protection',
 } as const;
@@ -97,6 +99,11 @@ export function createPolicy(config: PolicyConfig): Policy {
       if (count > 0 && !config.allowDevices) deny(RULES.devices, field, 'host devices are not allowed');
     },
     async checkBindSource(source, field) {
+      // /proc/self, /proc/<pid>/root, /proc/<pid>/cwd name different places for the agent and the
+      // engine that mounts them: what is checked would not be what is mounted.
+      if (isWithin(resolve('/', source), '/proc') || isWithin(await resolveHostPath(source), '/proc')) {
+        deny(RULES.bindOutside, field, `bind mount of "${source}" is under /proc, which resolves per process`);
+      }
       const real = await resolveHostPath(source);
       const sockets = await Promise.all(
         [...new Set([config.dockerSocket, ...WELL_KNOWN_SOCKETS])].map((s) => resolveHostPath(s)),
@@ -117,8 +124,18 @@ export function createPolicy(config: PolicyConfig): Policy {
       if (!options || (driver && driver !== 'local')) return;
       const o = options.o ?? options.O ?? '';
       const device = options.device;
-      const isBind = o.split(',').some((x) => x.trim() === 'bind' || x.trim() === 'rbind') || options.type === 'none';
-      if (isBind && device) await policy.checkBindSource(device, `${field}.device`);
+      const flags = o.split(',').map((x) => x.trim());
+      const isBind = flags.includes('bind') || flags.includes('rbind') || options.type === 'none';
+      // Any absolute device is a host path the engine mounts: a directory (bind) or a block device
+      // (type ext4/xfs/..., the host's disks), so it is held to the bind rules either way.
+      if (device && (isBind || device.startsWith('/'))) await policy.checkBindSource(device, `${field}.device`);
+      // overlay takes its host directories in the options: lowerdir=/a:/b,upperdir=/c,workdir=/d.
+      for (const flag of flags) {
+        const m = /^(lowerdir|upperdir|workdir)=(.*)$/.exec(flag);
+        for (const dir of m?.[2]?.split(':') ?? []) {
+          if (dir) await policy.checkBindSource(dir, `${field}.o`);
+        }
+      }
     },
   };
   return policy;

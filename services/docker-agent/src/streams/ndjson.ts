@@ -74,9 +74,25 @@ export async function sendNdjson(
     if (ended) return;
     ended = true;
     clearTimeout(heartbeat);
+    request.server.openStreams.delete(shutdown);
     out.end();
   };
+  // The app is closing: say so as the last line, release the source, end the answer.
+  const shutdown = () => {
+    if (ended) return;
+    request.audit.failed = 'the agent shut down while the stream was open';
+    write({
+      type: 'error',
+      code: 'SHUTTING_DOWN',
+      status: 503,
+      message: 'docker-agent is shutting down; reconnect to continue',
+    } satisfies StreamError);
+    abort.abort();
+    finish();
+  };
+  request.server.openStreams.add(shutdown);
   out.once('close', () => {
+    request.server.openStreams.delete(shutdown);
     if (!ended) {
       ended = true;
       clearTimeout(heartbeat);

@@ -11,6 +11,9 @@ mkdirSync(join(root, 'allowed', 'sub'), { recursive: true });
 symlinkSync('/etc', join(root, 'allowed', 'to-etc'));
 symlinkSync(join(root, 'allowed', 'sub'), join(root, 'inside-link'));
 
+symlinkSync('/var/run/docker.sock', join(root, 'allowed', 'sock-link'));
+symlinkSync('/var/run', join(root, 'allowed', 'run-link'));
+
 const policy = createPolicy({
   allowPrivileged: false,
   allowCapAdd: false,
@@ -92,5 +95,85 @@ describe('policy', () => {
     expect(await rule(() => lenient.checkPrivileged(true, 'p'))).toBeUndefined();
     expect(await rule(() => lenient.checkCapAdd(['NET_ADMIN'], 'c'))).toBeUndefined();
     expect(await rule(lenient.checkBindSource('/tmp', 'b'))).toBe('bind-mount-outside-allowlist@b');
+  });
+});
+
+describe('policy against bypass attempts', () => {
+  it('finds the Docker socket behind every spelling: slashes, dots, /run, symlinks to it or its directory', async () => {
+    for (const spelling of [
+      '/var/run/docker.sock/',
+      '/var/run//docker.sock',
+      '//var/run/docker.sock',
+      '/var/run/./docker.sock',
+      '/var/run/docker.sock/.',
+      '/var/lib/../run/docker.sock',
+      '/run/docker.sock',
+      '/run/docker.sock/',
+      '/var/run/',
+      '/run',
+      `${root}/allowed/sock-link`,
+      `${root}/allowed/run-link`,
+      `${root}/allowed/run-link/docker.sock`,
+      `${root}/allowed/sub/../run-link//docker.sock/`,
+    ]) {
+      expect(await rule(policy.checkBindSource(spelling, 'b')), spelling).toBe('docker-socket-mount@b');
+    }
+    // Linux paths are case-sensitive: another case is another (missing) path, not the socket.
+    expect(await resolveHostPath('/VAR/RUN/docker.sock')).not.toBe(await resolveHostPath('/var/run/docker.sock'));
+    expect(await rule(policy.checkBindSource('/VAR/RUN/docker.sock', 'b'))).toBe('bind-mount-outside-allowlist@b');
+  });
+
+  it('judges a configured socket elsewhere the same way', async () => {
+    const custom = createPolicy({
+      allowPrivileged: false,
+      allowCapAdd: false,
+      allowHostNamespaces: false,
+      allowDevices: false,
+      bindAllowlist: [root],
+      imageAllowlist: [],
+      dockerSocket: `${root}/allowed/sub/engine.sock`,
+    });
+    expect(await rule(custom.checkBindSource(`${root}/allowed/sub/engine.sock`, 'b'))).toBe('docker-socket-mount@b');
+    expect(await rule(custom.checkBindSource(`${root}/inside-link`, 'b'))).toBe('docker-socket-mount@b');
+    expect(await rule(custom.checkBindSource(`${root}/allowed/to-etc`, 'b'))).toBe('bind-mount-outside-allowlist@b');
+  });
+
+  it('refuses /proc paths, which the engine would resolve as its own process', async () => {
+    const lenient = createPolicy({
+      allowPrivileged: false,
+      allowCapAdd: false,
+      allowHostNamespaces: false,
+      allowDevices: false,
+      bindAllowlist: [process.cwd(), '/proc'],
+      imageAllowlist: [],
+      dockerSocket: '/var/run/docker.sock',
+    });
+    // /proc/self/cwd is the agent's (allowlisted) cwd here, but dockerd's own cwd when it mounts.
+    for (const p of ['/proc/self/cwd', '/proc/1/cwd', '/proc/self/root/tmp', `${root}/../../proc/self/cwd`]) {
+      expect(await rule(lenient.checkBindSource(p, 'b')), p).toBe('bind-mount-outside-allowlist@b');
+    }
+  });
+
+  it('holds every host path in local-driver options to the bind rules: block devices, overlay dirs', async () => {
+    const v = (opts: Record<string, string>, driver?: string) =>
+      rule(policy.checkVolumeDriverOptions(driver, opts, 'v'));
+    expect(await v({ type: 'ext4', device: '/dev/sda1' })).toBe('bind-mount-outside-allowlist@v.device');
+    expect(await v({ type: 'xfs', o: 'ro', device: '/dev/vda' })).toBe('bind-mount-outside-allowlist@v.device');
+    expect(await v({ o: 'ro,bind', device: `${root}/allowed/sub` })).toBeUndefined();
+    expect(await v({ o: ' rbind ', device: '/var/run/docker.sock' })).toBe('docker-socket-mount@v.device');
+    expect(await v({ type: 'none', device: `${root}/allowed/../` })).toBe('bind-mount-outside-allowlist@v.device');
+    expect(
+      await v({
+        type: 'overlay',
+        device: 'overlay',
+        o: `lowerdir=${root}/allowed/sub:/etc,upperdir=/tmp/u,workdir=/tmp/w`,
+      }),
+    ).toBe('bind-mount-outside-allowlist@v.o');
+    expect(await v({ type: 'overlay', device: 'overlay', o: 'lowerdir=/var/run' }, 'local')).toBe(
+      'docker-socket-mount@v.o',
+    );
+    expect(await v({ type: 'tmpfs', device: 'tmpfs', o: 'size=10m' })).toBeUndefined();
+    expect(await v({ type: 'nfs', o: 'addr=127.0.0.1', device: ':/export' })).toBeUndefined();
+    expect(await v({ type: 'ext4', device: '/dev/sda1' }, 'some-plugin')).toBeUndefined();
   });
 });

@@ -27,7 +27,7 @@ ${extra}`;
 
 type Project = { name: string; managed: boolean; status: string; services: { name: string; status: string }[] };
 
-describe.skipIf(!engine)('compose projects (real engine, real compose CLI)', () => {
+describe.runIf(engine)('compose projects (real engine, real compose CLI)', () => {
   const docker = engine as DockerEngine;
   let app: FastifyInstance;
   let base: string;
@@ -184,6 +184,71 @@ describe.skipIf(!engine)('compose projects (real engine, real compose CLI)', () 
       });
       expect(ok.statusCode, ok.body).toBe(201);
       expect((await app.inject({ method: 'DELETE', url: `/api/v1/compose/${PREFIX}allowed` })).statusCode).toBe(200);
+    });
+
+    it('finds the socket and host paths behind every compose spelling, and what compose mounts by itself', async () => {
+      symlinkSync('/var/run/docker.sock', join(allowed, 'sock-link'));
+      const socket = 'docker-socket-mount';
+      const outside = 'bind-mount-outside-allowlist';
+      await denied('volumes: ["/var/run/docker.sock/:/s"]', socket, 'services.bad.volumes[0]');
+      await denied('volumes: ["/var/run//docker.sock:/s"]', socket, 'services.bad.volumes[0]');
+      await denied('volumes: ["/run/docker.sock:/s:ro"]', socket, 'services.bad.volumes[0]');
+      await denied(`volumes: ["${allowed}/sock-link:/s"]`, socket, 'services.bad.volumes[0]');
+      await denied(
+        `volumes:\n  - type: bind\n    source: ${allowed}/data/../sock-link\n    target: /s\n    read_only: true`,
+        socket,
+        'services.bad.volumes[0]',
+      );
+      await denied(
+        'volumes:\n  - type: bind\n    source: /var/run/\n    target: /host-run',
+        socket,
+        'services.bad.volumes[0]',
+      );
+      await denied('volumes: ["/proc/self/cwd:/x"]', outside, 'services.bad.volumes[0]');
+      // compose (v1) bind-mounts file-based secrets into /run/secrets: a host file outside the allowlist.
+      await denied('secrets: [shadow]', outside, 'secrets.shadow.file', 'secrets:\n  shadow:\n    file: /etc/shadow\n');
+      await denied(
+        'secrets: [sock]',
+        socket,
+        'secrets.sock.file',
+        'secrets:\n  sock:\n    file: /var/run/docker.sock\n',
+      );
+      // volumes_from another container inherits mounts never checked here (the agent's own has the socket).
+      await denied(
+        'volumes_from: ["container:docker-agent"]',
+        'volumes-from-container',
+        'services.bad.volumes_from[0]',
+      );
+      await denied(
+        'volumes: ["disk:/x"]',
+        outside,
+        'volumes.disk.driver_opts.device',
+        'volumes:\n  disk:\n    driver_opts: {type: ext4, device: /dev/sda1}\n',
+      );
+
+      // Paths from interpolation are judged after compose resolved them (the stored .env is used).
+      const interpolated = await put(`${PREFIX}denied`, {
+        composeFile: `services:\n  bad:\n    image: ${BUSYBOX}\n    volumes: ["\${SOCK_DIR}/docker.sock:/s"]\n`,
+        env: { SOCK_DIR: '/var/run' },
+      });
+      expect(interpolated.statusCode, interpolated.body).toBe(403);
+      expect(interpolated.json()).toMatchObject({ rule: socket, field: 'services.bad.volumes[0]' });
+      const defaulted = await put(`${PREFIX}denied`, {
+        composeFile: `services:\n  bad:\n    image: ${BUSYBOX}\n    volumes: ["\${NOT_SET:-/etc}:/e"]\n`,
+      });
+      expect(defaulted.json()).toMatchObject({ rule: outside, field: 'services.bad.volumes[0]' });
+      const home = await put(`${PREFIX}denied`, {
+        composeFile: `services:\n  bad:\n    image: ${BUSYBOX}\n    volumes: ["~/.ssh:/k"]\n`,
+      });
+      expect(home.json()).toMatchObject({ rule: outside, field: 'services.bad.volumes[0]' });
+
+      // Within the same project volumes_from is fine: the other service was checked too.
+      const sibling = await put(`${PREFIX}sibling`, {
+        composeFile: `services:\n  a:\n    image: ${BUSYBOX}\n    volumes: ["${allowed}/data:/d"]\n  b:\n    image: ${BUSYBOX}\n    volumes_from: [a]\n`,
+      });
+      expect(sibling.statusCode, sibling.body).toBe(201);
+      expect((await app.inject({ method: 'DELETE', url: `/api/v1/compose/${PREFIX}sibling` })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: `/api/v1/compose/${PREFIX}denied` })).statusCode).toBe(404);
     });
 
     it('checks the image allowlist', async () => {

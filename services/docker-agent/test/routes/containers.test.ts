@@ -13,7 +13,7 @@ const engine = await requireEngine();
 const READ_KEY = 'reader-key-0123456789';
 const WRITE_KEY = 'writer-key-0123456789';
 
-describe.skipIf(!engine)('containers (real engine)', () => {
+describe.runIf(engine)('containers (real engine)', () => {
   const docker = engine as DockerEngine;
   let app: FastifyInstance;
   let allowed: string;
@@ -276,6 +276,38 @@ describe.skipIf(!engine)('containers (real engine)', () => {
         'docker-socket-mount',
         'mounts[0].source',
       );
+    });
+
+    it('finds the socket behind Binds and Mounts spellings, symlinks, /proc and volume options', async () => {
+      symlinkSync('/var/run/docker.sock', join(allowed, 'sock-link'));
+      const socket = 'docker-socket-mount';
+      for (const source of [
+        '/var/run/docker.sock/',
+        '/var/run//docker.sock',
+        '/var/run/./docker.sock',
+        '/run/docker.sock',
+        `${allowed}/sock-link`,
+        `${allowed}/data/../sock-link`,
+      ]) {
+        await denied({ binds: [`${source}:/s`] }, socket, 'binds[0]');
+        await denied({ mounts: [{ type: 'bind', source, target: '/s' }] }, socket, 'mounts[0].source');
+      }
+      await denied({ binds: ['/proc/self/cwd:/x'] }, 'bind-mount-outside-allowlist', 'binds[0]');
+      await denied(
+        {
+          mounts: [
+            {
+              type: 'volume',
+              source: `${PREFIX}disk`,
+              target: '/x',
+              volumeOptions: { driverOptions: { type: 'ext4', device: '/dev/sda1' } },
+            },
+          ],
+        },
+        'bind-mount-outside-allowlist',
+        'mounts[0].volumeOptions.driverOptions.device',
+      );
+      await expect(docker.inspectVolume(`${PREFIX}disk`)).rejects.toThrow();
     });
 
     it('allows binds inside the allowlist and named volumes', async () => {

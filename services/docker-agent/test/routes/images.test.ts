@@ -20,7 +20,7 @@ import { tarOf } from '../support/tar.ts';
 const PREFIX = 'da-img-';
 const engine = await requireEngine();
 
-describe.skipIf(!engine)('images (real engine)', () => {
+describe.runIf(engine)('images (real engine)', () => {
   const docker = engine as DockerEngine;
   let app: FastifyInstance;
   let base: string;

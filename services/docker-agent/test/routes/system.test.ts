@@ -7,7 +7,7 @@ const PREFIX = 'da-sys-';
 const LABEL = `da.prune=${PREFIX}${process.pid}`;
 const engine = await requireEngine();
 
-describe.skipIf(!engine)('system (real engine)', () => {
+describe.runIf(engine)('system (real engine)', () => {
   const docker = engine as DockerEngine;
   let app: FastifyInstance;
 

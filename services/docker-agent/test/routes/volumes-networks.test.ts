@@ -6,7 +6,7 @@ import { BUSYBOX, cleanup, json, makeApp, requireEngine } from '../support/helpe
 const PREFIX = 'da-vn-';
 const engine = await requireEngine();
 
-describe.skipIf(!engine)('volumes and networks (real engine)', () => {
+describe.runIf(engine)('volumes and networks (real engine)', () => {
   const docker = engine as DockerEngine;
   let app: FastifyInstance;
 
@@ -54,6 +54,20 @@ describe.skipIf(!engine)('volumes and networks (real engine)', () => {
     });
     expect(r.statusCode).toBe(403);
     expect(r.json()).toMatchObject({ rule: 'bind-mount-outside-allowlist', field: 'driverOpts.device' });
+    for (const driverOpts of [
+      { type: 'ext4', device: '/dev/sda1' },
+      { type: 'overlay', device: 'overlay', o: 'lowerdir=/etc,upperdir=/tmp/da-vn-u,workdir=/tmp/da-vn-w' },
+      { o: 'rbind', device: '/var/run//docker.sock/' },
+    ]) {
+      const denied = await app.inject({
+        method: 'POST',
+        url: '/api/v1/volumes',
+        ...json({ name: `${PREFIX}host`, driverOpts }),
+      });
+      expect(denied.statusCode, JSON.stringify(driverOpts)).toBe(403);
+      expect(denied.json().field).toMatch(/^driverOpts\.(device|o)$/);
+    }
+    await expect(docker.inspectVolume(`${PREFIX}host`)).rejects.toThrow();
     const hostile = await app.inject({ method: 'GET', url: '/api/v1/volumes/..%2F..' });
     expect(hostile.statusCode).toBe(400);
     expect(hostile.json().issues[0].field).toBe('params.name');

@@ -1,7 +1,8 @@
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import type { DockerEngine, Filters, ImageInfo, ImageInspectInfo } from '../../docker/engine.ts';
+import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
 import { buildProgress, pullCallError, pullProgress } from '../../docker/progress.ts';
-import { ContextTooLargeError } from '../../errors.ts';
+import { BuildContextInvalidError, ContextTooLargeError } from '../../errors.ts';
 import type { Policy } from '../../policy/policy.ts';
 
 export function toImageSummary(i: ImageInfo) {
@@ -81,6 +82,16 @@ function limitBytes(max: number): Transform {
   });
 }
 
+/** What the engine says (as a 500) about a context it cannot read: the caller's upload, not the engine, is at fault. */
+const BAD_CONTEXT =
+  /unexpected EOF|archive\/tar|gzip|invalid tar|Cannot locate specified Dockerfile|outside the build context/i;
+
+function contextError(error: unknown) {
+  const message = dockerMessage(error);
+  if (dockerStatus(error) !== 500 || !BAD_CONTEXT.test(message)) return undefined;
+  return new BuildContextInvalidError(`the build context is not usable: ${message}`);
+}
+
 export async function openBuild(
   engine: DockerEngine,
   policy: Policy,
@@ -97,12 +108,21 @@ export async function openBuild(
     .pipe(limited)
     .on('error', (err) => body.destroy(err))
     .pipe(body);
-  const stream = await engine.buildImage(
-    body,
-    // forcerm: the container of a failed step goes too, not only those of successful ones.
-    { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
-    signal,
-  );
+  let tooLarge: unknown;
+  limited.once('error', (err) => {
+    tooLarge = err;
+  });
+  let stream: Readable;
+  try {
+    stream = await engine.buildImage(
+      body,
+      // forcerm: the container of a failed step goes too, not only those of successful ones.
+      { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
+      signal,
+    );
+  } catch (error) {
+    throw tooLarge ?? contextError(error) ?? error;
+  }
   return (async function* () {
     let imageId: string | null = null;
     for await (const event of buildProgress(stream)) {

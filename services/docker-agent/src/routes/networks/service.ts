@@ -1,5 +1,6 @@
 import type { DockerEngine, Filters, NetworkInspectInfo } from '../../docker/engine.ts';
-import { DockerConflictError } from '../../errors.ts';
+import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
+import { DockerConflictError, DockerRejectedError } from '../../errors.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
@@ -49,17 +50,27 @@ export async function createNetwork(
   if (existing.some((n) => n.Name === body.name)) {
     throw new DockerConflictError(`network "${body.name}" already exists`);
   }
-  const { id } = await engine.createNetwork({
-    Name: body.name,
-    Driver: body.driver,
-    Internal: body.internal,
-    Attachable: body.attachable,
-    CheckDuplicate: true,
-    ...(body.labels ? { Labels: body.labels } : {}),
-    ...(body.subnet
-      ? { IPAM: { Config: [{ Subnet: body.subnet, ...(body.gateway ? { Gateway: body.gateway } : {}) }] } }
-      : {}),
-  });
+  const { id } = await engine
+    .createNetwork({
+      Name: body.name,
+      Driver: body.driver,
+      Internal: body.internal,
+      Attachable: body.attachable,
+      CheckDuplicate: true,
+      ...(body.labels ? { Labels: body.labels } : {}),
+      ...(body.subnet
+        ? { IPAM: { Config: [{ Subnet: body.subnet, ...(body.gateway ? { Gateway: body.gateway } : {}) }] } }
+        : {}),
+    })
+    .catch((error: unknown) => {
+      // The kernel lacks the driver (ipvlan/macvlan modules): Docker says 500, the caller asked for the impossible.
+      if (dockerStatus(error) === 500 && /operation not supported/i.test(dockerMessage(error))) {
+        throw new DockerRejectedError(
+          `network driver "${body.driver}" is not supported by this engine's host: ${dockerMessage(error)}`,
+        );
+      }
+      throw error;
+    });
   return toNetwork(await engine.inspectNetwork(id));
 }
 
