@@ -17,6 +17,7 @@ export const RULES = {
   dockerSocket: 'docker-socket-mount',
   image: 'image-not-allowed',
   volumesFrom: 'volumes-from-container',
+  envFile: 'env-file-outside-project',
   protectedLabel: 'protected-container',
   self: 'agent-self-protection',
 } as const;

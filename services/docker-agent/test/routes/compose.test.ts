@@ -242,6 +242,11 @@ describe.runIf(engine)('compose projects (real engine, real compose CLI)', () =>
       });
       expect(home.json()).toMatchObject({ rule: outside, field: 'services.bad.volumes[0]' });
 
+      // env_file is read by the compose CLI as the agent's user: never from outside the project.
+      await denied('env_file: /proc/1/environ', 'env-file-outside-project', 'services.bad.env_file');
+      await denied('env_file: ["../../../../etc/passwd"]', 'env-file-outside-project', 'services.bad.env_file[0]');
+      await denied('env_file: ["${HOME}/.env"]', 'env-file-outside-project', 'services.bad.env_file[0]');
+
       // Within the same project volumes_from is fine: the other service was checked too.
       const sibling = await put(`${PREFIX}sibling`, {
         composeFile: `services:\n  a:\n    image: ${BUSYBOX}\n    volumes: ["${allowed}/data:/d"]\n  b:\n    image: ${BUSYBOX}\n    volumes_from: [a]\n`,

@@ -1,6 +1,7 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type ComposeModel, checkComposeModel } from '../../compose/check.ts';
+import { type ComposeModel, checkComposeModel, checkEnvFiles } from '../../compose/check.ts';
 import type { ComposeCli, ExitEvent, OutputLine } from '../../compose/cli.ts';
 import { LABELS, projectsFromContainers } from '../../compose/projects.ts';
 import type { ProjectStore } from '../../compose/store.ts';
@@ -70,6 +71,10 @@ async function resolvedModel(deps: ComposeDeps, target: Target): Promise<Compose
 }
 
 async function checkPolicy(deps: ComposeDeps, target: Target): Promise<ComposeModel> {
+  for (const file of target.files) {
+    const raw = parseYaml(await readFile(resolve(deps.store.root, file), 'utf8')) as unknown;
+    await checkEnvFiles(raw, target.dir, deps.bindAllowlist);
+  }
   const model = await resolvedModel(deps, target);
   await checkComposeModel(deps.policy, model, target.dir, deps.bindAllowlist);
   return model;
