@@ -245,6 +245,7 @@ describe.runIf(engine)('compose projects (real engine, real compose CLI)', () =>
       // env_file is read by the compose CLI as the agent's user: never from outside the project.
       await denied('env_file: /proc/1/environ', 'env-file-outside-project', 'services.bad.env_file');
       await denied('env_file: ["../../../../etc/passwd"]', 'env-file-outside-project', 'services.bad.env_file[0]');
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a compose interpolation, written as the caller would
       await denied('env_file: ["${HOME}/.env"]', 'env-file-outside-project', 'services.bad.env_file[0]');
 
       // Within the same project volumes_from is fine: the other service was checked too.
