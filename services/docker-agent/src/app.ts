@@ -22,6 +22,8 @@ export interface Deps {
   /** The Docker engine port; by default dockerode on `config.dockerSocket`. */
   engine?: DockerEngine;
   clock?: () => Date;
+  /** Where log lines go (default stdout). */
+  logStream?: { write(line: string): void };
 }
 
 export const API_PREFIX = '/api/v1';
@@ -49,7 +51,12 @@ function routerProblem(error: FastifyError, request: FastifyRequest, reply: Fast
 
 export async function buildApp(config: Config, deps: Deps = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...fastifyOptions({ name: 'docker-agent', logLevel: config.logLevel, trustedProxies: config.trustedProxies }),
+    ...fastifyOptions({
+      name: 'docker-agent',
+      logLevel: config.logLevel,
+      trustedProxies: config.trustedProxies,
+      logStream: deps.logStream,
+    }),
     // Long ids reach the schema, which names the parameter, instead of Fastify's bare 414.
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: routerProblem,

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
@@ -44,7 +45,7 @@ describe.runIf(engine)('containers (real engine)', () => {
     auditFile = config.auditFile;
     // The "agent's own container" for self-protection: a stand-in named by DOCKER_AGENT_SELF_CONTAINER.
     await docker.createContainer({ Image: BUSYBOX, name: `${PREFIX}self`, Cmd: ['sleep', '60'] });
-    app = await buildApp(config);
+    app = await buildApp(config, { logStream: testLogStream('docker-agent') });
   });
   afterAll(async () => {
     await app?.close();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
@@ -37,7 +38,7 @@ describe.runIf(engine)('images (real engine)', () => {
     registry = await startRegistry();
     const config = testConfig({ DOCKER_AGENT_HEARTBEAT_MS: '60000', DOCKER_AGENT_BUILD_MAX_BYTES: String(64 * 1024) });
     auditFile = config.auditFile;
-    app = await buildApp(config);
+    app = await buildApp(config, { logStream: testLogStream('docker-agent') });
     base = await listen(app);
   });
   afterAll(async () => {

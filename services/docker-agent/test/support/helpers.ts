@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerSocket, realService } from '@repo/test-support';
+import { dockerSocket, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Deps } from '../../src/app.ts';
 import { type Config, loadAgentConfig } from '../../src/config.ts';
@@ -33,7 +33,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     DOCKER_SOCKET: SOCKET,
     DOCKER_AGENT_AUDIT_FILE: join(data, 'audit.jsonl'),
     DOCKER_AGENT_COMPOSE_DIR: join(data, 'compose'),
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: TEST_LOG_LEVEL,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ...env,
@@ -41,7 +41,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 export function makeApp(env: Record<string, string> = {}, deps: Deps = {}): Promise<FastifyInstance> {
-  return buildApp(testConfig(env), deps);
+  return buildApp(testConfig(env), { logStream: testLogStream('docker-agent'), ...deps });
 }
 
 /** Real HTTP on 127.0.0.1:0, for streams. */
