@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { dockerSocket, mysqlUrl, realService } from '@repo/test-support';
+import { dockerSocket, mysqlUrl, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { Agent, request } from 'undici';
@@ -86,9 +86,9 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
         PORTONE_API_URL: emulator.url,
         PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
         PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: TEST_LOG_LEVEL,
       }),
-      { clock: { nowSeconds: () => SEED_EPOCH } },
+      { clock: { nowSeconds: () => SEED_EPOCH }, logStream: testLogStream('e2e-gateway') },
     );
     await gateway.listen({ host: '127.0.0.1', port: 0 });
     agent = await buildAgent(
@@ -96,8 +96,9 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
         DOCKER_SOCKET: dockerSocket(),
         DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
         DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: TEST_LOG_LEVEL,
       }),
+      { logStream: testLogStream('e2e-agent') },
     );
     await agent.listen({ host: '127.0.0.1', port: 0 });
     const port = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
