@@ -1,5 +1,5 @@
-import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { auth, docs, fastifyOptions, problemBody, problemHandler, useZod } from '@repo/service-kit';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -8,6 +8,7 @@ import { db } from './plugins/db.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
 import { webhookSweeper } from './plugins/webhook-sweeper.ts';
+import { serializeRequest } from './request-log.ts';
 import { healthRoutes } from './routes/health/index.ts';
 import { paymentRoutes } from './routes/payments/index.ts';
 import { subscriptionRoutes } from './routes/subscriptions/index.ts';
@@ -21,6 +22,11 @@ export interface AppDeps {
   db?: Kysely<Database>;
   /** Where log lines go (default stdout). */
   logStream?: { write(line: string): void };
+  /**
+   * Sees every route as it is registered (an inventory: which routes exist, their methods and
+   * config), before any plugin can add one unseen.
+   */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 const API = '/api/v1';
@@ -46,10 +52,27 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     logLevel: config.LOG_LEVEL,
     trustedProxies: config.TRUSTED_PROXIES,
   });
+  const logger = {
+    ...(options.logger as object),
+    serializers: { req: serializeRequest },
+    ...(deps.logStream ? { stream: deps.logStream } : {}),
+  };
   const app = Fastify({
     ...options,
-    ...(deps.logStream ? { logger: { ...(options.logger as object), stream: deps.logStream } } : {}),
+    logger,
+    // A URL Fastify cannot decode (`/payments/%`…) or an unparseable content-type fails before
+    // routing, outside the error handler; by default the answer is Fastify's own JSON. Answered here
+    // in the one problem shape. (Belongs in service-kit's fastifyOptions, beside the error handler.)
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      // The message repeats the URL, query included: log the code only.
+      request.log.info({ code: error.code, status: 400 }, 'request refused before routing');
+      return reply
+        .code(400)
+        .type('application/problem+json')
+        .send(problemBody(400, error.code ?? 'BAD_REQUEST', error.message));
+    },
   });
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.
@@ -84,13 +107,27 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       { name: 'health', description: 'Liveness and readiness' },
     ],
   });
-  await app.register(idempotency, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS });
+  await app.register(idempotency, {
+    ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS,
+  });
 
   // 3. Routes.
   await app.register(healthRoutes);
   await app.register(paymentRoutes, { prefix: `${API}/payments` });
   await app.register(subscriptionRoutes, { prefix: `${API}/subscriptions` });
   await app.register(webhookRoutes, { prefix: `${API}/webhooks`, allowedIps: config.WEBHOOK_ALLOWED_IPS });
+
+  // Draining: Fastify's close waits for every open connection, and a keep-alive connection whose
+  // request was in flight when closing began stays open once answered (Node reaps idle sockets only
+  // at that moment), so SIGTERM under load waited out the shutdown timeout. Reap them until the
+  // server is closed. (Belongs with runServer in service-kit.)
+  app.addHook('preClose', (done) => {
+    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
+    reaper.unref();
+    app.server.once('close', () => clearInterval(reaper));
+    done();
+  });
 
   // 4. Background: webhook deliveries left `received` while PortOne was down.
   await app.register(webhookSweeper, { intervalMs: config.WEBHOOK_SWEEP_INTERVAL_MS });

@@ -3,18 +3,47 @@ import { OutcomeUnknownError } from './errors.ts';
 import type { ServiceContext } from './service-context.ts';
 
 /**
+ * How a charge request may proceed, decided by its Idempotency-Key:
+ * - `charge`: a new request; send the charge.
+ * - `lookup-first`: the key was taken over from a request that died holding it (its lease ran out);
+ *   that request may have charged. Look the merchant_uid up; send the charge only when PortOne has no
+ *   record of it (the dead request's call is long over: the lease outlasts any request).
+ * - `lookup-only`: a previous attempt lost PortOne's answer; never send the charge again.
+ */
+export type ChargeMode = 'charge' | 'lookup-first' | 'lookup-only';
+
+/**
  * Runs a call that moves money. When PortOne's answer is lost (`PortOneOutcomeUnknownError`) — or a
- * previous attempt with the same Idempotency-Key lost it (`resolveOnly`) — the charge is never sent
+ * previous attempt with the same Idempotency-Key lost it (`lookup-only`) — the charge is never sent
  * again: `lookup` asks PortOne what happened (by merchant_uid). Found: that is the answer. Not found:
  * 502 "outcome unknown", and the idempotency key keeps that answer so the next retry looks up again.
+ * A key taken over from a dead request (`lookup-first`) looks up before charging; if that lookup
+ * fails, the outcome of the dead request is unknown and the answer is the same 502.
  */
 export async function chargeOnce<T>(
   ctx: ServiceContext,
-  what: { operation: string; merchantUids: string[]; resolveOnly: boolean },
+  what: { operation: string; merchantUids: string[]; mode: ChargeMode },
   charge: () => Promise<T>,
   lookup: () => Promise<T | undefined>,
 ): Promise<T> {
-  if (!what.resolveOnly) {
+  if (what.mode === 'lookup-first') {
+    ctx.log.warn(
+      { operation: what.operation, merchantUids: what.merchantUids },
+      'idempotency key taken over from a request that died: looking the charge up before sending it',
+    );
+    let earlier: T | undefined;
+    try {
+      earlier = await lookup();
+    } catch (error) {
+      ctx.log.warn({ err: error, operation: what.operation }, 'lookup before a taken-over charge failed');
+      throw outcomeUnknown(what);
+    }
+    if (earlier !== undefined) {
+      ctx.log.info({ operation: what.operation, merchantUids: what.merchantUids }, 'charge of the dead request found');
+      return earlier;
+    }
+  }
+  if (what.mode !== 'lookup-only') {
     try {
       return await charge();
     } catch (error) {
@@ -41,7 +70,11 @@ export async function chargeOnce<T>(
     ctx.log.info({ operation: what.operation, merchantUids: what.merchantUids }, 'charge found after unknown outcome');
     return found;
   }
-  throw new OutcomeUnknownError(
+  throw outcomeUnknown(what);
+}
+
+function outcomeUnknown(what: { operation: string; merchantUids: string[] }): Error {
+  return new OutcomeUnknownError(
     `the outcome of ${what.operation} for merchant_uid ${what.merchantUids.join(', ')} is unknown: PortOne did not answer and has no record of it yet. Retry with the same Idempotency-Key (it only looks the payment up) or GET /api/v1/payments/find/{merchant_uid}; do not charge again with a new merchant_uid until it is resolved.`,
     { details: { merchant_uids: what.merchantUids } },
   );

@@ -62,6 +62,8 @@ export const ConfigSchema = z.object({
   WEBHOOK_SWEEP_INTERVAL_MS: millis(30_000),
   CANCEL_FORGED_PAYMENTS: env.bool(false),
   IDEMPOTENCY_TTL_SECONDS: seconds(86_400),
+  /** An in-flight Idempotency-Key's lease: above the longest request, so only a dead holder loses it. */
+  IDEMPOTENCY_LEASE_SECONDS: seconds(120),
   VBANK_DUE_DAYS: z.coerce.number().int().min(1).max(60).default(3),
 });
 

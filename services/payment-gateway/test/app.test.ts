@@ -1,10 +1,9 @@
 import { ConfigError } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
 import { readConfig } from '../src/config.ts';
 import { createDatabase } from '../src/store/create-database.ts';
-import { type Harness, mariadb, type ProblemBody, startHarness, uid } from './helpers.ts';
+import { buildTestApp, type Harness, mariadb, type ProblemBody, startHarness, uid } from './helpers.ts';
 
 const server = await mariadb();
 
@@ -26,6 +25,7 @@ describe('config', () => {
       WEBHOOK_ALLOWED_IPS: [],
       CANCEL_FORGED_PAYMENTS: false,
       IDEMPOTENCY_TTL_SECONDS: 86400,
+      IDEMPOTENCY_LEASE_SECONDS: 120,
     });
     expect(config.PORTONE_TIER).toBeUndefined();
   });
@@ -80,7 +80,7 @@ describe('config', () => {
 describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await buildApp(
+    app = await buildTestApp(
       readConfig({
         DATABASE_URL: 'sqlite::memory:',
         API_KEYS: `reporting:read:${READ_KEY}`,
@@ -102,7 +102,7 @@ describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
 
   it('reports not ready while migrations are pending', async () => {
     const db = createDatabase({ url: 'sqlite::memory:' });
-    const unmigrated = await buildApp(
+    const unmigrated = await buildTestApp(
       { ...readConfig({ LOG_LEVEL: 'silent', PORTONE_API_URL: 'http://127.0.0.1:9' }), MIGRATE_ON_START: false },
       { db },
     );
@@ -252,7 +252,7 @@ describe.runIf(server)('API keys (emulator over HTTP, MariaDB)', () => {
 
 describe('local mode (no API keys)', () => {
   it('answers loopback callers and refuses others', async () => {
-    const app = await buildApp(
+    const app = await buildTestApp(
       readConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PORTONE_API_URL: 'http://127.0.0.1:9' }),
     );
     try {

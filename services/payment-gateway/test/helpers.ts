@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { Writable } from 'node:stream';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { realService } from '@repo/test-support';
+import { realService, testLogStream } from '@repo/test-support';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Kysely } from 'kysely';
 import { createConnection } from 'mysql2/promise';
+import { expect } from 'vitest';
 import { type AppDeps, buildApp } from '../src/app.ts';
-import { readConfig } from '../src/config.ts';
+import { type Config, readConfig } from '../src/config.ts';
 import { createDatabase } from '../src/store/create-database.ts';
 import type { Database } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrator.ts';
@@ -59,6 +61,39 @@ export class LogCapture extends Writable {
   }
 }
 
+/** `payment-gateway.<test file>`: which file's apps wrote a log, for whoever reads a finding. */
+export function testLogName(): string {
+  try {
+    return `payment-gateway.${basename(expect.getState().testPath ?? 'unknown', '.test.ts')}`;
+  } catch {
+    return 'payment-gateway';
+  }
+}
+
+/**
+ * Builds the gateway the way tests must: when the run collects logs (STACK_TEST_LOG_DIR, from the
+ * root `test/global-setup.ts`, whose teardown scans them for secrets), every log line — at `trace`,
+ * so nothing a secret could hide in is left out — is also appended to a file there, beside the
+ * caller's own `logStream`.
+ */
+export async function buildTestApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const file = testLogStream(testLogName());
+  if (!file) return buildApp(config, deps);
+  const inner = deps.logStream;
+  return buildApp(
+    { ...config, LOG_LEVEL: 'trace' },
+    {
+      ...deps,
+      logStream: {
+        write(line: string) {
+          file.write(line);
+          inner?.write(line);
+        },
+      },
+    },
+  );
+}
+
 export interface Harness {
   app: FastifyInstance;
   emulator: RunningEmulator;
@@ -99,7 +134,7 @@ export async function startHarness(server: string, options: HarnessOptions = {})
     WEBHOOK_SWEEP_INTERVAL_MS: '200',
     ...options.env,
   });
-  const app = await buildApp(config, { db, logStream: logs, ...options.deps });
+  const app = await buildTestApp(config, { db, logStream: logs, ...options.deps });
 
   const control = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${emulator.url}/__emulator${path}`, {
@@ -161,3 +196,36 @@ export interface ProblemBody {
   issues?: { field: string; message: string }[];
   [key: string]: unknown;
 }
+
+/** One registered route, as the `onRoute` hook saw it. */
+export interface SeenRoute {
+  method: string;
+  /** As registered, prefix included: `/api/v1/payments/:imp_uid`. */
+  url: string;
+  idempotent: boolean;
+}
+
+/**
+ * Collects every route the app registers (pass `onRoute` in AppDeps), so tests iterate the real route
+ * table instead of a hand-kept list: a route added later is covered without anyone remembering to.
+ */
+export function routeInventory(): { routes: SeenRoute[]; onRoute: NonNullable<AppDeps['onRoute']> } {
+  const routes: SeenRoute[] = [];
+  return {
+    routes,
+    onRoute: (route) => {
+      const config = route.config as { idempotent?: boolean } | undefined;
+      for (const method of [route.method].flat()) {
+        routes.push({ method, url: route.url, idempotent: config?.idempotent === true });
+      }
+    },
+  };
+}
+
+/** The gateway's public routes: health, readiness, PortOne's webhook, the API docs. */
+export const isPublicRoute = (url: string) =>
+  url === '/health' || url === '/ready' || url === '/api/v1/webhooks/portone' || url.startsWith('/api/v1/docs/');
+
+/** The URL with each `:param` (and a trailing `*`) filled in. */
+export const fillParams = (url: string, value: (param: string) => string) =>
+  url.replace(/:([a-zA-Z_]+)/g, (_, p: string) => value(p)).replace(/\*$/, 'x');

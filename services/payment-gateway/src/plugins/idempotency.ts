@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { ChargeMode } from '../charge-outcome.ts';
 import {
   IdempotencyInFlightError,
   IdempotencyKeyInvalidError,
@@ -13,12 +14,15 @@ export interface IdempotencyHandle {
   scope: string;
   key: string;
   /**
-   * The previous attempt with this key lost PortOne's answer to a charge: the handler must only look
-   * the charge up by merchant_uid, never send it again.
+   * How a charge handler may proceed: `lookup-only` when a previous attempt with this key lost
+   * PortOne's answer (never send it again), `lookup-first` when the key was taken over from a request
+   * that died holding it (look up, send only if PortOne has no record), else `charge`.
    */
-  resolveOnly: boolean;
+  chargeMode: ChargeMode;
   /** Whether this request holds the key (and must complete or abandon it). */
   owned: boolean;
+  /** The lease this request holds the key under (it fences out a holder the key was taken from). */
+  lease?: Date;
 }
 
 declare module 'fastify' {
@@ -33,9 +37,13 @@ declare module 'fastify' {
 
 export interface IdempotencyOptions {
   ttlSeconds: number;
+  /** How long an in-flight key stays with its request before a retry may take it over. */
+  leaseSeconds: number;
 }
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** `idempotency_keys.path` is varchar(512). */
+const PATH_COLUMN_LENGTH = 512;
 
 /** JSON with sorted keys, so `{a,b}` and `{b,a}` hash the same. */
 function canonical(value: unknown): string {
@@ -64,7 +72,9 @@ function parsePayload(payload: unknown): unknown {
  * same request → the stored answer is replayed with `Idempotent-Replayed: true`; a different request
  * → 422; still running → 409. A 2xx answer is stored; a failure abandons the key so a retry can run
  * — except an unknown charge outcome: that answer is stored, and every retry with the key runs the
- * handler in lookup-only mode (it asks PortOne by merchant_uid and never charges).
+ * handler in lookup-only mode (it asks PortOne by merchant_uid and never charges). An in-flight key
+ * is leased to its request; a retry after the lease ran out (the holder crashed) takes the key over
+ * and a charge handler then looks the merchant_uid up before charging.
  */
 async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptions) {
   app.decorateRequest('idempotency', null);
@@ -80,6 +90,9 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     const scope = request.caller?.name ?? 'anonymous';
     const method = request.method;
     const path = request.url.split('?')[0] ?? request.url;
+    // The stored path is for people reading the table; the hash below covers the whole path, so a
+    // long percent-encoded path (ids may be 80 emoji) is clipped to the column, never refused.
+    const storedPath = path.slice(0, PATH_COLUMN_LENGTH);
     const bodyHash = createHash('sha256')
       .update(`${method}\n${path}\n${canonical(request.body ?? null)}`)
       .digest('hex');
@@ -87,18 +100,23 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
       scope,
       key,
       method,
-      path,
+      path: storedPath,
       bodyHash,
       ttlSeconds: options.ttlSeconds,
+      leaseSeconds: options.leaseSeconds,
     });
     switch (result.kind) {
       case 'started':
-        request.idempotency = { scope, key, resolveOnly: false, owned: true };
+        request.idempotency = { scope, key, chargeMode: 'charge', owned: true, lease: result.lease };
+        return;
+      case 'taken_over':
+        request.log.warn({ idempotencyKey: key }, 'idempotency key taken over: its holder died in flight');
+        request.idempotency = { scope, key, chargeMode: 'lookup-first', owned: true, lease: result.lease };
         return;
       case 'replay':
         if (isOutcomeUnknown(result.body)) {
           // The key keeps "outcome unknown": every retry runs in lookup-only mode, never charging.
-          request.idempotency = { scope, key, resolveOnly: true, owned: false };
+          request.idempotency = { scope, key, chargeMode: 'lookup-only', owned: false };
           return;
         }
         request.log.info({ idempotencyKey: key, status: result.status }, 'idempotent replay');
@@ -119,11 +137,12 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     if (!handle?.owned) return payload;
     request.idempotency = null;
     const body = parsePayload(payload);
+    const holder = { scope: handle.scope, key: handle.key, ...(handle.lease ? { lease: handle.lease } : {}) };
     try {
       if (reply.statusCode < 300 || isOutcomeUnknown(body)) {
-        await completeIdempotent(app.db, { scope: handle.scope, key: handle.key, status: reply.statusCode, body });
+        await completeIdempotent(app.db, { ...holder, status: reply.statusCode, body });
       } else {
-        await abandonIdempotent(app.db, { scope: handle.scope, key: handle.key });
+        await abandonIdempotent(app.db, holder);
       }
     } catch (err) {
       request.log.error({ err, idempotencyKey: handle.key }, 'could not finish idempotency record');

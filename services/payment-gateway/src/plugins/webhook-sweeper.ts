@@ -17,12 +17,15 @@ async function sweeperPlugin(app: FastifyInstance, options: SweeperOptions) {
   const log = app.log.child({ component: 'sweeper' });
   let running: Promise<void> | undefined;
   let stopped = false;
+  // Closing aborts a tick's PortOne calls: a sweep of many deliveries while PortOne is slow must not
+  // hold up shutdown past its timeout (what it did not finish stays `received` for the next start).
+  const closing = new AbortController();
 
   const tick = async () => {
     const ctx = { ...contextOf(app), log };
-    const processed = await sweepWebhooks(ctx, Math.min(options.intervalMs, 10_000));
+    const processed = await sweepWebhooks(ctx, Math.min(options.intervalMs, 10_000), 50, closing.signal);
     if (processed > 0) log.info({ processed }, 'swept webhook deliveries');
-    await purgeExpiredIdempotency(app.db);
+    if (!closing.signal.aborted) await purgeExpiredIdempotency(app.db);
   };
 
   const timer = setInterval(() => {
@@ -38,6 +41,7 @@ async function sweeperPlugin(app: FastifyInstance, options: SweeperOptions) {
   app.addHook('preClose', async () => {
     stopped = true;
     clearInterval(timer);
+    closing.abort();
     await running;
   });
 }

@@ -9,7 +9,7 @@ import {
   toDbTime,
   unixToDbTime,
 } from './codec.ts';
-import { type Db, inTransaction } from './database.ts';
+import { type Db, inTransaction, isUniqueViolation } from './database.ts';
 
 /**
  * `billing_keys`: what PortOne tells us about a customer_uid (notes §9). Never card secrets: no full
@@ -111,16 +111,15 @@ export async function upsertBillingKey(
     deleted_at: null,
   };
   return inTransaction(db, async (trx) => {
-    const updated = await trx
-      .updateTable('billing_keys')
-      .set(values)
-      .where('customer_uid', '=', key.customer_uid)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
+    // Insert first (see savePrepared: update-then-insert of new rows deadlocks on MySQL gap locks).
+    try {
       await trx
         .insertInto('billing_keys')
         .values({ customer_uid: key.customer_uid, ...values, created_at: now })
         .execute();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await trx.updateTable('billing_keys').set(values).where('customer_uid', '=', key.customer_uid).execute();
     }
     const row = await trx
       .selectFrom('billing_keys')
@@ -141,20 +140,34 @@ export async function getBillingKey(db: Db, customerUid: string): Promise<Billin
   return row ? toBillingKeyRecord(row) : undefined;
 }
 
-/** Billing keys by customer_uid (all when `customerUids` is omitted), live ones unless asked otherwise. */
+export interface ListBillingKeysQuery {
+  /** Only these customer_uids (all when omitted). */
+  customerUids?: readonly string[];
+  includeDeleted?: boolean;
+  /** 1-based (default 1). */
+  page?: number;
+  /** Default 1000. */
+  limit?: number;
+}
+
+/** A page of billing keys by customer_uid, live ones unless asked otherwise, with the filter's total. */
 export async function listBillingKeys(
   db: Db,
-  query: { customerUids?: readonly string[]; includeDeleted?: boolean; limit?: number } = {},
-): Promise<BillingKeyRecord[]> {
-  if (query.customerUids && query.customerUids.length === 0) return [];
-  let select = db.selectFrom('billing_keys').selectAll();
-  if (query.customerUids) select = select.where('customer_uid', 'in', [...query.customerUids]);
-  if (!query.includeDeleted) select = select.where('deleted_at', 'is', null);
-  const rows = await select
+  query: ListBillingKeysQuery = {},
+): Promise<{ total: number; items: BillingKeyRecord[] }> {
+  if (query.customerUids && query.customerUids.length === 0) return { total: 0, items: [] };
+  let filtered = db.selectFrom('billing_keys');
+  if (query.customerUids) filtered = filtered.where('customer_uid', 'in', [...query.customerUids]);
+  if (!query.includeDeleted) filtered = filtered.where('deleted_at', 'is', null);
+  const limit = query.limit ?? 1000;
+  const counted = await filtered.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirst();
+  const rows = await filtered
+    .selectAll()
     .orderBy('customer_uid', 'asc')
-    .limit(query.limit ?? 1000)
+    .limit(limit)
+    .offset((Math.max(1, query.page ?? 1) - 1) * limit)
     .execute();
-  return rows.map(toBillingKeyRecord);
+  return { total: Number(counted?.total ?? 0), items: rows.map(toBillingKeyRecord) };
 }
 
 /** Marks a key deleted (soft: schedules and payments still refer to it). False when unknown. */

@@ -18,6 +18,11 @@ export interface IdempotencyKeyTable {
   created_at: DateTimeColumn;
   completed_at: NullableDateTimeColumn;
   expires_at: DateTimeColumn;
+  /**
+   * While `in_flight`: until when the request holding the key is presumed alive. Past it, a retry
+   * may take the key over (the holder crashed). NULL on rows from before the column existed.
+   */
+  locked_until: NullableDateTimeColumn;
 }
 
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;
@@ -30,12 +35,26 @@ export interface BeginIdempotentInput {
   path: string;
   bodyHash: string;
   ttlSeconds: number;
+  /** How long an in-flight key stays locked to its holder: a bound above the longest request. */
+  leaseSeconds?: number;
   now?: Date;
 }
 
+/** The default lease: well above the longest request (PortOne timeouts × retries, the inline budgets). */
+export const DEFAULT_LEASE_SECONDS = 120;
+
 export type BeginIdempotentResult =
-  /** This request owns the key: do the work, then completeIdempotent or abandonIdempotent. */
-  | { kind: 'started' }
+  /**
+   * This request owns the key until `lease` (pass it to completeIdempotent/abandonIdempotent): do the
+   * work, then complete or abandon it.
+   */
+  | { kind: 'started'; lease: Date }
+  /**
+   * The previous holder's lease ran out while the key was in flight (it crashed or was killed): this
+   * request owns the key now, but the previous attempt may have done part of the work — a charge must
+   * be looked up before it is sent again.
+   */
+  | { kind: 'taken_over'; lease: Date }
   /** Done before: answer with the stored response. */
   | { kind: 'replay'; status: number; body: unknown }
   /** Another request with this key is running. */
@@ -47,11 +66,15 @@ export type BeginIdempotentResult =
  * Claims an idempotency key. Atomic under concurrency: the claim is an INSERT on the
  * (scope, idem_key) primary key, so of N simultaneous requests exactly one gets `started`; the others
  * read the winner's row. An expired row is taken over with a conditional UPDATE (only one request can
- * match `expires_at <= now`), never by check-then-insert.
+ * match `expires_at <= now`), never by check-then-insert; so is an in-flight row whose lease ran out
+ * (only one request can match `locked_until <= now`: the winner moves it into the future).
  */
 export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Promise<BeginIdempotentResult> {
   const now = input.now ?? new Date();
   const nowText = toDbTime(now);
+  const leaseMs = (input.leaseSeconds ?? DEFAULT_LEASE_SECONDS) * 1000;
+  const lease = new Date(now.getTime() + leaseMs);
+  const leaseText = toDbTime(lease);
   const fresh = {
     method: input.method,
     path: input.path,
@@ -62,6 +85,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
     created_at: nowText,
     completed_at: null,
     expires_at: toDbTime(new Date(now.getTime() + input.ttlSeconds * 1000)),
+    locked_until: leaseText,
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -69,7 +93,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
         .insertInto('idempotency_keys')
         .values({ scope: input.scope, idem_key: input.key, ...fresh })
         .execute();
-      return { kind: 'started' };
+      return { kind: 'started', lease };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
@@ -88,7 +112,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
         .where('idem_key', '=', input.key)
         .where('expires_at', '<=', nowText)
         .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) > 0) return { kind: 'started' };
+      if (Number(taken.numUpdatedRows) > 0) return { kind: 'started', lease };
       continue; // someone else took it over first; read their row
     }
     if (row.method !== input.method || row.path !== input.path || row.body_hash !== input.bodyHash) {
@@ -97,17 +121,49 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
     if (row.state === 'completed' && row.response_status != null) {
       return { kind: 'replay', status: row.response_status, body: fromDbJson(row.response_body) };
     }
+    const leaseOver =
+      row.locked_until == null
+        ? row.created_at <= toDbTime(new Date(now.getTime() - leaseMs))
+        : row.locked_until <= nowText;
+    if (leaseOver) {
+      // Compare-and-set on the lease we read: of several retries only the first moves it forward.
+      const taken = await db
+        .updateTable('idempotency_keys')
+        .set({ locked_until: leaseText })
+        .where('scope', '=', input.scope)
+        .where('idem_key', '=', input.key)
+        .where('state', '=', 'in_flight')
+        .where((eb) =>
+          row.locked_until == null
+            ? eb('locked_until', 'is', null)
+            : eb('locked_until', '=', row.locked_until as string),
+        )
+        .executeTakeFirst();
+      if (Number(taken.numUpdatedRows) > 0) return { kind: 'taken_over', lease };
+      continue; // another retry took it over first; read its row
+    }
     return { kind: 'in_flight' };
   }
   return { kind: 'in_flight' };
 }
 
-/** Stores the answer to replay. False when the key is not in flight (expired and purged, or done). */
+/** What identifies the holder of a key: with `lease`, only that holder (not one it was taken from). */
+interface KeyHolder {
+  scope: string;
+  key: string;
+  /** The lease beginIdempotent returned; a holder whose key was taken over then changes nothing. */
+  lease?: Date;
+}
+
+/**
+ * Stores the answer to replay. False when the key is not in flight (expired and purged, or done) or
+ * no longer this holder's (taken over after its lease ran out).
+ */
 export async function completeIdempotent(
   db: Db,
-  input: { scope: string; key: string; status: number; body: unknown; now?: Date },
+  input: KeyHolder & { status: number; body: unknown; now?: Date },
 ): Promise<boolean> {
-  const result = await db
+  let update = db
     .updateTable('idempotency_keys')
     .set({
       state: 'completed',
@@ -117,8 +173,9 @@ export async function completeIdempotent(
     })
     .where('scope', '=', input.scope)
     .where('idem_key', '=', input.key)
-    .where('state', '=', 'in_flight')
-    .executeTakeFirst();
+    .where('state', '=', 'in_flight');
+  if (input.lease) update = update.where('locked_until', '=', toDbTime(input.lease));
+  const result = await update.executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
@@ -126,13 +183,14 @@ export async function completeIdempotent(
  * Lets go of an in-flight key so the client can retry: only for failures that surely moved no money
  * (validation, PortOne unreachable before sending). A completed key is never abandoned.
  */
-export async function abandonIdempotent(db: Db, input: { scope: string; key: string }): Promise<boolean> {
-  const result = await db
+export async function abandonIdempotent(db: Db, input: KeyHolder): Promise<boolean> {
+  let remove = db
     .deleteFrom('idempotency_keys')
     .where('scope', '=', input.scope)
     .where('idem_key', '=', input.key)
-    .where('state', '=', 'in_flight')
-    .executeTakeFirst();
+    .where('state', '=', 'in_flight');
+  if (input.lease) remove = remove.where('locked_until', '=', toDbTime(input.lease));
+  const result = await remove.executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
 

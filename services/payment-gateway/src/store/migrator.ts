@@ -24,6 +24,7 @@ import * as m202611221013 from './migrations/202611221013_create_idempotency_key
 import * as m202611221014 from './migrations/202611221014_index_idempotency_keys_expires_at.ts';
 import * as m202611221015 from './migrations/202611221015_create_portone_calls.ts';
 import * as m202611221016 from './migrations/202611221016_index_portone_calls_at.ts';
+import * as m202611221017 from './migrations/202611221017_add_idempotency_keys_locked_until.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -47,6 +48,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202611221014_index_idempotency_keys_expires_at': m202611221014,
   '202611221015_create_portone_calls': m202611221015,
   '202611221016_index_portone_calls_at': m202611221016,
+  '202611221017_add_idempotency_keys_locked_until': m202611221017,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

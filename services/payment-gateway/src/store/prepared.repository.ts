@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { type DateTimeColumn, type DecimalColumn, fromDbTime, fromDecimal, toDbTime, toDecimal } from './codec.ts';
-import { type Db, inTransaction } from './database.ts';
+import { type Db, inTransaction, isUniqueViolation } from './database.ts';
 
 /** `prepared_payments`: the amount registered with PortOne for a merchant_uid (notes §7). */
 export interface PreparedPaymentTable {
@@ -40,16 +40,16 @@ export async function savePrepared(
   const now = toDbTime(prepared.now ?? new Date());
   const values = { amount: toDecimal(prepared.amount), currency: prepared.currency ?? null, updated_at: now };
   return inTransaction(db, async (trx) => {
-    const updated = await trx
-      .updateTable('prepared_payments')
-      .set(values)
-      .where('merchant_uid', '=', prepared.merchantUid)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) {
+    // Insert first: an UPDATE of a missing row takes a gap lock on MySQL, and two such updates
+    // followed by their inserts deadlock (20 concurrent prepares did). A duplicate means it exists.
+    try {
       await trx
         .insertInto('prepared_payments')
         .values({ merchant_uid: prepared.merchantUid, ...values, created_at: now })
         .execute();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await trx.updateTable('prepared_payments').set(values).where('merchant_uid', '=', prepared.merchantUid).execute();
     }
     const row = await trx
       .selectFrom('prepared_payments')

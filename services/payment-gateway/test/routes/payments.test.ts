@@ -1,9 +1,8 @@
 import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
 import { readConfig } from '../../src/config.ts';
-import { eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { buildTestApp, eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
 
 const server = await mariadb();
 const FIXED_NOW = 1_800_000_000;
@@ -363,7 +362,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         CANCEL_FORGED_PAYMENTS: 'true',
         LOG_LEVEL: 'silent',
       });
-      const strict = await buildApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
+      const strict = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
       try {
         const order = uid('forge');
         await strict.inject({
@@ -581,7 +580,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         PORTONE_API_URL: h.emulator.url,
         LOG_LEVEL: 'silent',
       });
-      const clocked = await buildApp(
+      const clocked = await buildTestApp(
         { ...config, MIGRATE_ON_START: false },
         { db: h.db, clock: { nowSeconds: () => FIXED_NOW } },
       );

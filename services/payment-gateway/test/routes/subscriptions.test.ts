@@ -129,10 +129,18 @@ describe.runIf(server)('subscriptions routes (emulator over HTTP, MariaDB)', () 
 
     it('pages the list', async () => {
       for (let i = 0; i < 3; i++) await issueKey(uid('pager'));
+      const all = await h.inject({ method: 'GET', url: '/api/v1/subscriptions?limit=100' });
+      const total = all.json<{ total: number }>().total;
+      expect(total).toBeGreaterThanOrEqual(3);
       const first = await h.inject({ method: 'GET', url: '/api/v1/subscriptions?page=1&limit=2' });
-      const body = first.json<{ items: unknown[]; next: number }>();
+      const body = first.json<{ items: unknown[]; next: number; total: number }>();
       expect(body.items).toHaveLength(2);
       expect(body.next).toBe(2);
+      expect(body.total).toBe(total);
+      const lastPage = Math.ceil(total / 2);
+      const last = await h.inject({ method: 'GET', url: `/api/v1/subscriptions?page=${lastPage}&limit=2` });
+      expect(last.json()).toMatchObject({ total, page: lastPage, next: 0 });
+      expect(last.json<{ items: unknown[] }>().items).toHaveLength(total - (lastPage - 1) * 2);
       const bad = await h.inject({ method: 'GET', url: '/api/v1/subscriptions?limit=1000' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json<ProblemBody>().issues?.map((i) => i.field)).toContain('querystring.limit');

@@ -1,8 +1,7 @@
 import type { Payment } from '@repo/portone-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
 import { readConfig } from '../../src/config.ts';
-import { eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { buildTestApp, eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
 
 const server = await mariadb();
 
@@ -270,7 +269,7 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
       WEBHOOK_ALLOWED_IPS: '52.78.100.19,52.78.48.223,52.78.5.241',
       LOG_LEVEL: 'silent',
     });
-    const app = await buildApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
+    const app = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
     try {
       const paid = await checkout(1000);
       const direct = await app.inject({

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   abandonIdempotent,
@@ -37,7 +38,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
 
   it('same key with a different body, method or path is a mismatch', async () => {
     const req = request();
-    expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'started' });
+    expect(await beginIdempotent(store.db, req)).toMatchObject({ kind: 'started' });
     expect(await beginIdempotent(store.db, { ...req, bodyHash: 'b'.repeat(64) })).toEqual({ kind: 'mismatch' });
     expect(await beginIdempotent(store.db, { ...req, path: '/api/v1/other' })).toEqual({ kind: 'mismatch' });
     expect(await beginIdempotent(store.db, { ...req, method: 'PUT' })).toEqual({ kind: 'mismatch' });
@@ -51,8 +52,8 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'replay', status: 201, body });
     // Completing twice does nothing; another caller's identical key is a different key.
     expect(await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 500, body: null })).toBe(false);
-    expect(await beginIdempotent(store.db, { ...req, scope: 'api-key-2' })).toEqual({ kind: 'started' });
-    expect(await beginIdempotent(store.db, { ...req, key: req.key.toUpperCase() })).toEqual({ kind: 'started' });
+    expect(await beginIdempotent(store.db, { ...req, scope: 'api-key-2' })).toMatchObject({ kind: 'started' });
+    expect(await beginIdempotent(store.db, { ...req, key: req.key.toUpperCase() })).toMatchObject({ kind: 'started' });
   });
 
   it('an expired key is started again, by exactly one of several racers', async () => {
@@ -74,7 +75,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     const req = request();
     await beginIdempotent(store.db, req);
     expect(await abandonIdempotent(store.db, req)).toBe(true);
-    expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'started' });
+    expect(await beginIdempotent(store.db, req)).toMatchObject({ kind: 'started' });
     await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 200, body: 'done' });
     expect(await abandonIdempotent(store.db, req)).toBe(false);
     expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'replay', status: 200, body: 'done' });
@@ -88,11 +89,80 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     await beginIdempotent(store.db, live);
     const purged = await purgeExpiredIdempotency(store.db, new Date(t0.getTime() + 60_000));
     expect(purged).toBeGreaterThanOrEqual(1);
-    expect(await beginIdempotent(store.db, { ...old, now: new Date(t0.getTime() + 61_000) })).toEqual({
+    expect(await beginIdempotent(store.db, { ...old, now: new Date(t0.getTime() + 61_000) })).toMatchObject({
       kind: 'started',
     });
     expect(await beginIdempotent(store.db, { ...live, now: new Date(t0.getTime() + 61_000) })).toEqual({
       kind: 'in_flight',
+    });
+  });
+
+  describe('leases of in-flight keys', () => {
+    const t0 = new Date('2026-03-01T00:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+
+    it('a key whose holder died is taken over after its lease, by exactly one of 10 racers', async () => {
+      const req = request({ leaseSeconds: 120, now: t0 });
+      const first = await beginIdempotent(store.db, req);
+      expect(first).toEqual({ kind: 'started', lease: at(120_000) });
+      // Within the lease the holder may still be working: 409 material.
+      expect(await beginIdempotent(store.db, { ...req, now: at(119_999) })).toEqual({ kind: 'in_flight' });
+      const racers = await Promise.all(
+        Array.from({ length: 10 }, () => beginIdempotent(store.db, { ...req, now: at(120_000) })),
+      );
+      expect(racers.filter((r) => r.kind === 'taken_over')).toEqual([{ kind: 'taken_over', lease: at(240_000) }]);
+      expect(racers.filter((r) => r.kind === 'in_flight')).toHaveLength(9);
+      // The new lease holds off the next retry until it too runs out.
+      expect(await beginIdempotent(store.db, { ...req, now: at(239_000) })).toEqual({ kind: 'in_flight' });
+    });
+
+    it('the holder the key was taken from can neither complete nor abandon it; the new holder can', async () => {
+      const req = request({ leaseSeconds: 60, now: t0 });
+      const old = await beginIdempotent(store.db, req);
+      const taken = await beginIdempotent(store.db, { ...req, now: at(61_000) });
+      if (old.kind !== 'started' || taken.kind !== 'taken_over') throw new Error(`${old.kind} / ${taken.kind}`);
+      const holder = { scope: req.scope, key: req.key };
+      expect(await abandonIdempotent(store.db, { ...holder, lease: old.lease })).toBe(false);
+      expect(
+        await completeIdempotent(store.db, { ...holder, lease: old.lease, status: 201, body: { stale: true } }),
+      ).toBe(false);
+      expect(
+        await completeIdempotent(store.db, { ...holder, lease: taken.lease, status: 201, body: { fresh: true } }),
+      ).toBe(true);
+      expect(await beginIdempotent(store.db, { ...req, now: at(500_000) })).toEqual({
+        kind: 'replay',
+        status: 201,
+        body: { fresh: true },
+      });
+    });
+
+    it('a different request with the key is still a mismatch after the lease; a completed key is never taken over', async () => {
+      const req = request({ leaseSeconds: 60, now: t0 });
+      await beginIdempotent(store.db, req);
+      expect(await beginIdempotent(store.db, { ...req, bodyHash: 'd'.repeat(64), now: at(61_000) })).toEqual({
+        kind: 'mismatch',
+      });
+      const done = request({ leaseSeconds: 60, now: t0 });
+      await beginIdempotent(store.db, done);
+      await completeIdempotent(store.db, { scope: done.scope, key: done.key, status: 200, body: 1 });
+      expect((await beginIdempotent(store.db, { ...done, now: at(61_000) })).kind).toBe('replay');
+    });
+
+    it('a row from before leases existed (locked_until NULL) is leased from its created_at', async () => {
+      const req = request({ leaseSeconds: 60, now: t0 });
+      await beginIdempotent(store.db, req);
+      await sql`update idempotency_keys set locked_until = null where idem_key = ${req.key}`.execute(store.db);
+      expect(await beginIdempotent(store.db, { ...req, now: at(59_000) })).toEqual({ kind: 'in_flight' });
+      const racers = await Promise.all(
+        Array.from({ length: 5 }, () => beginIdempotent(store.db, { ...req, now: at(60_000) })),
+      );
+      expect(racers.map((r) => r.kind).sort()).toEqual([
+        'in_flight',
+        'in_flight',
+        'in_flight',
+        'in_flight',
+        'taken_over',
+      ]);
     });
   });
 });

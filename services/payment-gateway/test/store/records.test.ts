@@ -131,17 +131,24 @@ describe.each(targets)('records on $name', (target) => {
       deletedAt: null,
     });
     await upsertBillingKey(store.db, { customer_uid: 'cust_2', card_number: '512345******9876' });
-    expect((await listBillingKeys(store.db)).map((k) => k.customerUid)).toEqual(['cust_1', 'cust_2']);
-    expect((await listBillingKeys(store.db, { customerUids: ['cust_2', 'nope'] })).map((k) => k.customerUid)).toEqual([
-      'cust_2',
-    ]);
+    expect((await listBillingKeys(store.db)).items.map((k) => k.customerUid)).toEqual(['cust_1', 'cust_2']);
+    expect(
+      (await listBillingKeys(store.db, { customerUids: ['cust_2', 'nope'] })).items.map((k) => k.customerUid),
+    ).toEqual(['cust_2']);
 
     const deletedAt = new Date('2026-04-04T04:04:04.004Z');
     expect(await markBillingKeyDeleted(store.db, 'cust_1', { now: deletedAt })).toBe(true);
     expect(await markBillingKeyDeleted(store.db, 'cust_unknown')).toBe(false);
     expect((await getBillingKey(store.db, 'cust_1'))?.deletedAt).toEqual(deletedAt);
-    expect((await listBillingKeys(store.db)).map((k) => k.customerUid)).toEqual(['cust_2']);
-    expect(await listBillingKeys(store.db, { includeDeleted: true })).toHaveLength(2);
+    expect((await listBillingKeys(store.db)).items.map((k) => k.customerUid)).toEqual(['cust_2']);
+    expect(await listBillingKeys(store.db, { includeDeleted: true })).toMatchObject({ total: 2 });
+    // Pages like listPayments: the total counts the whole filter, the page holds `limit` rows.
+    const second = await listBillingKeys(store.db, { includeDeleted: true, page: 2, limit: 1 });
+    expect(second).toMatchObject({ total: 2, items: [{ customerUid: 'cust_2' }] });
+    expect(await listBillingKeys(store.db, { includeDeleted: true, page: 3, limit: 1 })).toEqual({
+      total: 2,
+      items: [],
+    });
 
     const reissued = await upsertBillingKey(store.db, { customer_uid: 'cust_1', card_number: '940912******0001' });
     expect(reissued).toMatchObject({ deletedAt: null, cardNumber: '940912******0001', cardName: null });

@@ -126,7 +126,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       const payment = await issueVbank(
         contextOf(app, request),
         request.body,
-        request.idempotency?.resolveOnly ?? false,
+        request.idempotency?.chargeMode ?? 'charge',
       );
       return reply.code(201).send(payment);
     },

@@ -1,6 +1,6 @@
 import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
 import type { z } from 'zod';
-import { chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
+import { type ChargeMode, chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
 import {
   AlreadyCancelledError,
   AmountMismatchError,
@@ -226,13 +226,13 @@ export async function cancelPayment(
 export async function issueVbank(
   ctx: ServiceContext,
   body: z.output<typeof VbankBody>,
-  resolveOnly: boolean,
+  mode: ChargeMode,
 ): Promise<Payment> {
   const vbankDue = body.vbank_due ?? ctx.clock.nowSeconds() + ctx.config.VBANK_DUE_DAYS * DAY;
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], resolveOnly },
+    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], mode },
     () =>
       ctx.portone.vbanks.issue({
         ...rest,

@@ -114,7 +114,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
       reply
         .code(201)
         .send(
-          await payWithBillingKey(contextOf(app, request), request.body, request.idempotency?.resolveOnly ?? false),
+          await payWithBillingKey(contextOf(app, request), request.body, request.idempotency?.chargeMode ?? 'charge'),
         ),
   );
 
@@ -149,7 +149,9 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) =>
       reply
         .code(201)
-        .send(await schedulePayments(contextOf(app, request), request.body, request.idempotency?.resolveOnly ?? false)),
+        .send(
+          await schedulePayments(contextOf(app, request), request.body, request.idempotency?.chargeMode ?? 'charge'),
+        ),
   );
 
   app.delete(

@@ -5,6 +5,7 @@ import {
   CustomerUid,
   MerchantUid,
   NonNegativeAmount,
+  PageMeta,
   PagingQuery,
   UnixSeconds,
   UnixSecondsQuery,
@@ -38,8 +39,7 @@ export const StoredBillingKeySchema = z
   })
   .meta({ id: 'StoredBillingKey' });
 export const BillingKeyListSchema = z.object({
-  page: z.number().int(),
-  limit: z.number().int(),
+  ...PageMeta,
   next: z.number().int().meta({ description: 'next page number, 0 when this is the last page' }),
   items: z.array(StoredBillingKeySchema),
 });

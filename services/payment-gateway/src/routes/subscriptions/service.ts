@@ -1,6 +1,6 @@
 import { type Customer, type Payment, PortOneNotFoundError, type ScheduleResult } from '@repo/portone-client';
 import type { z } from 'zod';
-import { chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
+import { type ChargeMode, chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
 import { BillingKeyNotFoundError, PaymentDeclinedError } from '../../errors.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import {
@@ -49,15 +49,13 @@ function toApiBillingKey(k: BillingKeyRecord) {
 }
 
 export async function listBillingKeys(ctx: ServiceContext, query: z.output<typeof ListBillingKeysQuery>) {
-  // The repository pages by limit only: read one row past this page to know whether another follows.
-  const offset = (query.page - 1) * query.limit;
-  const rows = await listStoredBillingKeys(ctx.db, {
+  const { total, items } = await listStoredBillingKeys(ctx.db, {
     includeDeleted: query.include_deleted,
-    limit: offset + query.limit + 1,
+    page: query.page,
+    limit: query.limit,
   });
-  const items = rows.slice(offset, offset + query.limit).map(toApiBillingKey);
-  const next = rows.length > offset + query.limit ? query.page + 1 : 0;
-  return { page: query.page, limit: query.limit, next, items };
+  const next = query.page * query.limit < total ? query.page + 1 : 0;
+  return { total, page: query.page, limit: query.limit, next, items: items.map(toApiBillingKey) };
 }
 
 /**
@@ -104,12 +102,12 @@ export async function deleteBillingKey(ctx: ServiceContext, customerUid: string)
 export async function payWithBillingKey(
   ctx: ServiceContext,
   body: z.output<typeof PayBody>,
-  resolveOnly: boolean,
+  mode: ChargeMode,
 ): Promise<Payment> {
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'subscribe.again', merchantUids: [body.merchant_uid], resolveOnly },
+    { operation: 'subscribe.again', merchantUids: [body.merchant_uid], mode },
     () => ctx.portone.subscribe.again({ ...rest, ...customData(custom_data) }),
     () => findByMerchantUid(ctx, body.merchant_uid),
   );
@@ -138,7 +136,7 @@ export async function payWithBillingKey(
 export async function schedulePayments(
   ctx: ServiceContext,
   body: z.output<typeof ScheduleBody>,
-  resolveOnly: boolean,
+  mode: ChargeMode,
 ): Promise<ScheduleResult[]> {
   const merchantUids = body.schedules.map((s) => s.merchant_uid);
   const request = {
@@ -147,7 +145,7 @@ export async function schedulePayments(
   };
   const results = await chargeOnce(
     ctx,
-    { operation: 'subscribe.schedule', merchantUids, resolveOnly },
+    { operation: 'subscribe.schedule', merchantUids, mode },
     () => ctx.portone.subscribe.schedule(request),
     async () => {
       const found: ScheduleResult[] = [];

@@ -136,16 +136,26 @@ export async function markFailed(ctx: ServiceContext, id: number, error: unknown
  * One sweep: processes deliveries left `received` (PortOne was down) or `failed`, oldest first.
  * Deliveries younger than `graceMs` are left to the request that is handling them.
  */
-export async function sweepWebhooks(ctx: ServiceContext, graceMs: number, limit = 50): Promise<number> {
+export async function sweepWebhooks(
+  ctx: ServiceContext,
+  graceMs: number,
+  limit = 50,
+  signal?: AbortSignal,
+): Promise<number> {
   const pending = await listUnprocessedWebhooks(ctx.db, { receivedBefore: new Date(Date.now() - graceMs), limit });
   let done = 0;
   for (const delivery of pending) {
+    if (signal?.aborted) break; // shutting down: the rest waits for the next start
     if (!delivery.impUid || !delivery.status) {
       await markWebhookProcessed(ctx.db, delivery.id, 'ignored', { outcome: { reason: 'no imp_uid or status' } });
       continue;
     }
     try {
-      const state = await processDelivery(ctx, { id: delivery.id, impUid: delivery.impUid, status: delivery.status });
+      const state = await processDelivery(
+        ctx,
+        { id: delivery.id, impUid: delivery.impUid, status: delivery.status },
+        signal,
+      );
       if (state === 'received') break; // PortOne still down: the next tick tries again.
       done += 1;
     } catch (error) {
