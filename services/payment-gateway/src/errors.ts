@@ -27,6 +27,11 @@ export const CancelChecksumMismatchError = defineError(
   409,
   'the cancellable balance changed at PortOne',
 );
+export const IdempotentCancelConflictError = defineError(
+  'IDEMPOTENT_CANCEL_CONFLICT',
+  409,
+  'the payment changed since the first attempt with this Idempotency-Key',
+);
 export const PaymentDeclinedError = defineError('PAYMENT_DECLINED', 422, 'the payment was declined');
 export const IdempotencyKeyInvalidError = defineError('IDEMPOTENCY_KEY_INVALID', 400, 'invalid Idempotency-Key');
 export const IdempotencyMismatchError = defineError(

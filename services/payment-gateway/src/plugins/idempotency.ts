@@ -6,9 +6,16 @@ import {
   IdempotencyInFlightError,
   IdempotencyKeyInvalidError,
   IdempotencyMismatchError,
+  IdempotentCancelConflictError,
   OutcomeUnknownError,
 } from '../errors.ts';
-import { abandonIdempotent, beginIdempotent, completeIdempotent } from '../store/idempotency.repository.ts';
+import type { Db } from '../store/database.ts';
+import {
+  abandonIdempotent,
+  beginIdempotent,
+  completeIdempotent,
+  saveIdempotencyCheckpoint,
+} from '../store/idempotency.repository.ts';
 
 export interface IdempotencyHandle {
   scope: string;
@@ -23,6 +30,42 @@ export interface IdempotencyHandle {
   owned: boolean;
   /** The lease this request holds the key under (it fences out a holder the key was taken from). */
   lease?: Date;
+  /** What an earlier attempt with this key recorded before it moved money (null when none). */
+  checkpoint: unknown;
+}
+
+/**
+ * For a handler that moves money without a merchant_uid to look up (a cancel): what an earlier
+ * attempt with the same key recorded, and a way to record this attempt's intent before acting.
+ */
+export interface MoneyCheckpoint {
+  previous: unknown;
+  /**
+   * Stores `value` on the key, durably before the money moves. `db` must not be inside the
+   * transaction that then calls PortOne (on MySQL); a request that does not hold the key (a retry of
+   * an unknown outcome) keeps the first attempt's checkpoint and stores nothing.
+   */
+  save(db: Db, value: unknown): Promise<void>;
+}
+
+/** The checkpoint of this request's Idempotency-Key; undefined without a key. */
+export function moneyCheckpoint(request: FastifyRequest): MoneyCheckpoint | undefined {
+  const handle = request.idempotency;
+  if (!handle) return undefined;
+  return {
+    previous: handle.checkpoint,
+    async save(db, value) {
+      if (!handle.owned) return;
+      const saved = await saveIdempotencyCheckpoint(db, {
+        scope: handle.scope,
+        key: handle.key,
+        ...(handle.lease ? { lease: handle.lease } : {}),
+        checkpoint: value,
+      });
+      // The key was taken over (this request outlived its lease): another request now owns it.
+      if (!saved) throw new IdempotencyInFlightError('the Idempotency-Key was taken over by a retry of this request');
+    },
+  };
 }
 
 declare module 'fastify' {
@@ -55,6 +98,13 @@ function canonical(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
+}
+
+/** What identifies a request under its key: method, path and canonical body, hashed. */
+export function requestHash(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method}\n${path}\n${canonical(body ?? null)}`)
+    .digest('hex');
 }
 
 function parsePayload(payload: unknown): unknown {
@@ -93,9 +143,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     // The stored path is for people reading the table; the hash below covers the whole path, so a
     // long percent-encoded path (ids may be 80 emoji) is clipped to the column, never refused.
     const storedPath = path.slice(0, PATH_COLUMN_LENGTH);
-    const bodyHash = createHash('sha256')
-      .update(`${method}\n${path}\n${canonical(request.body ?? null)}`)
-      .digest('hex');
+    const bodyHash = requestHash(method, path, request.body);
     const result = await beginIdempotent(app.db, {
       scope,
       key,
@@ -107,16 +155,23 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     });
     switch (result.kind) {
       case 'started':
-        request.idempotency = { scope, key, chargeMode: 'charge', owned: true, lease: result.lease };
+        request.idempotency = { scope, key, chargeMode: 'charge', owned: true, lease: result.lease, checkpoint: null };
         return;
       case 'taken_over':
         request.log.warn({ idempotencyKey: key }, 'idempotency key taken over: its holder died in flight');
-        request.idempotency = { scope, key, chargeMode: 'lookup-first', owned: true, lease: result.lease };
+        request.idempotency = {
+          scope,
+          key,
+          chargeMode: 'lookup-first',
+          owned: true,
+          lease: result.lease,
+          checkpoint: result.checkpoint,
+        };
         return;
       case 'replay':
         if (isOutcomeUnknown(result.body)) {
           // The key keeps "outcome unknown": every retry runs in lookup-only mode, never charging.
-          request.idempotency = { scope, key, chargeMode: 'lookup-only', owned: false };
+          request.idempotency = { scope, key, chargeMode: 'lookup-only', owned: false, checkpoint: result.checkpoint };
           return;
         }
         request.log.info({ idempotencyKey: key, status: result.status }, 'idempotent replay');
@@ -139,7 +194,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     const body = parsePayload(payload);
     const holder = { scope: handle.scope, key: handle.key, ...(handle.lease ? { lease: handle.lease } : {}) };
     try {
-      if (reply.statusCode < 300 || isOutcomeUnknown(body)) {
+      if (reply.statusCode < 300 || isKeptFailure(body)) {
         await completeIdempotent(app.db, { ...holder, status: reply.statusCode, body });
       } else {
         await abandonIdempotent(app.db, holder);
@@ -151,8 +206,20 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
   });
 }
 
+function codeOf(body: unknown): unknown {
+  return body !== null && typeof body === 'object' ? (body as { code?: unknown }).code : undefined;
+}
+
 function isOutcomeUnknown(body: unknown): boolean {
-  return body !== null && typeof body === 'object' && (body as { code?: unknown }).code === OutcomeUnknownError.code;
+  return codeOf(body) === OutcomeUnknownError.code;
+}
+
+/**
+ * Failures the key keeps (replayed, not abandoned): an unknown outcome, and a cancel whose earlier
+ * attempt cannot be told apart from someone else's change (a retry must not refund on a guess).
+ */
+function isKeptFailure(body: unknown): boolean {
+  return isOutcomeUnknown(body) || codeOf(body) === IdempotentCancelConflictError.code;
 }
 
 export const idempotency = fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['db'] });

@@ -23,6 +23,11 @@ export interface IdempotencyKeyTable {
    * may take the key over (the holder crashed). NULL on rows from before the column existed.
    */
   locked_until: NullableDateTimeColumn;
+  /**
+   * JSON text: what the holder committed to before moving money (saveCheckpoint), e.g. a cancel's
+   * checksum and amount. Read by a retry that cannot know whether that money moved.
+   */
+  checkpoint: string | null;
 }
 
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;
@@ -54,9 +59,9 @@ export type BeginIdempotentResult =
    * request owns the key now, but the previous attempt may have done part of the work — a charge must
    * be looked up before it is sent again.
    */
-  | { kind: 'taken_over'; lease: Date }
-  /** Done before: answer with the stored response. */
-  | { kind: 'replay'; status: number; body: unknown }
+  | { kind: 'taken_over'; lease: Date; checkpoint: unknown }
+  /** Done before: answer with the stored response (`checkpoint` as the request that answered left it). */
+  | { kind: 'replay'; status: number; body: unknown; checkpoint: unknown }
   /** Another request with this key is running. */
   | { kind: 'in_flight' }
   /** The key was used for a different method, path or body. */
@@ -86,6 +91,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
     completed_at: null,
     expires_at: toDbTime(new Date(now.getTime() + input.ttlSeconds * 1000)),
     locked_until: leaseText,
+    checkpoint: null,
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -119,7 +125,12 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
       return { kind: 'mismatch' };
     }
     if (row.state === 'completed' && row.response_status != null) {
-      return { kind: 'replay', status: row.response_status, body: fromDbJson(row.response_body) };
+      return {
+        kind: 'replay',
+        status: row.response_status,
+        body: fromDbJson(row.response_body),
+        checkpoint: fromDbJson(row.checkpoint),
+      };
     }
     const leaseOver =
       row.locked_until == null
@@ -139,7 +150,8 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
             : eb('locked_until', '=', row.locked_until as string),
         )
         .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) > 0) return { kind: 'taken_over', lease };
+      if (Number(taken.numUpdatedRows) > 0)
+        return { kind: 'taken_over', lease, checkpoint: fromDbJson(row.checkpoint) };
       continue; // another retry took it over first; read its row
     }
     return { kind: 'in_flight' };
@@ -171,6 +183,23 @@ export async function completeIdempotent(
       response_body: toDbJson(input.body),
       completed_at: toDbTime(input.now ?? new Date()),
     })
+    .where('scope', '=', input.scope)
+    .where('idem_key', '=', input.key)
+    .where('state', '=', 'in_flight');
+  if (input.lease) update = update.where('locked_until', '=', toDbTime(input.lease));
+  const result = await update.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Records what the holder is about to do that moves money (before it does it). False when the key is
+ * no longer this holder's. Write it on a connection of its own, not inside the transaction that then
+ * calls PortOne: it has to survive that transaction's rollback and the process dying.
+ */
+export async function saveIdempotencyCheckpoint(db: Db, input: KeyHolder & { checkpoint: unknown }): Promise<boolean> {
+  let update = db
+    .updateTable('idempotency_keys')
+    .set({ checkpoint: toDbJson(input.checkpoint) })
     .where('scope', '=', input.scope)
     .where('idem_key', '=', input.key)
     .where('state', '=', 'in_flight');

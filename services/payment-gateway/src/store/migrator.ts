@@ -25,6 +25,7 @@ import * as m202611221014 from './migrations/202611221014_index_idempotency_keys
 import * as m202611221015 from './migrations/202611221015_create_portone_calls.ts';
 import * as m202611221016 from './migrations/202611221016_index_portone_calls_at.ts';
 import * as m202611221017 from './migrations/202611221017_add_idempotency_keys_locked_until.ts';
+import * as m202612021300 from './migrations/202612021300_add_idempotency_keys_checkpoint.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -49,6 +50,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202611221015_create_portone_calls': m202611221015,
   '202611221016_index_portone_calls_at': m202611221016,
   '202611221017_add_idempotency_keys_locked_until': m202611221017,
+  '202612021300_add_idempotency_keys_checkpoint': m202612021300,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -5,6 +5,7 @@ import {
   beginIdempotent,
   completeIdempotent,
   purgeExpiredIdempotency,
+  saveIdempotencyCheckpoint,
 } from '../../src/store/idempotency.repository.ts';
 import { type MigratedStore, migratedStore, storeTargets } from './store-targets.ts';
 
@@ -49,7 +50,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     await beginIdempotent(store.db, req);
     const body = { imp_uid: 'imp_1', amount: 1000.5, note: '환불' };
     expect(await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 201, body })).toBe(true);
-    expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'replay', status: 201, body });
+    expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'replay', status: 201, body, checkpoint: null });
     // Completing twice does nothing; another caller's identical key is a different key.
     expect(await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 500, body: null })).toBe(false);
     expect(await beginIdempotent(store.db, { ...req, scope: 'api-key-2' })).toMatchObject({ kind: 'started' });
@@ -78,7 +79,12 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     expect(await beginIdempotent(store.db, req)).toMatchObject({ kind: 'started' });
     await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 200, body: 'done' });
     expect(await abandonIdempotent(store.db, req)).toBe(false);
-    expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'replay', status: 200, body: 'done' });
+    expect(await beginIdempotent(store.db, req)).toEqual({
+      kind: 'replay',
+      status: 200,
+      body: 'done',
+      checkpoint: null,
+    });
   });
 
   it('purge deletes only expired keys', async () => {
@@ -110,7 +116,9 @@ describe.each(targets)('idempotency keys on $name', (target) => {
       const racers = await Promise.all(
         Array.from({ length: 10 }, () => beginIdempotent(store.db, { ...req, now: at(120_000) })),
       );
-      expect(racers.filter((r) => r.kind === 'taken_over')).toEqual([{ kind: 'taken_over', lease: at(240_000) }]);
+      expect(racers.filter((r) => r.kind === 'taken_over')).toEqual([
+        { kind: 'taken_over', lease: at(240_000), checkpoint: null },
+      ]);
       expect(racers.filter((r) => r.kind === 'in_flight')).toHaveLength(9);
       // The new lease holds off the next retry until it too runs out.
       expect(await beginIdempotent(store.db, { ...req, now: at(239_000) })).toEqual({ kind: 'in_flight' });
@@ -133,6 +141,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
         kind: 'replay',
         status: 201,
         body: { fresh: true },
+        checkpoint: null,
       });
     });
 
@@ -146,6 +155,31 @@ describe.each(targets)('idempotency keys on $name', (target) => {
       await beginIdempotent(store.db, done);
       await completeIdempotent(store.db, { scope: done.scope, key: done.key, status: 200, body: 1 });
       expect((await beginIdempotent(store.db, { ...done, now: at(61_000) })).kind).toBe('replay');
+    });
+
+    it('a checkpoint saved by the holder reaches whoever takes the key over, and its replays; fenced by the lease', async () => {
+      const req = request({ leaseSeconds: 60, now: t0 });
+      const first = await beginIdempotent(store.db, req);
+      if (first.kind !== 'started') throw new Error(first.kind);
+      const holder = { scope: req.scope, key: req.key };
+      const checkpoint = { imp_uid: 'imp_1', checksum: 10000, amount: 3000 };
+      expect(await saveIdempotencyCheckpoint(store.db, { ...holder, lease: first.lease, checkpoint })).toBe(true);
+      const taken = await beginIdempotent(store.db, { ...req, now: at(61_000) });
+      expect(taken).toEqual({ kind: 'taken_over', lease: at(121_000), checkpoint });
+      // The dead holder's lease no longer counts: it cannot overwrite what the new holder will write.
+      expect(
+        await saveIdempotencyCheckpoint(store.db, { ...holder, lease: first.lease, checkpoint: { stale: true } }),
+      ).toBe(false);
+      if (taken.kind !== 'taken_over') throw new Error(taken.kind);
+      await completeIdempotent(store.db, { ...holder, lease: taken.lease, status: 502, body: { code: 'X' } });
+      expect(await beginIdempotent(store.db, { ...req, now: at(200_000) })).toEqual({
+        kind: 'replay',
+        status: 502,
+        body: { code: 'X' },
+        checkpoint,
+      });
+      // A completed key takes no new checkpoint.
+      expect(await saveIdempotencyCheckpoint(store.db, { ...holder, checkpoint: { late: true } })).toBe(false);
     });
 
     it('a row from before leases existed (locked_until NULL) is leased from its created_at', async () => {

@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { moneyCheckpoint } from '../../plugins/idempotency.ts';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import {
@@ -105,7 +106,8 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: PortOnePaymentSchema, ...problemResponses(400, 404, 409, 422, ...upstream) },
       },
     },
-    async (request) => cancelPayment(contextOf(app, request), request.body, request.caller.name),
+    async (request) =>
+      cancelPayment(contextOf(app, request), request.body, request.caller.name, moneyCheckpoint(request)),
   );
 
   app.post(

@@ -1,4 +1,5 @@
 import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
+import { AppError } from '@repo/service-kit';
 import type { z } from 'zod';
 import { type ChargeMode, chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
 import {
@@ -6,11 +7,15 @@ import {
   AmountMismatchError,
   CancelAmountExceededError,
   CancelChecksumMismatchError,
+  IdempotentCancelConflictError,
   NotCancellableError,
   NothingToVerifyError,
+  OutcomeUnknownError,
   PortOneConflictError,
 } from '../../errors.ts';
+import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
 import type { ServiceContext } from '../../service-context.ts';
+import { dialectOf } from '../../store/database.ts';
 import {
   getPayment as getStoredPayment,
   listPayments as listStoredPayments,
@@ -145,33 +150,75 @@ async function resolveImpUid(ctx: ServiceContext, body: z.output<typeof CancelBo
 }
 
 /**
+ * What a cancel with an Idempotency-Key records before PortOne is asked: the balance it saw (sent as
+ * `checksum`) and the amount. A retry with the same key then knows what "already done" looks like.
+ */
+interface CancelCheckpoint {
+  imp_uid: string;
+  checksum: number;
+  amount: number;
+}
+
+function isCancelCheckpoint(value: unknown): value is CancelCheckpoint {
+  const v = value as Partial<CancelCheckpoint> | null;
+  return typeof v?.imp_uid === 'string' && typeof v.checksum === 'number' && typeof v.amount === 'number';
+}
+
+const balanceOf = (p: Payment) => money(p.amount - p.cancel_amount);
+
+/**
  * Cancels without ever over-refunding, even under concurrent requests: inside one transaction the
  * payment row is locked, refreshed from PortOne, the balance computed from that answer, the amount
  * checked against it, the cancel sent with `checksum` = that balance, and PortOne's answer stored
  * before the lock is released. A second cancel waits on the lock and sees the first one's result.
+ *
+ * Nor twice for one Idempotency-Key: the checksum and amount are recorded on the key before PortOne
+ * is asked (`checkpoint`). When PortOne's answer is lost (a timeout after it applied the cancel, then
+ * a replay refused by checksum), the payment is fetched again: a balance lowered by exactly this
+ * amount means the cancel went through, and that is the answer. A retry with the key after a crash or
+ * an unknown outcome finds the checkpoint: the balance it predicted → the cancel happened, answered
+ * from PortOne's state; the balance it saw → it did not, and it is sent again with the same checksum
+ * (which PortOne refuses if it did after all); anything else → 409, nothing sent.
  */
 export async function cancelPayment(
   ctx: ServiceContext,
   body: z.output<typeof CancelBody>,
   requestedBy: string,
+  checkpoint?: MoneyCheckpoint,
 ): Promise<Payment> {
   const impUid = await resolveImpUid(ctx, body);
   if (!(await getStoredPayment(ctx.db, impUid))) await fetchPayment(ctx, impUid);
+  const getFromPortOne = () =>
+    ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX });
 
-  return ctx.db.transaction().execute(async (trx) => {
+  // An unknown outcome is thrown after the commit: on SQLite the checkpoint is in this transaction.
+  const result = await ctx.db.transaction().execute(async (trx): Promise<Payment | AppError> => {
     await lockPaymentForCancel(trx, impUid);
-    const current = await ctx.portone.payments.get({
-      imp_uid: impUid,
-      include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX,
-    });
+    const current = await getFromPortOne();
+
+    const previous = isCancelCheckpoint(checkpoint?.previous) ? checkpoint.previous : undefined;
+    if (previous && previous.imp_uid === impUid && balanceOf(current) === money(previous.checksum - previous.amount)) {
+      ctx.log.info({ impUid, amount: previous.amount }, 'cancel of an earlier attempt with this key found at PortOne');
+      await upsertPaymentFromPortOne(trx, current, { requestedBy });
+      return current;
+    }
     await upsertPaymentFromPortOne(trx, current);
+    if (previous && previous.imp_uid === impUid) {
+      const balanceNow = balanceOf(current);
+      if (balanceNow !== previous.checksum) {
+        throw new IdempotentCancelConflictError(
+          `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${balanceNow} now); nothing was sent. Look the payment up before cancelling with a new key.`,
+          { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: balanceNow } },
+        );
+      }
+    }
 
     if (current.status !== 'paid' && current.status !== 'cancelled') {
       throw new NotCancellableError(`payment ${impUid} is ${current.status}; only paid payments can be cancelled`, {
         details: { imp_uid: impUid, payment_status: current.status },
       });
     }
-    const balance = money(current.amount - current.cancel_amount);
+    const balance = balanceOf(current);
     if (balance <= 0) {
       throw new AlreadyCancelledError(`payment ${impUid} is already fully cancelled`, {
         details: { imp_uid: impUid, amount: current.amount, cancel_amount: current.cancel_amount },
@@ -185,7 +232,16 @@ export async function cancelPayment(
       );
     }
 
-    let after: Payment;
+    // Durable before PortOne is asked: on MySQL through the side pool (this transaction rolls back
+    // if the process dies, and the main pool may be all transactions queued on this row lock).
+    // SQLite has one connection, so there it shares the transaction.
+    await checkpoint?.save(dialectOf(ctx.db) === 'mysql' ? ctx.sideDb : trx, {
+      imp_uid: impUid,
+      checksum: balance,
+      amount,
+    });
+
+    let after: Payment | AppError;
     try {
       after = await ctx.portone.payments.cancel({
         imp_uid: impUid,
@@ -200,26 +256,65 @@ export async function cancelPayment(
         ...(body.refund_tel !== undefined ? { refund_tel: body.refund_tel } : {}),
       });
     } catch (error) {
-      if (error instanceof PortOneApiError && /checksum/i.test(error.portoneMessage ?? '')) {
-        throw new CancelChecksumMismatchError(`PortOne refused the cancel: ${error.portoneMessage}`, {
-          details: {
-            imp_uid: impUid,
-            checksum: balance,
-            portone: { code: error.code ?? null, message: error.portoneMessage ?? null },
-          },
-          cause: error,
-        });
-      }
-      throw error;
+      after = await settleLostCancel(ctx, { impUid, balance, amount }, error, getFromPortOne);
+      if (after instanceof AppError) return after;
     }
     // PortOne's answer, with its cancel_history, is what we store; the new entry is attributed to the caller.
     await upsertPaymentFromPortOne(trx, after, { requestedBy });
-    ctx.log.info(
-      { impUid, amount, balanceBefore: balance, balanceAfter: money(after.amount - after.cancel_amount) },
-      'payment cancelled',
-    );
+    ctx.log.info({ impUid, amount, balanceBefore: balance, balanceAfter: balanceOf(after) }, 'payment cancelled');
     return after;
   });
+  if (result instanceof AppError) throw result;
+  return result;
+}
+
+/**
+ * A cancel call failed. A refusal on the first attempt is just that. Otherwise (no answer, or a
+ * replay after a lost answer that PortOne refused by checksum) the cancel may have gone through:
+ * PortOne is asked again, and a balance lowered by exactly `amount` is the answer. Still the old
+ * balance: the cancel did not happen, the error stands. Neither, or no answer: the outcome is unknown
+ * (returned, not thrown, so the checkpoint commits: a 502 kept on the Idempotency-Key, and a retry
+ * checks again instead of refunding again).
+ */
+async function settleLostCancel(
+  ctx: ServiceContext,
+  sent: { impUid: string; balance: number; amount: number },
+  error: unknown,
+  getFromPortOne: () => Promise<Payment>,
+): Promise<Payment | AppError> {
+  const { impUid, balance, amount } = sent;
+  const checksumRefused = error instanceof PortOneApiError && /checksum/i.test(error.portoneMessage ?? '');
+  const refused = error instanceof PortOneApiError && error.attempts <= 1;
+  if (!refused) {
+    let now: Payment | undefined;
+    try {
+      now = await getFromPortOne();
+    } catch (lookupError) {
+      ctx.log.warn({ err: lookupError, impUid }, 'could not look the payment up after a failed cancel');
+    }
+    if (now && balanceOf(now) === money(balance - amount)) {
+      ctx.log.warn({ impUid, amount }, 'cancel went through though its answer was lost');
+      return now;
+    }
+    if (!now || balanceOf(now) !== balance) {
+      return new OutcomeUnknownError(
+        `the outcome of the cancel of ${amount} on payment ${impUid} is unknown: PortOne did not answer it. Retry with the same Idempotency-Key (it checks PortOne's balance before sending anything) or look the payment up.`,
+        { details: { imp_uid: impUid, amount, balance_before: balance }, cause: error },
+      );
+    }
+  }
+  if (checksumRefused) {
+    const portoneError = error as PortOneApiError;
+    throw new CancelChecksumMismatchError(`PortOne refused the cancel: ${portoneError.portoneMessage}`, {
+      details: {
+        imp_uid: impUid,
+        checksum: balance,
+        portone: { code: portoneError.code ?? null, message: portoneError.portoneMessage ?? null },
+      },
+      cause: error,
+    });
+  }
+  throw error;
 }
 
 /** Issues a virtual account; the due date defaults to now + VBANK_DUE_DAYS on the injected clock. */
