@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { loggerOptions } from './logger.ts';
+import { problemBody } from './problem.ts';
 
 export interface BaseOptions {
   name: string;
@@ -23,7 +24,37 @@ export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: frameworkProblem,
+    // Long path parameters reach the route schema, which names the parameter, not a bare 414.
+    routerOptions: { maxParamLength: 1024 },
   };
+}
+
+const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', detail: 'the URL is not validly percent-encoded' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'PARAM_TOO_LONG', detail: 'a path parameter is too long' },
+};
+
+/**
+ * Errors Fastify raises before any route or error handler runs (a malformed percent-encoding, a
+ * parameter beyond maxParamLength, an unparseable Content-Type): by default Fastify answers them with
+ * its own JSON; here they get the one problem shape. Only the code is logged: the message repeats
+ * the URL, query string included.
+ */
+export function frameworkProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const known = FRAMEWORK_ERRORS[error.code];
+  const status =
+    known?.status ?? (error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400);
+  const code = known?.code ?? 'BAD_REQUEST';
+  request.log.info({ code: error.code, status }, 'request refused before routing');
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      ...problemBody(status, code, known?.detail ?? error.message),
+      instance: request.url.split('?')[0] ?? '',
+      requestId: String(request.id),
+    });
 }
 
 /** Route schemas are zod, set once at the root. */

@@ -1,6 +1,7 @@
 export { type ApiKey, type AuthOptions, auth, type Caller, parseApiKeys, type Role } from './auth.ts';
 export { ConfigError, env, loadConfig } from './config.ts';
 export { type DocsOptions, docs } from './docs.ts';
+export { drain } from './drain.ts';
 export {
   AppError,
   BadRequestError,
@@ -10,7 +11,7 @@ export {
   NotFoundError,
   UnauthorizedError,
 } from './errors.ts';
-export { type BaseOptions, fastifyOptions, useZod } from './http.ts';
+export { type BaseOptions, fastifyOptions, frameworkProblem, useZod } from './http.ts';
 export { loggerOptions, REDACT_PATHS } from './logger.ts';
 export {
   type Problem,

@@ -1,5 +1,5 @@
-import { auth, docs, fastifyOptions, problemBody, problemHandler, useZod } from '@repo/service-kit';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ComposeCli } from './compose/cli.ts';
 import { ProjectStore } from './compose/store.ts';
@@ -29,26 +29,6 @@ export interface Deps {
 export const API_PREFIX = '/api/v1';
 export const DOCS_PREFIX = `${API_PREFIX}/docs/agent`;
 
-const ROUTER_ERRORS: Record<string, { status: number; code: string }> = {
-  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL' },
-  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'PARAM_TOO_LONG' },
-};
-
-/**
- * Errors the router raises before any route or error handler runs (a malformed percent-encoding,
- * a parameter beyond maxParamLength): Fastify would answer them with its own JSON, so they are
- * written here in the one problem shape.
- */
-function routerProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const { status, code } = ROUTER_ERRORS[error.code] ?? { status: 400, code: 'BAD_REQUEST' };
-  const path = request.url.split('?')[0] ?? '';
-  const detail = code === 'BAD_URL' ? 'the URL is not validly percent-encoded' : 'a path parameter is too long';
-  return reply
-    .code(status)
-    .type('application/problem+json')
-    .send({ ...problemBody(status, code, detail), instance: path, requestId: String(request.id) });
-}
-
 export async function buildApp(config: Config, deps: Deps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...fastifyOptions({
@@ -57,9 +37,6 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
       trustedProxies: config.trustedProxies,
       logStream: deps.logStream,
     }),
-    // Long ids reach the schema, which names the parameter, instead of Fastify's bare 414.
-    routerOptions: { maxParamLength: 1024 },
-    frameworkErrors: routerProblem,
   }).withTypeProvider<ZodTypeProvider>();
   useZod(app);
   const clock = deps.clock ?? (() => new Date());

@@ -1,5 +1,5 @@
-import { auth, docs, fastifyOptions, problemBody, problemHandler, useZod } from '@repo/service-kit';
-import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
+import { auth, docs, drain, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -57,21 +57,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     serializers: { req: serializeRequest },
     ...(deps.logStream ? { stream: deps.logStream } : {}),
   };
-  const app = Fastify({
-    ...options,
-    logger,
-    // A URL Fastify cannot decode (`/payments/%`…) or an unparseable content-type fails before
-    // routing, outside the error handler; by default the answer is Fastify's own JSON. Answered here
-    // in the one problem shape. (Belongs in service-kit's fastifyOptions, beside the error handler.)
-    frameworkErrors: (error, request, reply: FastifyReply) => {
-      // The message repeats the URL, query included: log the code only.
-      request.log.info({ code: error.code, status: 400 }, 'request refused before routing');
-      return reply
-        .code(400)
-        .type('application/problem+json')
-        .send(problemBody(400, error.code ?? 'BAD_REQUEST', error.message));
-    },
-  });
+  const app = Fastify({ ...options, logger });
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
 
@@ -118,16 +104,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(subscriptionRoutes, { prefix: `${API}/subscriptions` });
   await app.register(webhookRoutes, { prefix: `${API}/webhooks`, allowedIps: config.WEBHOOK_ALLOWED_IPS });
 
-  // Draining: Fastify's close waits for every open connection, and a keep-alive connection whose
-  // request was in flight when closing began stays open once answered (Node reaps idle sockets only
-  // at that moment), so SIGTERM under load waited out the shutdown timeout. Reap them until the
-  // server is closed. (Belongs with runServer in service-kit.)
-  app.addHook('preClose', (done) => {
-    const reaper = setInterval(() => app.server.closeIdleConnections(), 50);
-    reaper.unref();
-    app.server.once('close', () => clearInterval(reaper));
-    done();
-  });
+  // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
+  await app.register(drain);
 
   // 4. Background: webhook deliveries left `received` while PortOne was down.
   await app.register(webhookSweeper, { intervalMs: config.WEBHOOK_SWEEP_INTERVAL_MS });
