@@ -151,7 +151,9 @@ try {
 }
 
 const table = markdownTable(rows);
-const mariadb = execFileSync('mariadb', ['--version'], { encoding: 'utf8' }).trim();
+const mariadbVersion = execFileSync('mariadb', ['--version'], { encoding: 'utf8' }).trim();
+// `mariadb  Ver 15.1 Distrib 10.11.19-MariaDB, for debian-linux-gnu …`: the server version is what matters.
+const mariadb = `MariaDB ${/Distrib ([^\s,]+)/.exec(mariadbVersion)?.[1]?.replace(/-MariaDB$/, '') ?? mariadbVersion}`;
 const report = `# Benchmark results
 
 Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares two figures
