@@ -293,6 +293,14 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
     const unknown = await fetch(`${front.url}/api/v1/nothing-here`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ status: 404, code: 'FRONT_404' });
+    // A URL nginx itself cannot parse never reaches a service: still a JSON problem, not nginx's HTML.
+    const malformed = await fetch(`${front.url}/api/v1/payments/%`);
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toContain('application/problem+json');
+    expect(await malformed.json()).toMatchObject({ status: 400, code: 'FRONT_400' });
+    const longUri = await fetch(`${front.url}/api/v1/payments/${'x'.repeat(20_000)}`);
+    expect(longUri.status).toBe(414);
+    expect(await longUri.json()).toMatchObject({ status: 414, code: 'FRONT_414' });
 
     const down = await startFront({
       port: await freePort(),
