@@ -105,6 +105,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     store: new ProjectStore(config.composeDir),
     policy,
     bindAllowlist: config.policy.bindAllowlist,
+    protectLabel: config.protectLabel,
     ...stream,
   });
 

@@ -28,6 +28,7 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_ALLOW_CAP_ADD: env.bool(false),
   DOCKER_AGENT_ALLOW_HOST_NAMESPACES: env.bool(false),
   DOCKER_AGENT_ALLOW_DEVICES: env.bool(false),
+  DOCKER_AGENT_ALLOW_SECURITY_OPT: env.bool(false),
   DOCKER_AGENT_BIND_ALLOWLIST: absolutePaths(),
   DOCKER_AGENT_IMAGE_ALLOWLIST: env.list(),
   DOCKER_AGENT_PROTECT_LABEL: z.string().min(1).default('com.portone-docker-stack.protected'),
@@ -68,6 +69,8 @@ export interface PolicyConfig {
   allowCapAdd: boolean;
   allowHostNamespaces: boolean;
   allowDevices: boolean;
+  /** Compose `security_opt` beyond no-new-privileges (seccomp/apparmor/label overrides). */
+  allowSecurityOpt: boolean;
   bindAllowlist: string[];
   imageAllowlist: string[];
   dockerSocket: string;
@@ -88,6 +91,7 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
       allowCapAdd: e.DOCKER_AGENT_ALLOW_CAP_ADD,
       allowHostNamespaces: e.DOCKER_AGENT_ALLOW_HOST_NAMESPACES,
       allowDevices: e.DOCKER_AGENT_ALLOW_DEVICES,
+      allowSecurityOpt: e.DOCKER_AGENT_ALLOW_SECURITY_OPT,
       bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST,
       imageAllowlist: e.DOCKER_AGENT_IMAGE_ALLOWLIST,
       dockerSocket: e.DOCKER_SOCKET,

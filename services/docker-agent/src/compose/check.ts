@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { PolicyDeniedError } from '../errors.ts';
 import { isWithin, resolveHostPath } from '../policy/paths.ts';
-import { type Policy, RULES } from '../policy/policy.ts';
+import { type JoinLookup, type Policy, RULES } from '../policy/policy.ts';
 
 /** The parts of a resolved compose model (`compose config`) the policy reads; v1 and v2 shapes. */
 interface ComposeService {
@@ -14,6 +14,8 @@ interface ComposeService {
   ipc?: string;
   uts?: string;
   userns_mode?: string;
+  cgroup?: string;
+  security_opt?: string[];
   devices?: unknown[];
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   volumes_from?: string[];
@@ -80,6 +82,7 @@ export async function checkComposeModel(
   model: ComposeModel,
   projectDir: string,
   bindAllowlist: string[],
+  joins: JoinLookup,
 ): Promise<void> {
   for (const [name, service] of Object.entries(model.services ?? {})) {
     if (!service) continue;
@@ -91,6 +94,12 @@ export async function checkComposeModel(
     policy.checkNamespace('ipc', service.ipc, at('ipc'));
     policy.checkNamespace('uts', service.uts, at('uts'));
     policy.checkNamespace('userns', service.userns_mode, at('userns_mode'));
+    policy.checkNamespace('cgroup', service.cgroup, at('cgroup'));
+    // `service:<name>` stays inside the project (checked as that service); `container:<ref>` does not.
+    await policy.checkJoinedNamespace('network', service.network_mode, at('network_mode'), joins);
+    await policy.checkJoinedNamespace('pid', service.pid, at('pid'), joins);
+    await policy.checkJoinedNamespace('ipc', service.ipc, at('ipc'), joins);
+    policy.checkSecurityOpt(service.security_opt, at('security_opt'));
     policy.checkDevices(service.devices?.length ?? 0, at('devices'));
     for (const [i, volume] of (service.volumes ?? []).entries()) {
       const source =

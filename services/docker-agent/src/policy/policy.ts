@@ -12,6 +12,8 @@ export const RULES = {
   hostIpc: 'host-ipc-mode',
   hostUts: 'host-uts-mode',
   hostUserns: 'host-userns-mode',
+  hostCgroupns: 'host-cgroupns-mode',
+  securityOpt: 'security-opt',
   devices: 'devices',
   bindOutside: 'bind-mount-outside-allowlist',
   dockerSocket: 'docker-socket-mount',
@@ -22,14 +24,41 @@ export const RULES = {
   self: 'agent-self-protection',
 } as const;
 
-export type Namespace = 'network' | 'pid' | 'ipc' | 'uts' | 'userns';
+export type Namespace = 'network' | 'pid' | 'ipc' | 'uts' | 'userns' | 'cgroup';
 const NAMESPACE_RULES: Record<Namespace, string> = {
   network: RULES.hostNetwork,
   pid: RULES.hostPid,
   ipc: RULES.hostIpc,
   uts: RULES.hostUts,
   userns: RULES.hostUserns,
+  cgroup: RULES.hostCgroupns,
 };
+
+/** A container whose namespace a new one asks to join (`container:<ref>`), as the engine reports it. */
+export interface JoinTarget {
+  id: string;
+  name: string;
+  /** The docker-agent's own container. */
+  self: boolean;
+  /** Carries the protect label. */
+  protected: boolean;
+  /** Its own modes: `host`, `container:<ref>`, or anything private. */
+  modes: Partial<Record<Namespace, string>>;
+}
+
+/** Finds a container to join by id or name; undefined when there is none. */
+export type JoinLookup = (ref: string) => Promise<JoinTarget | undefined>;
+
+/** `container:<ref>` → `<ref>`; anything else → undefined. */
+function joinedRef(mode: string | undefined): string | undefined {
+  return mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+/**
+ * Security options that only take privileges away. Anything else (`seccomp=unconfined` or a custom
+ * profile, `apparmor=unconfined`, `label=disable`, `systempaths=unconfined`) lifts a confinement.
+ */
+const HARMLESS_SECURITY_OPTS = /^no-new-privileges(?:[:=]true)?$/;
 
 const WELL_KNOWN_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
 
@@ -56,6 +85,13 @@ export interface Policy {
   checkPrivileged(value: boolean | undefined, field: string): void;
   checkCapAdd(values: string[] | undefined, field: string): void;
   checkNamespace(kind: Namespace, mode: string | undefined, field: string): void;
+  /**
+   * `container:<ref>` shares another container's namespace: refused for the agent itself, a
+   * protected container, one that does not exist, and one that (itself or down its own chain of
+   * `container:` modes) shares the host's namespace.
+   */
+  checkJoinedNamespace(kind: Namespace, mode: string | undefined, field: string, lookup: JoinLookup): Promise<void>;
+  checkSecurityOpt(values: string[] | undefined, field: string): void;
   checkDevices(count: number, field: string): void;
   /** A host path about to be bind-mounted. */
   checkBindSource(source: string, field: string): Promise<void>;
@@ -94,6 +130,42 @@ export function createPolicy(config: PolicyConfig): Policy {
     checkNamespace(kind, mode, field) {
       if (mode === 'host' && !config.allowHostNamespaces) {
         deny(NAMESPACE_RULES[kind], field, `sharing the host's ${kind} namespace is not allowed`);
+      }
+    },
+    async checkJoinedNamespace(kind, mode, field, lookup) {
+      const seen = new Set<string>();
+      for (let ref = joinedRef(mode); ref !== undefined; ) {
+        const target = await lookup(ref);
+        if (!target) {
+          deny(NAMESPACE_RULES[kind], field, `cannot share the ${kind} namespace of "${ref}": no such container`);
+          return;
+        }
+        if (target.self) deny(RULES.self, field, `sharing the docker-agent's own ${kind} namespace is not allowed`);
+        if (target.protected) {
+          deny(RULES.protectedLabel, field, `container "${target.name}" is protected; its ${kind} namespace is too`);
+        }
+        const next = target.modes[kind];
+        if (next === 'host' && !config.allowHostNamespaces) {
+          deny(
+            NAMESPACE_RULES[kind],
+            field,
+            `container "${target.name}" shares the host's ${kind} namespace; sharing its namespace would too`,
+          );
+        }
+        if (seen.has(target.id)) return;
+        seen.add(target.id);
+        ref = joinedRef(next);
+      }
+    },
+    checkSecurityOpt(values, field) {
+      for (const [i, value] of (values ?? []).entries()) {
+        if (!HARMLESS_SECURITY_OPTS.test(value.trim()) && !config.allowSecurityOpt) {
+          deny(
+            RULES.securityOpt,
+            `${field}[${i}]`,
+            `security option "${value}" lifts a confinement and is not allowed`,
+          );
+        }
       }
     },
     checkDevices(count, field) {

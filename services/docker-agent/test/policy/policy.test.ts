@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PolicyDeniedError } from '../../src/errors.ts';
 import { isWithin, resolveHostPath } from '../../src/policy/paths.ts';
-import { createPolicy, normaliseImage } from '../../src/policy/policy.ts';
+import { createPolicy, type JoinLookup, type JoinTarget, normaliseImage } from '../../src/policy/policy.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'da-policy-'));
 mkdirSync(join(root, 'allowed', 'sub'), { recursive: true });
@@ -14,15 +14,17 @@ symlinkSync(join(root, 'allowed', 'sub'), join(root, 'inside-link'));
 symlinkSync('/var/run/docker.sock', join(root, 'allowed', 'sock-link'));
 symlinkSync('/var/run', join(root, 'allowed', 'run-link'));
 
-const policy = createPolicy({
+const config = {
   allowPrivileged: false,
   allowCapAdd: false,
   allowHostNamespaces: false,
   allowDevices: false,
+  allowSecurityOpt: false,
   bindAllowlist: [join(root, 'allowed'), '/var/run'],
   imageAllowlist: ['local/', 'docker.io/library/redis'],
   dockerSocket: '/var/run/docker.sock',
-});
+};
+const policy = createPolicy(config);
 
 async function rule(check: Promise<void> | (() => void)): Promise<string | undefined> {
   try {
@@ -88,6 +90,7 @@ describe('policy', () => {
       allowCapAdd: true,
       allowHostNamespaces: true,
       allowDevices: true,
+      allowSecurityOpt: true,
       bindAllowlist: [],
       imageAllowlist: [],
       dockerSocket: '/var/run/docker.sock',
@@ -95,6 +98,57 @@ describe('policy', () => {
     expect(await rule(() => lenient.checkPrivileged(true, 'p'))).toBeUndefined();
     expect(await rule(() => lenient.checkCapAdd(['NET_ADMIN'], 'c'))).toBeUndefined();
     expect(await rule(lenient.checkBindSource('/tmp', 'b'))).toBe('bind-mount-outside-allowlist@b');
+    expect(await rule(() => lenient.checkSecurityOpt(['seccomp=unconfined'], 's'))).toBeUndefined();
+  });
+
+  it('denies security options that lift a confinement; no-new-privileges is fine', async () => {
+    for (const opt of ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true']) {
+      expect(await rule(() => policy.checkSecurityOpt([opt], 's')), opt).toBeUndefined();
+    }
+    for (const opt of [
+      'seccomp=unconfined',
+      'seccomp:/x.json',
+      'apparmor=unconfined',
+      'label=disable',
+      'systempaths=unconfined',
+      'no-new-privileges=false',
+    ]) {
+      expect(await rule(() => policy.checkSecurityOpt(['no-new-privileges', opt], 's')), opt).toBe('security-opt@s[1]');
+    }
+  });
+
+  describe("sharing another container's namespace (container:<ref>)", () => {
+    const containers: Record<string, JoinTarget> = {
+      plain: { id: 'p1', name: 'plain', self: false, protected: false, modes: { network: 'bridge', pid: '' } },
+      hostnet: { id: 'h1', name: 'hostnet', self: false, protected: false, modes: { network: 'host', pid: 'host' } },
+      chained: { id: 'c1', name: 'chained', self: false, protected: false, modes: { network: 'container:hostnet' } },
+      loop: { id: 'l1', name: 'loop', self: false, protected: false, modes: { network: 'container:loop' } },
+      agent: { id: 'a1', name: 'agent', self: true, protected: false, modes: { network: 'bridge' } },
+      db: { id: 'd1', name: 'db', self: false, protected: true, modes: { network: 'bridge' } },
+    };
+    const lookup: JoinLookup = async (ref) => containers[ref];
+    const join = (kind: 'network' | 'pid', mode: string) => rule(policy.checkJoinedNamespace(kind, mode, 'f', lookup));
+
+    it('allows a plain container, and modes that join nothing', async () => {
+      expect(await join('network', 'container:plain')).toBeUndefined();
+      expect(await join('pid', 'container:plain')).toBeUndefined();
+      expect(await join('network', 'bridge')).toBeUndefined();
+      expect(await join('network', 'container:loop')).toBeUndefined();
+    });
+
+    it('refuses one on the host namespace, directly or down a chain; the agent; protected and missing ones', async () => {
+      expect(await join('network', 'container:hostnet')).toBe('host-network-mode@f');
+      expect(await join('pid', 'container:hostnet')).toBe('host-pid-mode@f');
+      expect(await join('network', 'container:chained')).toBe('host-network-mode@f');
+      expect(await join('network', 'container:agent')).toBe('agent-self-protection@f');
+      expect(await join('network', 'container:db')).toBe('protected-container@f');
+      expect(await join('network', 'container:nothing')).toBe('host-network-mode@f');
+      const lenient = createPolicy({ ...config, allowHostNamespaces: true });
+      expect(await rule(lenient.checkJoinedNamespace('network', 'container:chained', 'f', lookup))).toBeUndefined();
+      expect(await rule(lenient.checkJoinedNamespace('network', 'container:agent', 'f', lookup))).toBe(
+        'agent-self-protection@f',
+      );
+    });
   });
 });
 
@@ -129,6 +183,7 @@ describe('policy against bypass attempts', () => {
       allowCapAdd: false,
       allowHostNamespaces: false,
       allowDevices: false,
+      allowSecurityOpt: false,
       bindAllowlist: [root],
       imageAllowlist: [],
       dockerSocket: `${root}/allowed/sub/engine.sock`,
@@ -144,6 +199,7 @@ describe('policy against bypass attempts', () => {
       allowCapAdd: false,
       allowHostNamespaces: false,
       allowDevices: false,
+      allowSecurityOpt: false,
       bindAllowlist: [process.cwd(), '/proc'],
       imageAllowlist: [],
       dockerSocket: '/var/run/docker.sock',

@@ -156,6 +156,22 @@ describe.runIf(engine)('compose projects (real engine, real compose CLI)', () =>
       await denied('devices: ["/dev/kmsg:/dev/kmsg"]', 'devices', 'services.bad.devices');
     });
 
+    it('denies confinement-lifting security_opt and joining a host-network container', async () => {
+      await denied('security_opt: ["seccomp=unconfined"]', 'security-opt', 'services.bad.security_opt[0]');
+      await denied(
+        'security_opt: ["no-new-privileges:true", "apparmor=unconfined"]',
+        'security-opt',
+        'services.bad.security_opt[1]',
+      );
+      await docker.createContainer({
+        Image: BUSYBOX,
+        name: `${PREFIX}hostnet`,
+        Cmd: ['sleep', '60'],
+        HostConfig: { NetworkMode: 'host' },
+      });
+      await denied(`network_mode: "container:${PREFIX}hostnet"`, 'host-network-mode', 'services.bad.network_mode');
+    });
+
     it('denies bind volumes outside the allowlist, escapes, the Docker socket and bind-type named volumes', async () => {
       await denied('volumes: ["/etc:/host-etc:ro"]', 'bind-mount-outside-allowlist', 'services.bad.volumes[0]');
       await denied(

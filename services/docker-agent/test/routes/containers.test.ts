@@ -236,6 +236,46 @@ describe.runIf(engine)('containers (real engine)', () => {
       await denied({ devices: [{ pathOnHost: '/dev/kmsg' }] }, 'devices', 'devices');
     });
 
+    it("shares another container's namespace only when that cannot reach the host, the agent or a protected one", async () => {
+      // Made on the engine directly, as anyone with the socket could: one on the host network, one
+      // that joins it (a chain), one plain.
+      await docker.createContainer({
+        Image: BUSYBOX,
+        name: `${PREFIX}hostnet`,
+        Cmd: ['sleep', '60'],
+        HostConfig: { NetworkMode: 'host', PidMode: 'host' },
+      });
+      await docker.createContainer({
+        Image: BUSYBOX,
+        name: `${PREFIX}chain`,
+        Cmd: ['sleep', '60'],
+        HostConfig: { NetworkMode: `container:${PREFIX}hostnet` },
+      });
+      await docker.createContainer({ Image: BUSYBOX, name: `${PREFIX}plain`, Cmd: ['sleep', '60'] });
+
+      await denied({ networkMode: `container:${PREFIX}hostnet` }, 'host-network-mode', 'networkMode');
+      await denied({ pidMode: `container:${PREFIX}hostnet` }, 'host-pid-mode', 'pidMode');
+      await denied({ networkMode: `container:${PREFIX}chain` }, 'host-network-mode', 'networkMode');
+      await denied({ networkMode: `container:${PREFIX}self` }, 'agent-self-protection', 'networkMode');
+      await denied({ networkMode: 'container:no-such-container' }, 'host-network-mode', 'networkMode');
+      await docker.createContainer({
+        Image: BUSYBOX,
+        name: `${PREFIX}guarded`,
+        Cmd: ['sleep', '60'],
+        Labels: { 'com.portone-docker-stack.protected': 'true' },
+      });
+      await denied({ ipcMode: `container:${PREFIX}guarded` }, 'protected-container', 'ipcMode');
+
+      const joined = await create({
+        image: BUSYBOX,
+        name: `${PREFIX}joins-plain`,
+        networkMode: `container:${PREFIX}plain`,
+      });
+      expect(joined.statusCode, joined.body).toBe(201);
+      const info = await docker.inspectContainer(`${PREFIX}joins-plain`);
+      expect(info.HostConfig.NetworkMode).toBe(`container:${(await docker.inspectContainer(`${PREFIX}plain`)).Id}`);
+    });
+
     it('denies bind mounts outside the allowlist via binds and mounts, .. and symlink escapes', async () => {
       await denied({ binds: ['/etc:/host-etc:ro'] }, 'bind-mount-outside-allowlist', 'binds[0]');
       await denied({ binds: [`${allowed}/data:/ok`, '/root:/r'] }, 'bind-mount-outside-allowlist', 'binds[1]');

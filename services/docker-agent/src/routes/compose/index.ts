@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { joinLookup } from '../../policy/join-lookup.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
 import type { StreamRouteOptions } from '../stream-options.ts';
 import {
@@ -30,13 +31,19 @@ import {
   saveProject,
 } from './service.ts';
 
-export interface ComposeRoutesOptions extends StreamRouteOptions, Omit<ComposeDeps, 'engine'> {}
+export interface ComposeRoutesOptions extends StreamRouteOptions, Omit<ComposeDeps, 'engine' | 'joins'> {
+  protectLabel: string;
+}
 
 const tags = ['compose'];
 
 export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async (app, options) => {
   const { heartbeatMs, translate } = options;
-  const deps: ComposeDeps = { ...options, engine: app.docker };
+  const deps: ComposeDeps = {
+    ...options,
+    engine: app.docker,
+    joins: joinLookup(app.docker, app.selfContainer, options.protectLabel),
+  };
 
   app.get(
     '/',

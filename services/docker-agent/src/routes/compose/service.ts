@@ -13,7 +13,7 @@ import {
   ProjectNotFoundError,
   ProjectNotManagedError,
 } from '../../errors.ts';
-import type { Policy } from '../../policy/policy.ts';
+import type { JoinLookup, Policy } from '../../policy/policy.ts';
 
 export interface ComposeDeps {
   engine: DockerEngine;
@@ -21,6 +21,8 @@ export interface ComposeDeps {
   store: ProjectStore;
   policy: Policy;
   bindAllowlist: string[];
+  /** Finds containers a service asks to share a namespace with (`network_mode: container:…`). */
+  joins: JoinLookup;
 }
 
 /** Where the CLI finds a project: our stored file, or the files its labels name (started elsewhere). */
@@ -76,7 +78,7 @@ async function checkPolicy(deps: ComposeDeps, target: Target): Promise<ComposeMo
     await checkEnvFiles(raw, target.dir, deps.bindAllowlist);
   }
   const model = await resolvedModel(deps, target);
-  await checkComposeModel(deps.policy, model, target.dir, deps.bindAllowlist);
+  await checkComposeModel(deps.policy, model, target.dir, deps.bindAllowlist, deps.joins);
   return model;
 }
 

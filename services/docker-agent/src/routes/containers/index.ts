@@ -71,7 +71,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const created = await createContainer(app.docker, policy, request.body);
+      const created = await createContainer(app.docker, policy, request.body, protection);
       request.audit.target = created.name;
       return reply.code(201).send(created);
     },

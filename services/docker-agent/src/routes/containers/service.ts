@@ -14,7 +14,8 @@ import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
 import { ImageNotFoundError, PolicyDeniedError } from '../../errors.ts';
 import type { SelfContainer } from '../../plugins/docker.ts';
-import { isImageId, type Policy, RULES } from '../../policy/policy.ts';
+import { isAgentItself, isProtected, joinLookup } from '../../policy/join-lookup.ts';
+import { isImageId, type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
 
@@ -236,12 +237,15 @@ export function toCreateOptions(body: CreateContainerBody): ContainerCreateOptio
 }
 
 /** Every rule that applies to a container create, each naming the body field it objects to. */
-export async function checkCreatePolicy(policy: Policy, body: CreateContainerBody): Promise<void> {
+export async function checkCreatePolicy(policy: Policy, body: CreateContainerBody, lookup: JoinLookup): Promise<void> {
   policy.checkPrivileged(body.privileged, 'privileged');
   policy.checkCapAdd(body.capAdd, 'capAdd');
   policy.checkNamespace('network', body.networkMode, 'networkMode');
   policy.checkNamespace('pid', body.pidMode, 'pidMode');
   policy.checkNamespace('ipc', body.ipcMode, 'ipcMode');
+  await policy.checkJoinedNamespace('network', body.networkMode, 'networkMode', lookup);
+  await policy.checkJoinedNamespace('pid', body.pidMode, 'pidMode', lookup);
+  await policy.checkJoinedNamespace('ipc', body.ipcMode, 'ipcMode', lookup);
   policy.checkDevices(body.devices?.length ?? 0, 'devices');
   for (const [i, bind] of (body.binds ?? []).entries()) {
     const source = bind.slice(0, bind.indexOf(':'));
@@ -259,8 +263,13 @@ export async function checkCreatePolicy(policy: Policy, body: CreateContainerBod
   }
 }
 
-export async function createContainer(engine: DockerEngine, policy: Policy, body: CreateContainerBody) {
-  await checkCreatePolicy(policy, body);
+export async function createContainer(
+  engine: DockerEngine,
+  policy: Policy,
+  body: CreateContainerBody,
+  protection: Protection,
+) {
+  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel));
   if (!isImageId(body.image)) policy.checkImage([body.image], 'image');
   let image = await engine.inspectImage(body.image).catch((error: unknown) => {
     if (dockerStatus(error) === 404) return undefined;
@@ -305,13 +314,11 @@ export interface Protection {
 /** Inspects the target of a change and refuses the agent's own container and protected ones. */
 export async function guardedTarget(engine: DockerEngine, ref: string, protection: Protection) {
   const info = await engine.inspectContainer(ref);
-  const { id, ref: selfRef } = protection.self;
   const name = trimSlash(info.Name);
-  if (info.Id === id || (selfRef && (info.Id.startsWith(selfRef) || name === selfRef))) {
+  if (isAgentItself(info, protection.self)) {
     throw new PolicyDeniedError(RULES.self, 'id', `container "${name}" is the docker-agent itself`);
   }
-  const label = info.Config.Labels?.[protection.protectLabel];
-  if (label !== undefined && label !== 'false') {
+  if (isProtected(info, protection.protectLabel)) {
     throw new PolicyDeniedError(
       RULES.protectedLabel,
       'id',
