@@ -60,10 +60,35 @@ export async function sendNdjson(
 
   const out = new PassThrough();
   let ended = false;
-  const write = (event: object): boolean => {
-    if (ended) return true;
+  // Lines are gathered and written once per turn of the event loop (or per 64 KiB): a burst (a
+  // chunk of log output holds hundreds of lines) is one write, not one write and chunk per line,
+  // while a quiet live stream still sends each line at once.
+  let buffered = '';
+  let flushTimer: NodeJS.Immediate | undefined;
+  let drained: Promise<void> | undefined;
+  const flush = () => {
+    if (flushTimer) clearImmediate(flushTimer);
+    flushTimer = undefined;
+    if (!buffered) return;
+    const ok = out.write(buffered);
+    buffered = '';
+    if (!ok) {
+      drained ??= new Promise<void>((resolve) => {
+        const done = () => {
+          drained = undefined;
+          resolve();
+        };
+        out.once('drain', done);
+        out.once('close', done);
+      });
+    }
+  };
+  const write = (event: object): void => {
+    if (ended) return;
     heartbeat.refresh();
-    return out.write(`${JSON.stringify(event)}\n`);
+    buffered += `${JSON.stringify(event)}\n`;
+    if (buffered.length >= 64 * 1024) flush();
+    else flushTimer ??= setImmediate(flush);
   };
   const heartbeat = setTimeout(function beat() {
     if (ended) return;
@@ -72,6 +97,7 @@ export async function sendNdjson(
 
   const finish = () => {
     if (ended) return;
+    flush();
     ended = true;
     clearTimeout(heartbeat);
     request.server.openStreams.delete(shutdown);
@@ -96,6 +122,7 @@ export async function sendNdjson(
     if (!ended) {
       ended = true;
       clearTimeout(heartbeat);
+      if (flushTimer) clearImmediate(flushTimer);
       abort.abort();
     }
   });
@@ -107,12 +134,8 @@ export async function sendNdjson(
         while (!ended && !callerGone) {
           const next = await iterator.next();
           if (next.done) break;
-          if (!write(next.value)) {
-            await new Promise<void>((resolve) => {
-              out.once('drain', resolve);
-              out.once('close', resolve);
-            });
-          }
+          write(next.value);
+          if (drained) await drained;
         }
       }
     } catch (error) {
