@@ -427,7 +427,7 @@ export interface UpsertPaymentResult {
  * moves it forward (isForwardTransition); otherwise our copy stays and the outcome is `stale`. Its
  * cancel_history entries are added to payment_cancels either way (they are facts, keyed by
  * cancellation_id). Verification fields are ours and never touched here. Runs in the caller's
- * transaction or its own (locking the payment row on MySQL; re-run once if two first inserts race).
+ * transaction or its own (locking an existing payment row on MySQL; re-run if two first inserts race).
  */
 export async function upsertPaymentFromPortOne(
   db: Db,
@@ -443,7 +443,12 @@ export async function upsertPaymentFromPortOne(
   }
   return inTransaction(db, async (trx) => {
     const now = toDbTime(options.now ?? new Date());
-    const existing = await selectPaymentRow(trx, payment.imp_uid, true);
+    // Lock the row only once it exists: a locking read of a missing key takes a gap lock on
+    // InnoDB, and two first inserts of different payments into the same gap then deadlock (seen
+    // under load). A missing row is inserted straight away; a concurrent first insert of the same
+    // imp_uid makes that a duplicate key, and the transaction is re-run against the stored row.
+    const existing =
+      (await selectPaymentRow(trx, payment.imp_uid, false)) && (await selectPaymentRow(trx, payment.imp_uid, true));
     let outcome: UpsertPaymentResult['outcome'];
     if (!existing) {
       const row: Insertable<PaymentTable> = { imp_uid: payment.imp_uid, ...columns, created_at: now, updated_at: now };
