@@ -1,5 +1,6 @@
 import { Agent } from 'node:http';
 import type { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import Docker from 'dockerode';
 
 export type {
@@ -150,6 +151,10 @@ function pruneReport(deleted: (string | undefined)[] | null | undefined, space: 
 export function createEngine(options: EngineOptions): DockerEngine {
   // keepAlive reuses engine connections; idle ones are closed after a few seconds.
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 4, timeout: 60_000 });
+  // docker-modem runs util.inspect(request options, { showHidden: true, depth: null }) on every call,
+  // debug enabled or not, and the options hold this agent: without this, each engine call walked the
+  // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
+  Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
   const docker = new Docker({ socketPath: options.socketPath, agent } as Docker.DockerOptions);
   const modem = docker.modem as unknown as {
     version?: string;
