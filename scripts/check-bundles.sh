@@ -14,7 +14,12 @@ check() { # package port health-path env...
     if [ -e "$out/node_modules/$dev" ]; then echo "bundle $pkg contains dev dependency $dev" >&2; return 1; fi
   done
   local main; main=$(node -e 'const p=require(process.argv[1]);console.log(p.bin?Object.values(p.bin)[0]:"dist/server.js")' "$out/package.json")
-  (cd "$out" && env "$@" node "$main" >"$work/${pkg##*/}.log" 2>&1) &
+  # Something already answering there would make this check pass without the bundle.
+  if curl -fsS "http://127.0.0.1:$port$path" >/dev/null 2>&1; then
+    echo "port $port already answers $path: stop what runs there first" >&2; return 1
+  fi
+  # exec: $! is then node itself, so the kill below stops the bundle and not only a subshell.
+  (cd "$out" && exec env "$@" node "$main" >"$work/${pkg##*/}.log" 2>&1) &
   local pid=$!
   for _ in $(seq 1 100); do
     if curl -fsS "http://127.0.0.1:$port$path" >/dev/null 2>&1; then

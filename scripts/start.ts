@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { nginxAvailable, type RunningFront, startFront } from './front.ts';
@@ -23,6 +24,32 @@ const haveNginx = nginxAvailable();
 const haveDocker = existsSync(dockerSocket);
 const dataDir = `${root}.data`;
 mkdirSync(dataDir, { recursive: true });
+
+/** Something already listening would answer the health checks below in place of what we start. */
+async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+const wanted: [string, number, string][] = [
+  ['PortOne emulator', ports.emulator, 'PORTONE_EMULATOR_PORT'],
+  ['payment-gateway', ports.gateway, 'GATEWAY_PORT'],
+  ...(haveDocker ? [['docker-agent', ports.agent, 'DOCKER_AGENT_PORT'] as [string, number, string]] : []),
+  ...(haveNginx ? [['nginx front', ports.front, 'FRONT_PORT'] as [string, number, string]] : []),
+];
+const busy: string[] = [];
+for (const [name, port, variable] of wanted) {
+  if (await portInUse(port)) busy.push(`${name}: port ${port} is already in use (set ${variable} to move it)`);
+}
+if (busy.length > 0) {
+  console.error(`start failed:\n  ${busy.join('\n  ')}`);
+  process.exit(1);
+}
 
 const children: ChildProcess[] = [];
 let front: RunningFront | undefined;
