@@ -89,11 +89,12 @@ describe.runIf(server)('cancel with an Idempotency-Key never refunds twice', () 
       method: 'POST',
       path: '/payments/cancel',
       kind: 'timeout-after-commit',
-      delayMs: 300,
+      delayMs: 1000,
       times: 1,
     });
     const pending = cancel(key, { imp_uid: payment.imp_uid, amount: 2000 });
-    // While the first attempt hangs (PortOne already applied it), PortOne's lookups start failing.
+    // While the first attempt hangs (PortOne already applied it; 1 s is margin for a loaded CI machine),
+    // PortOne's lookups start failing.
     const started = Date.now();
     while ((await atPortOne(payment.imp_uid)).cancel_amount === 0 && Date.now() - started < 5000) {
       await new Promise((r) => setTimeout(r, 20));
