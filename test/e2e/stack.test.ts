@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { dockerSocket, mysqlUrl, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
+import { dockerSocket, freePort, mysqlUrl, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { Agent, request } from 'undici';
@@ -50,16 +50,6 @@ async function dockerCli(...args: string[]): Promise<string> {
   return (
     await exec('docker', args, { env: { ...process.env, DOCKER_HOST: `unix://${dockerSocket()}` } })
   ).stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe.runIf(mysql && docker && nginx)('the stack through the nginx front', () => {

@@ -46,3 +46,4 @@ export function testLogStream(service: string): { write(line: string): void } | 
 
 /** The log level test apps use: `debug` while logs are collected for the secret scan, else silent. */
 export const TEST_LOG_LEVEL = process.env.STACK_TEST_LOG_DIR ? 'debug' : 'silent';
+export { freePort, freshRequest } from './net.ts';

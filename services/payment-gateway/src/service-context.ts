@@ -8,8 +8,6 @@ import type { Database } from './store/database.ts';
 /** What route services need, and nothing of Fastify: the narrow interface they depend on. */
 export interface ServiceContext {
   db: Kysely<Database>;
-  /** See FastifyInstance.sideDb: short autocommit writes made while holding a transaction on `db`. */
-  sideDb: Kysely<Database>;
   portone: PortOneClient;
   clock: Clock;
   config: Config;
@@ -25,12 +23,5 @@ declare module 'fastify' {
 
 /** The context for one request: its logger carries the request id. */
 export function contextOf(app: FastifyInstance, request?: FastifyRequest): ServiceContext {
-  return {
-    db: app.db,
-    sideDb: app.sideDb,
-    portone: app.portone,
-    clock: app.clock,
-    config: app.config,
-    log: request?.log ?? app.log,
-  };
+  return { db: app.db, portone: app.portone, clock: app.clock, config: app.config, log: request?.log ?? app.log };
 }

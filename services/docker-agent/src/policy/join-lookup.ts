@@ -1,10 +1,9 @@
 import type { ContainerInspectInfo } from 'dockerode';
 import type { DockerEngine } from '../docker/engine.ts';
 import { dockerStatus } from '../docker/errors.ts';
+import { trimSlash } from '../docker/names.ts';
 import type { SelfContainer } from '../plugins/docker.ts';
 import type { JoinLookup } from './policy.ts';
-
-const trimSlash = (name: string) => name.replace(/^\//, '');
 
 /** The container is the docker-agent's own (by id, id prefix or name it was configured with). */
 export function isAgentItself(info: ContainerInspectInfo, self: SelfContainer): boolean {

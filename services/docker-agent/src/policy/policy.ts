@@ -138,7 +138,7 @@ export function createPolicy(config: PolicyConfig): Policy {
         const target = await lookup(ref);
         if (!target) {
           deny(NAMESPACE_RULES[kind], field, `cannot share the ${kind} namespace of "${ref}": no such container`);
-          return;
+          return; // deny throws; this tells the compiler
         }
         if (target.self) deny(RULES.self, field, `sharing the docker-agent's own ${kind} namespace is not allowed`);
         if (target.protected) {

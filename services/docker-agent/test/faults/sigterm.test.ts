@@ -1,10 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, freshRequest } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
 import { BUSYBOX, cleanup, eventually, ndjson, requireEngine, SOCKET } from '../support/helpers.ts';
@@ -16,34 +15,12 @@ const KEY = 'sigterm-writer-0123456789';
 const SHUTDOWN_TIMEOUT_MS = 10_000; // service-kit's runServer default
 const engine = await requireEngine();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-/** One request on a fresh TCP connection (no keep-alive pool): what a new client sees. */
-function freshRequest(port: number, path: string): Promise<{ status: number } | { error: string }> {
-  return new Promise((done) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { 'x-api-key': KEY } }, (res) => {
-      res.resume();
-      res.on('end', () => done({ status: res.statusCode ?? 0 }));
-      res.on('error', (e) => done({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    });
-    req.on('error', (e) => done({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
-
 /**
  * Disruptive: the built agent (`node dist/server.js`) as a real process under load gets SIGTERM.
  * In-flight requests finish, new connections are refused or answered 503, open streams end, the
  * process exits 0 within the shutdown timeout, and the audit file holds only whole lines.
  */
-describe.skipIf(!engine)('SIGTERM during load (built agent, real process)', () => {
+describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => {
   const docker = engine as DockerEngine;
   let agent: ChildProcess | undefined;
   let port: number;
@@ -145,7 +122,7 @@ describe.skipIf(!engine)('SIGTERM during load (built agent, real process)', () =
     // New clients during shutdown: refused, or answered 503 while the server drains.
     const late: ({ status: number } | { error: string })[] = [];
     while (proc.exitCode === null && proc.signalCode === null && Date.now() - signalledAt < 15_000) {
-      late.push(await freshRequest(port, '/api/v1/containers'));
+      late.push(await freshRequest(port, '/api/v1/containers', { 'x-api-key': KEY }));
       await new Promise((r) => setTimeout(r, 50));
     }
 

@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { ExpressionBuilder, Selectable, Updateable } from 'kysely';
 import { type DateTimeColumn, fromDbJson, type NullableDateTimeColumn, toDbJson, toDbTime } from './codec.ts';
-import { type Db, isUniqueViolation } from './database.ts';
+import { type Database, type Db, isUniqueViolation } from './database.ts';
 
 /** `idempotency_keys`: one row per (caller scope, Idempotency-Key), kept for its TTL (24 h default). */
 export interface IdempotencyKeyTable {
@@ -167,6 +167,22 @@ interface KeyHolder {
   lease?: Date;
 }
 
+/** The row of an in-flight key, and with `lease` only while that holder still has it. */
+function heldBy(holder: KeyHolder) {
+  return (eb: ExpressionBuilder<Database, 'idempotency_keys'>) =>
+    eb.and([
+      eb('scope', '=', holder.scope),
+      eb('idem_key', '=', holder.key),
+      eb('state', '=', 'in_flight'),
+      ...(holder.lease ? [eb('locked_until', '=', toDbTime(holder.lease))] : []),
+    ]);
+}
+
+async function updateHeld(db: Db, holder: KeyHolder, values: Updateable<IdempotencyKeyTable>): Promise<boolean> {
+  const result = await db.updateTable('idempotency_keys').set(values).where(heldBy(holder)).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /**
  * Stores the answer to replay. False when the key is not in flight (expired and purged, or done) or
  * no longer this holder's (taken over after its lease ran out).
@@ -175,20 +191,12 @@ export async function completeIdempotent(
   db: Db,
   input: KeyHolder & { status: number; body: unknown; now?: Date },
 ): Promise<boolean> {
-  let update = db
-    .updateTable('idempotency_keys')
-    .set({
-      state: 'completed',
-      response_status: input.status,
-      response_body: toDbJson(input.body),
-      completed_at: toDbTime(input.now ?? new Date()),
-    })
-    .where('scope', '=', input.scope)
-    .where('idem_key', '=', input.key)
-    .where('state', '=', 'in_flight');
-  if (input.lease) update = update.where('locked_until', '=', toDbTime(input.lease));
-  const result = await update.executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return updateHeld(db, input, {
+    state: 'completed',
+    response_status: input.status,
+    response_body: toDbJson(input.body),
+    completed_at: toDbTime(input.now ?? new Date()),
+  });
 }
 
 /**
@@ -197,15 +205,7 @@ export async function completeIdempotent(
  * calls PortOne: it has to survive that transaction's rollback and the process dying.
  */
 export async function saveIdempotencyCheckpoint(db: Db, input: KeyHolder & { checkpoint: unknown }): Promise<boolean> {
-  let update = db
-    .updateTable('idempotency_keys')
-    .set({ checkpoint: toDbJson(input.checkpoint) })
-    .where('scope', '=', input.scope)
-    .where('idem_key', '=', input.key)
-    .where('state', '=', 'in_flight');
-  if (input.lease) update = update.where('locked_until', '=', toDbTime(input.lease));
-  const result = await update.executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return updateHeld(db, input, { checkpoint: toDbJson(input.checkpoint) });
 }
 
 /**
@@ -213,13 +213,7 @@ export async function saveIdempotencyCheckpoint(db: Db, input: KeyHolder & { che
  * (validation, PortOne unreachable before sending). A completed key is never abandoned.
  */
 export async function abandonIdempotent(db: Db, input: KeyHolder): Promise<boolean> {
-  let remove = db
-    .deleteFrom('idempotency_keys')
-    .where('scope', '=', input.scope)
-    .where('idem_key', '=', input.key)
-    .where('state', '=', 'in_flight');
-  if (input.lease) remove = remove.where('locked_until', '=', toDbTime(input.lease));
-  const result = await remove.executeTakeFirst();
+  const result = await db.deleteFrom('idempotency_keys').where(heldBy(input)).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
 

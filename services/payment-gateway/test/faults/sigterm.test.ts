@@ -1,10 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { testLogStream } from '@repo/test-support';
+import { freePort, freshRequest, testLogStream } from '@repo/test-support';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/store/create-database.ts';
@@ -17,28 +15,6 @@ const KEY = 'sigterm-writer-0123456789';
 const SHUTDOWN_TIMEOUT_MS = 10_000; // service-kit's runServer default
 const LATENCY_MS = 1500;
 const server = await mariadb();
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** One request on a fresh connection (no keep-alive pool): what a new client sees during shutdown. */
-function freshRequest(port: number, path: string): Promise<{ status: number } | { error: string }> {
-  return new Promise((done) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { 'x-api-key': KEY } }, (res) => {
-      res.resume();
-      res.on('end', () => done({ status: res.statusCode ?? 0 }));
-      res.on('error', (e) => done({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    });
-    req.on('error', (e) => done({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
 
 /**
  * Disruptive: the built gateway (`node dist/server.js`) as a real process, with PortOne slowed down so
@@ -168,7 +144,7 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
 
     const late: ({ status: number } | { error: string })[] = [];
     while (proc.exitCode === null && proc.signalCode === null && Date.now() - signalledAt < 15_000) {
-      late.push(await freshRequest(port, '/api/v1/payments'));
+      late.push(await freshRequest(port, '/api/v1/payments', { 'x-api-key': KEY }));
       await new Promise((r) => setTimeout(r, 50));
     }
     const results = await Promise.all(load);

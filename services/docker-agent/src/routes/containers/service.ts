@@ -10,6 +10,7 @@ import type {
 } from '../../docker/engine.ts';
 import { dockerStatus } from '../../docker/errors.ts';
 import { type LogLine, logLines } from '../../docker/logs.ts';
+import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
 import { ImageNotFoundError, PolicyDeniedError } from '../../errors.ts';
@@ -18,8 +19,6 @@ import { isAgentItself, isProtected, joinLookup } from '../../policy/join-lookup
 import { isImageId, type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
-
-const trimSlash = (name: string) => name.replace(/^\//, '');
 
 export function toSummary(c: ContainerInfo) {
   const names = (c.Names ?? []).map(trimSlash);

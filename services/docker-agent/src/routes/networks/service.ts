@@ -1,5 +1,6 @@
 import type { DockerEngine, Filters, NetworkInspectInfo } from '../../docker/engine.ts';
 import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
+import { trimSlash } from '../../docker/names.ts';
 import { DockerConflictError, DockerRejectedError } from '../../errors.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 
@@ -82,7 +83,7 @@ export async function connect(engine: DockerEngine, ref: string, container: stri
     id: network.Id,
     action: 'connect',
     changed: true,
-    message: `container ${target.Name.replace(/^\//, '')} connected to ${network.Name}`,
+    message: `container ${trimSlash(target.Name)} connected to ${network.Name}`,
   } satisfies ActionResult;
 }
 
@@ -91,14 +92,14 @@ export async function disconnect(engine: DockerEngine, ref: string, container: s
   const target = await engine.inspectContainer(container);
   // Docker answers a 500 for this; it is the caller's conflict, not an engine failure.
   if (!Object.keys(network.Containers ?? {}).includes(target.Id)) {
-    throw new DockerConflictError(`container ${target.Name.replace(/^\//, '')} is not connected to ${network.Name}`);
+    throw new DockerConflictError(`container ${trimSlash(target.Name)} is not connected to ${network.Name}`);
   }
   await engine.disconnectNetwork(network.Id, target.Id, force);
   return {
     id: network.Id,
     action: 'disconnect',
     changed: true,
-    message: `container ${target.Name.replace(/^\//, '')} disconnected from ${network.Name}`,
+    message: `container ${trimSlash(target.Name)} disconnected from ${network.Name}`,
   } satisfies ActionResult;
 }
 

@@ -15,7 +15,6 @@ import {
 } from '../../errors.ts';
 import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
 import type { ServiceContext } from '../../service-context.ts';
-import { dialectOf } from '../../store/database.ts';
 import {
   getPayment as getStoredPayment,
   listPayments as listStoredPayments,
@@ -195,22 +194,21 @@ export async function cancelPayment(
   const result = await ctx.db.transaction().execute(async (trx): Promise<Payment | AppError> => {
     await lockPaymentForCancel(trx, impUid);
     const current = await getFromPortOne();
+    const balance = balanceOf(current);
 
-    const previous = isCancelCheckpoint(checkpoint?.previous) ? checkpoint.previous : undefined;
-    if (previous && previous.imp_uid === impUid && balanceOf(current) === money(previous.checksum - previous.amount)) {
+    const earlier = checkpoint?.previous;
+    const previous = isCancelCheckpoint(earlier) && earlier.imp_uid === impUid ? earlier : undefined;
+    if (previous && balance === money(previous.checksum - previous.amount)) {
       ctx.log.info({ impUid, amount: previous.amount }, 'cancel of an earlier attempt with this key found at PortOne');
       await upsertPaymentFromPortOne(trx, current, { requestedBy });
       return current;
     }
     await upsertPaymentFromPortOne(trx, current);
-    if (previous && previous.imp_uid === impUid) {
-      const balanceNow = balanceOf(current);
-      if (balanceNow !== previous.checksum) {
-        throw new IdempotentCancelConflictError(
-          `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${balanceNow} now); nothing was sent. Look the payment up before cancelling with a new key.`,
-          { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: balanceNow } },
-        );
-      }
+    if (previous && balance !== previous.checksum) {
+      throw new IdempotentCancelConflictError(
+        `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${balance} now); nothing was sent. Look the payment up before cancelling with a new key.`,
+        { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: balance } },
+      );
     }
 
     if (current.status !== 'paid' && current.status !== 'cancelled') {
@@ -218,7 +216,6 @@ export async function cancelPayment(
         details: { imp_uid: impUid, payment_status: current.status },
       });
     }
-    const balance = balanceOf(current);
     if (balance <= 0) {
       throw new AlreadyCancelledError(`payment ${impUid} is already fully cancelled`, {
         details: { imp_uid: impUid, amount: current.amount, cancel_amount: current.cancel_amount },
@@ -232,14 +229,8 @@ export async function cancelPayment(
       );
     }
 
-    // Durable before PortOne is asked: on MySQL through the side pool (this transaction rolls back
-    // if the process dies, and the main pool may be all transactions queued on this row lock).
-    // SQLite has one connection, so there it shares the transaction.
-    await checkpoint?.save(dialectOf(ctx.db) === 'mysql' ? ctx.sideDb : trx, {
-      imp_uid: impUid,
-      checksum: balance,
-      amount,
-    });
+    // Durable before PortOne is asked (see MoneyCheckpoint.save).
+    await checkpoint?.save(trx, { imp_uid: impUid, checksum: balance, amount } satisfies CancelCheckpoint);
 
     let after: Payment | AppError;
     try {
