@@ -1,78 +1,81 @@
 /**
- * Every successful V1 route's answer validated against PortOne's own Swagger 2.0 document
- * (/work/shared/portone/v1.openapi.json), using the 200 response schema the spec declares for that
- * path, with these documented adjustments:
- *   - `x-*` keys are dropped; numeric keywords written as strings (`"maxLength": "80"`) become numbers;
- *   - `PaymentPrepareAnnotation.required` lists total/previous/next by mistake (shared/portone/README.md):
- *     it becomes merchant_uid, amount;
- *   - Swagger 2.0 cannot say "nullable"; PortOne answers `null` for absent optional fields (notes §4),
- *     so non-required properties also accept null. Required ones never do;
- *   - `type: object` is made explicit wherever `properties` is given;
+ * Every successful V1 route's answer validated against the object its 200 answer is declared as in
+ * PortOne's published V1 description. The facts (field names, types, required lists, maxLength) sit in
+ * fixtures/portone-v1.json with their source; scripts/portone-v1-fixture.ts regenerates them. The
+ * test turns them into JSON Schema with these documented adjustments:
+ *   - `PaymentPrepareAnnotation.required` lists total/previous/next, a slip in PortOne's description
+ *     (those belong to paged lists): it becomes merchant_uid, amount;
+ *   - Swagger 2.0 cannot say "nullable"; PortOne answers `null` for absent optional fields, so
+ *     non-required fields also accept null. Required ones never do;
  *   - `*Annotation` objects get `additionalProperties: false`, so the emulator cannot invent fields;
- *   - schedule listings are paged (notes §11.6/11.7: all official clients read them paged), so they
- *     are checked as `{ total, previous, next, list: ScheduleResultAnnotation[] }`;
- *   - `GET|POST|DELETE /subscribe/customers/{customer_uid}` declare a 200 schema that names both
- *     possible envelopes as properties; a normal billing key answers `CustomerResponse`.
+ *   - schedule listings are paged (all official clients read them paged), so they are checked as
+ *     `{ total, previous, next, list: ScheduleResultAnnotation[] }`;
+ *   - `GET|POST|DELETE /subscribe/customers/{customer_uid}` declare a 200 object that names both
+ *     possible envelopes as fields; a normal billing key answers `CustomerResponse`.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardBody, type Harness, type Json, startHarness, T0 } from './helpers.ts';
 
-const SPEC_URL = new URL('../../../../shared/portone/v1.openapi.json', import.meta.url);
-const NUMERIC_KEYWORDS = new Set(['maxLength', 'minLength', 'maximum', 'minimum', 'maxItems', 'minItems']);
+interface FieldType {
+  type?: string;
+  ref?: string;
+  items?: FieldType;
+  fields?: Record<string, FieldType>;
+  required?: string[];
+  [keyword: string]: unknown;
+}
+interface ObjectType {
+  extends?: string[];
+  fields?: Record<string, FieldType>;
+  required?: string[];
+}
+interface Fixture {
+  responses: Record<string, FieldType>;
+  objects: Record<string, ObjectType>;
+}
+const fixture = JSON.parse(readFileSync(new URL('fixtures/portone-v1.json', import.meta.url), 'utf8')) as Fixture;
 
-type Node = Record<string, unknown>;
+type Schema = Record<string, unknown>;
+const ref = (name: string) => ({ $ref: `v1#/$defs/${name}` });
 
-function normalise(node: unknown, name?: string): unknown {
-  if (Array.isArray(node)) return node.map((n) => normalise(n));
-  if (node === null || typeof node !== 'object') return node;
-  const out: Node = {};
-  for (const [key, value] of Object.entries(node as Node)) {
-    if (key.startsWith('x-')) continue;
-    if (NUMERIC_KEYWORDS.has(key) && typeof value === 'string') out[key] = Number(value);
-    else if (key === 'properties') {
-      out[key] = Object.fromEntries(Object.entries(value as Node).map(([k, v]) => [k, normalise(v)]));
-    } else out[key] = normalise(value);
+function objectSchema(fields: Record<string, FieldType>, required: string[], closed: boolean): Schema {
+  const properties: Schema = {};
+  for (const [name, field] of Object.entries(fields)) {
+    properties[name] = required.includes(name) ? fieldSchema(field) : { anyOf: [fieldSchema(field), { type: 'null' }] };
   }
-  if (name === 'PaymentPrepareAnnotation') out.required = ['merchant_uid', 'amount'];
-  if (out.properties) {
-    // Swagger 2.0 leaves `type: object` implicit next to `properties`.
-    out.type ??= 'object';
-    const required = new Set((out.required as string[] | undefined) ?? []);
-    const props = out.properties as Record<string, Node>;
-    for (const [key, prop] of Object.entries(props)) {
-      if (required.has(key)) continue;
-      props[key] = { anyOf: [prop, { type: 'null' }] };
-    }
-    if (name?.endsWith('Annotation') && name !== 'ResponseAnnotation') out.additionalProperties = false;
-  }
-  return out;
+  return {
+    type: 'object',
+    properties,
+    ...(required.length ? { required } : {}),
+    ...(closed ? { additionalProperties: false } : {}),
+  };
+}
+
+function fieldSchema(field: FieldType): Schema {
+  if (field.ref) return ref(field.ref);
+  const { ref: _ref, items, fields, required, ...keywords } = field;
+  if (fields) return objectSchema(fields, required ?? [], false);
+  return { ...keywords, ...(items ? { items: fieldSchema(items) } : {}) };
+}
+
+function definition(name: string, object: ObjectType): Schema {
+  const required = name === 'PaymentPrepareAnnotation' ? ['merchant_uid', 'amount'] : (object.required ?? []);
+  const closed = name.endsWith('Annotation') && name !== 'ResponseAnnotation';
+  const own = objectSchema(object.fields ?? {}, required, closed);
+  return object.extends ? { allOf: [...object.extends.map(ref), own] } : own;
 }
 
 let ajv: Ajv;
-let spec: { paths: Record<string, Record<string, { responses: Record<string, { schema?: Node }> }>> };
 let h: Harness;
 
-async function loadSpec() {
-  let text: string;
-  try {
-    text = await readFile(SPEC_URL, 'utf8');
-  } catch (error) {
-    throw new Error(
-      `The PortOne V1 spec is missing at ${fileURLToPath(SPEC_URL)} (expected /work/shared/portone/v1.openapi.json next to the repo): ${(error as Error).message}`,
-    );
-  }
-  const raw = JSON.parse(text) as { definitions: Record<string, unknown>; paths: typeof spec.paths };
-  const definitions = Object.fromEntries(Object.entries(raw.definitions).map(([k, v]) => [k, normalise(v, k)]));
+function loadSpec() {
+  const $defs = Object.fromEntries(Object.entries(fixture.objects).map(([k, v]) => [k, definition(k, v)]));
   ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
-  ajv.addKeyword('example');
-  ajv.addSchema({ $id: 'v1', definitions });
-  spec = raw;
+  ajv.addSchema({ $id: 'v1', $defs });
 }
 
-const ref = (name: string) => ({ $ref: `v1#/definitions/${name}` });
 const pagedSchedules = {
   allOf: [
     ref('ResponseAnnotation'),
@@ -102,10 +105,9 @@ function validatorFor(method: string, specPath: string, override?: object): Vali
   if (!validate) {
     let schema: object | undefined = override;
     if (!schema) {
-      const declared = spec.paths[specPath]?.[method.toLowerCase()]?.responses['200']?.schema;
-      const target = declared?.$ref as string | undefined;
-      if (!target) throw new Error(`spec declares no 200 schema $ref for ${key}`);
-      schema = { $ref: target.replace('#/', 'v1#/') };
+      const target = fixture.responses[key]?.ref;
+      if (!target) throw new Error(`the fixture declares no named 200 object for ${key}`);
+      schema = ref(target);
     }
     validate = ajv.compile(schema);
     validators.set(key, validate);
@@ -124,7 +126,7 @@ function expectValid(method: string, specPath: string, res: { status: number; bo
 }
 
 beforeAll(async () => {
-  await loadSpec();
+  loadSpec();
   h = await startHarness({
     merchants: [{ impKey: 'imp_emulator_key', impSecret: 'imp_emulator_secret', tiers: { '001': 'A' } }],
   });
