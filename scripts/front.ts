@@ -10,6 +10,8 @@ import { join } from 'node:path';
 
 export interface FrontOptions {
   port: number;
+  /** The address nginx listens on (default 127.0.0.1). */
+  host?: string;
   gateway: string; // host:port
   agent: string; // host:port
   /** Where nginx keeps its pid, logs and temp files. */
@@ -33,12 +35,12 @@ export function nginxAvailable(bin = 'nginx'): boolean {
   return spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
-function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
       if (child.exitCode !== null) return reject(new Error(`nginx exited with code ${child.exitCode}`));
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
         resolve();
@@ -55,12 +57,13 @@ function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Pro
 
 export async function startFront(options: FrontOptions): Promise<RunningFront> {
   const dir = options.dir;
+  const host = options.host ?? '127.0.0.1';
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const accessLog = join(dir, 'access.log');
   writeFileSync(
     join(dir, 'front.conf'),
     renderFrontConfig({
-      FRONT_PORT: `127.0.0.1:${options.port}`,
+      FRONT_PORT: `${host}:${options.port}`,
       PAYMENT_GATEWAY_UPSTREAM: options.gateway,
       DOCKER_AGENT_UPSTREAM: options.agent,
     }),
@@ -88,13 +91,13 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
     stderr += chunk.toString();
   });
   try {
-    await waitForPort(options.port, child);
+    await waitForPort(host, options.port, child);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}: ${stderr.trim()}`);
   }
   return {
-    url: `http://127.0.0.1:${options.port}`,
+    url: `http://${host}:${options.port}`,
     accessLog,
     stop: () =>
       new Promise((resolve) => {

@@ -18,8 +18,11 @@ export interface AuthOptions {
   keys: ApiKey[];
   /** Route URLs (as registered, e.g. `/api/v1/webhooks/portone`) that need no key. */
   publicRoutes: string[];
-  /** Addresses/CIDRs of the reverse proxy (the same list given to Fastify's `trustProxy`). */
-  trustedProxies: string[];
+  /**
+   * Host names (no port) a keyless local-mode request may name in `Host` and `Origin`, beyond
+   * `localhost`, `127.0.0.1` and `[::1]` (`LOCAL_MODE_HOSTS`).
+   */
+  localHosts?: string[];
 }
 
 export interface Caller {
@@ -59,19 +62,51 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** The names a loopback service is reached by; anything else in `Host` may be DNS rebinding. */
+const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
+
+const isLoopback = proxyAddr.compile('loopback');
+
+/** The host name of an `Origin` (`[::1]` keeps its brackets, like `request.hostname`); undefined if unusable. */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).hostname || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a keyless request is not local, or undefined when it is. Local means: the real client
+ * (`request.ip`, which Fastify's `trustProxy` resolves through X-Forwarded-For only from trusted
+ * proxies) is loopback — a proxy forwarding for anyone else does not make its clients local; the
+ * `Host` names this machine (a page on a rebound DNS name cannot use it); and no other site's page
+ * sent it (`Origin`; curl sends none).
+ */
+function notLocal(request: FastifyRequest, hosts: ReadonlySet<string>): string | undefined {
+  if (!isLoopback(request.ip, 0)) return `the client ${request.ip} is not on loopback`;
+  const host = request.hostname.toLowerCase();
+  if (!hosts.has(host)) return `Host "${host}" is not a loopback name (add it to LOCAL_MODE_HOSTS)`;
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    const from = originHost(origin)?.toLowerCase();
+    if (from === undefined || !hosts.has(from)) return `Origin "${origin}" is another site`;
+  }
+  return undefined;
+}
+
 /**
  * API-key authentication. With no keys configured the service is in local mode: it answers only
- * callers on loopback or behind the trusted proxy (Fastify's `trustProxy` decides what `request.ip`
- * is; the socket address decides whether the hop is the proxy).
+ * requests from this machine (see `notLocal`), never a client a proxy forwarded from elsewhere.
  */
 async function authPlugin(app: FastifyInstance, options: AuthOptions) {
   const keys = options.keys.map((k) => ({ ...k, hash: digest(k.key) }));
   const publicRoutes = new Set(options.publicRoutes);
-  const trusted = proxyAddr.compile(['loopback', ...options.trustedProxies]);
+  const localHosts = new Set([...LOOPBACK_HOSTS, ...(options.localHosts ?? []).map((h) => h.toLowerCase())]);
   app.decorateRequest('caller', null as unknown as Caller);
 
   if (keys.length === 0) {
-    app.log.warn('no API keys configured: answering only loopback and trusted-proxy callers (local mode)');
+    app.log.warn('no API keys configured: answering only loopback clients (local mode)');
   }
 
   app.addHook('onRequest', async (request) => {
@@ -81,9 +116,9 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions) {
       return;
     }
     if (keys.length === 0) {
-      // The hop that reached us decides: loopback, or the reverse proxy the operator trusts.
-      if (!trusted(request.socket.remoteAddress ?? '', 0)) {
-        throw new ForbiddenError('local mode: only loopback or trusted-proxy callers are answered; configure API_KEYS');
+      const reason = notLocal(request, localHosts);
+      if (reason) {
+        throw new ForbiddenError(`local mode answers only this machine (${reason}); configure API_KEYS`);
       }
       request.caller = { name: 'local', role: 'write' };
     } else {

@@ -49,5 +49,14 @@ export const env = {
           .map((s) => s.trim())
           .filter(Boolean),
       ),
+  /** Comma-separated host names without port or scheme (`app.internal`, `[fd00::1]`), lowercased. */
+  hostnames: () =>
+    env
+      .list()
+      .transform((names) => names.map((n) => n.toLowerCase()))
+      .refine(
+        (names) => names.every((n) => /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/.test(n)),
+        'a comma-separated list of host names without port or scheme',
+      ),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };

@@ -15,11 +15,13 @@ import {
   useZod,
 } from '../src/index.ts';
 
-async function app(keys: string[] = []) {
-  const app = Fastify({ ...fastifyOptions({ name: 't', logLevel: 'silent', trustedProxies: [] }) });
+async function app(keys: string[] = [], options: { trustedProxies?: string[]; localHosts?: string[] } = {}) {
+  const app = Fastify({
+    ...fastifyOptions({ name: 't', logLevel: 'silent', trustedProxies: options.trustedProxies ?? [] }),
+  });
   useZod(app);
   await app.register(problemHandler);
-  await app.register(auth, { keys: parseApiKeys(keys), publicRoutes: ['/public'], trustedProxies: [] });
+  await app.register(auth, { keys: parseApiKeys(keys), publicRoutes: ['/public'], localHosts: options.localHosts });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.post(
     '/things',
@@ -114,10 +116,86 @@ describe('auth', () => {
     expect((await a.inject({ url: '/things/1', remoteAddress: '127.0.0.1' })).statusCode).toBe(404);
     expect((await a.inject({ url: '/things/1', remoteAddress: '10.1.2.3' })).statusCode).toBe(403);
   });
+
+  it('in local mode judges the real client, not the hop: a proxy forwarding for anyone else needs a key', async () => {
+    const a = await app([], { trustedProxies: ['10.0.0.0/8'] });
+    const from = (remoteAddress: string, forwardedFor?: string) =>
+      a.inject({
+        url: '/things/1',
+        remoteAddress,
+        headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+      });
+    // The trusted reverse proxy forwarding a client from elsewhere.
+    const forwarded = await from('10.0.0.5', '203.0.113.9');
+    expect(forwarded.statusCode).toBe(403);
+    expect(forwarded.json()).toMatchObject({ code: 'FORBIDDEN', detail: expect.stringContaining('203.0.113.9') });
+    // A local process (or a proxy on loopback) saying it forwards for someone else.
+    expect((await from('127.0.0.1', '203.0.113.9')).statusCode).toBe(403);
+    expect((await from('::1', '203.0.113.9')).statusCode).toBe(403);
+    expect((await from('127.0.0.1', '203.0.113.9, 127.0.0.1')).statusCode).toBe(403);
+    // A client nobody trusts cannot make itself local with the header.
+    expect((await from('203.0.113.9', '127.0.0.1')).statusCode).toBe(403);
+    // The proxy forwarding a loopback client of its own, and loopback with no proxy at all.
+    expect((await from('10.0.0.5', '127.0.0.1')).statusCode).toBe(404);
+    expect((await from('127.0.0.1', '127.0.0.1')).statusCode).toBe(404);
+    expect((await from('::ffff:127.0.0.1')).statusCode).toBe(404);
+    // Public routes answer everyone.
+    expect(
+      (await a.inject({ url: '/public', remoteAddress: '10.0.0.5', headers: { 'x-forwarded-for': '203.0.113.9' } }))
+        .statusCode,
+    ).toBe(200);
+  });
+
+  it('in local mode refuses what a web page could send: a foreign Host (DNS rebinding) or another site’s Origin', async () => {
+    const a = await app([], { localHosts: ['Stack.Internal'] });
+    const status = async (headers: Record<string, string>) =>
+      (await a.inject({ method: 'POST', url: '/things', headers, payload: { amount: 1, name: 'x' } })).statusCode;
+    for (const host of [
+      'localhost',
+      'localhost:8080',
+      '127.0.0.1:8080',
+      '[::1]:8080',
+      'LOCALHOST',
+      'stack.internal:80',
+    ]) {
+      expect(await status({ host }), host).toBe(200);
+    }
+    for (const host of ['evil.example', 'evil.example:8080', '127.0.0.1.nip.io', 'localhost.evil.example']) {
+      expect(await status({ host }), host).toBe(403);
+    }
+    // curl sends no Origin; a browser sends its page's.
+    expect(await status({ host: 'localhost:8080', origin: 'http://localhost:8080' })).toBe(200);
+    expect(await status({ host: 'localhost:8080', origin: 'http://[::1]:3000' })).toBe(200);
+    expect(await status({ host: 'localhost:8080', origin: 'https://evil.example' })).toBe(403);
+    expect(await status({ host: 'localhost:8080', origin: 'null' })).toBe(403);
+    const refused = await a.inject({
+      url: '/things/1',
+      headers: { host: 'localhost', origin: 'https://evil.example' },
+    });
+    expect(refused.json()).toMatchObject({ status: 403, code: 'FORBIDDEN', detail: expect.stringContaining('Origin') });
+    // With keys, a key decides; Host and Origin are the browser's business.
+    const keyed = await app(keys);
+    const withKey = await keyed.inject({
+      url: '/things/1',
+      headers: { host: 'api.example', origin: 'https://evil.example', 'x-api-key': '0123456789abcdef0123' },
+    });
+    expect(withKey.statusCode).toBe(404);
+  });
 });
 
 describe('config', () => {
   const schema = z.object({ PORT: env.port(3001), DEBUG: env.bool(false), KEYS: env.list() });
+
+  it('reads host names for LOCAL_MODE_HOSTS and refuses a port or a scheme', () => {
+    const hosts = z.object({ LOCAL_MODE_HOSTS: env.hostnames() });
+    expect(loadConfig(hosts, { LOCAL_MODE_HOSTS: 'Stack.Internal, [fd00::1],my_box' }).LOCAL_MODE_HOSTS).toEqual([
+      'stack.internal',
+      '[fd00::1]',
+      'my_box',
+    ]);
+    expect(() => loadConfig(hosts, { LOCAL_MODE_HOSTS: 'stack.internal:8080' })).toThrow(/LOCAL_MODE_HOSTS/);
+    expect(() => loadConfig(hosts, { LOCAL_MODE_HOSTS: 'http://stack.internal' })).toThrow(/LOCAL_MODE_HOSTS/);
+  });
 
   it('applies defaults, treats empty as unset and names a bad variable', () => {
     expect(loadConfig(schema, { PORT: '', DEBUG: 'yes', KEYS: 'a, b,' })).toEqual({

@@ -79,7 +79,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   await app.register(auth, {
     keys: config.apiKeys,
     publicRoutes: ['/health', '/ready', ...docsRoutes],
-    trustedProxies: config.trustedProxies,
+    localHosts: config.localModeHosts,
   });
 
   // 3. Routes.

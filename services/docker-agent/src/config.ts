@@ -23,6 +23,8 @@ export const EnvSchema = z.object({
     }
   }),
   TRUSTED_PROXIES: env.list(),
+  /** Host names a keyless (local-mode) request may use beyond localhost, 127.0.0.1 and [::1]. */
+  LOCAL_MODE_HOSTS: env.hostnames(),
   DOCKER_SOCKET: z.string().refine(isAbsolute, 'must be an absolute path').default('/var/run/docker.sock'),
   DOCKER_AGENT_ALLOW_PRIVILEGED: env.bool(false),
   DOCKER_AGENT_ALLOW_CAP_ADD: env.bool(false),
@@ -49,6 +51,7 @@ export interface Config {
   logLevel: string;
   apiKeys: ApiKey[];
   trustedProxies: string[];
+  localModeHosts: string[];
   dockerSocket: string;
   policy: PolicyConfig;
   /** Containers with this label (any value but "false") cannot be stopped, restarted or removed. */
@@ -85,6 +88,7 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     logLevel: e.LOG_LEVEL,
     apiKeys: e.API_KEYS,
     trustedProxies: e.TRUSTED_PROXIES,
+    localModeHosts: e.LOCAL_MODE_HOSTS,
     dockerSocket: e.DOCKER_SOCKET,
     policy: {
       allowPrivileged: e.DOCKER_AGENT_ALLOW_PRIVILEGED,

@@ -78,7 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(auth, {
     keys: config.API_KEYS,
     publicRoutes: PUBLIC_ROUTES,
-    trustedProxies: config.TRUSTED_PROXIES,
+    localHosts: config.LOCAL_MODE_HOSTS,
   });
   await app.register(problemHandler, { translate: translatePortOneError });
   await app.register(docs, {

@@ -57,6 +57,8 @@ export const ConfigSchema = z.object({
     }
   }),
   TRUSTED_PROXIES: proxyList(),
+  /** Host names a keyless (local-mode) request may use beyond localhost, 127.0.0.1 and [::1]. */
+  LOCAL_MODE_HOSTS: env.hostnames(),
   LOG_LEVEL: env.logLevel(),
   WEBHOOK_ALLOWED_IPS: ipList(),
   WEBHOOK_SWEEP_INTERVAL_MS: millis(30_000),
