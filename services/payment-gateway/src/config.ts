@@ -26,11 +26,17 @@ const proxyList = () =>
       'a comma-separated list of IP addresses, CIDRs, or loopback/linklocal/uniquelocal',
     );
 
+/** The PortOne key pair never leaves this machine over such a URL. */
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
 /**
  * Every environment variable the gateway reads, with defaults that start it on a laptop against the
  * emulator and a local SQLite file. Parsed once in `server.ts`; nothing else reads `process.env`.
  */
-export const ConfigSchema = z.object({
+const Variables = z.object({
   GATEWAY_HOST: z.string().default('0.0.0.0'),
   GATEWAY_PORT: env.port(3001),
   DATABASE_URL: z
@@ -38,7 +44,9 @@ export const ConfigSchema = z.object({
     .regex(/^(mysql:\/\/|mariadb:\/\/|sqlite:)/, 'must start with mysql://, mariadb:// or sqlite:')
     .default('sqlite:.data/payment-gateway.sqlite'),
   MIGRATE_ON_START: env.bool(true),
-  PORTONE_API_URL: z.url().default('http://127.0.0.1:3003'),
+  PORTONE_API_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3003'),
+  /** Plain http:// to a non-loopback PortOne (the compose dev profile's emulator). */
+  PORTONE_ALLOW_INSECURE_HTTP: env.bool(false),
   PORTONE_IMP_KEY: z.string().min(1).default('imp_emulator_key'),
   PORTONE_IMP_SECRET: z.string().min(1).default('imp_emulator_secret'),
   PORTONE_TIER: z
@@ -67,6 +75,19 @@ export const ConfigSchema = z.object({
   /** An in-flight Idempotency-Key's lease: above the longest request, so only a dead holder loses it. */
   IDEMPOTENCY_LEASE_SECONDS: seconds(120),
   VBANK_DUE_DAYS: z.coerce.number().int().min(1).max(60).default(3),
+});
+
+/** PORTONE_API_URL over plain http:// would send the key pair in the clear (except on loopback). */
+export const ConfigSchema = Variables.superRefine((config, ctx) => {
+  const url = new URL(config.PORTONE_API_URL);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !config.PORTONE_ALLOW_INSECURE_HTTP) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PORTONE_API_URL'],
+      message:
+        'plain http:// would send the PortOne key pair in the clear: use https://, a loopback host, or set PORTONE_ALLOW_INSECURE_HTTP=true (only for an emulator on a private network)',
+    });
+  }
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -46,6 +46,36 @@ describe('config', () => {
     expect(config.CANCEL_FORGED_PAYMENTS).toBe(true);
   });
 
+  it('refuses to send the PortOne key pair over plain http:// except to loopback or with the opt-in', () => {
+    const refusal = (url: string) => {
+      try {
+        readConfig({ PORTONE_API_URL: url });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).issues;
+      }
+      return undefined;
+    };
+    for (const url of ['http://portone-emulator:3003', 'http://api.iamport.kr', 'http://192.0.2.10:3003']) {
+      expect(refusal(url), url).toEqual([
+        { variable: 'PORTONE_API_URL', message: expect.stringContaining('PORTONE_ALLOW_INSECURE_HTTP=true') },
+      ]);
+    }
+    for (const url of [
+      'https://api.iamport.kr',
+      'http://127.0.0.1:3003',
+      'http://127.0.0.2:3003',
+      'http://localhost:3003',
+      'http://[::1]:3003',
+    ]) {
+      expect(refusal(url), url).toBeUndefined();
+    }
+    expect(refusal('ftp://api.iamport.kr')?.[0]?.variable).toBe('PORTONE_API_URL');
+    // The compose dev profile's emulator, explicitly.
+    const dev = readConfig({ PORTONE_API_URL: 'http://portone-emulator:3003', PORTONE_ALLOW_INSECURE_HTTP: 'true' });
+    expect(dev.PORTONE_API_URL).toBe('http://portone-emulator:3003');
+  });
+
   it('names every bad variable', () => {
     let error: unknown;
     try {
