@@ -45,6 +45,8 @@ const gatewayEnv = {
   GATEWAY_PORT: String(ports.gateway),
   DATABASE_URL: dbUrl.toString(),
   PORTONE_API_URL: `http://127.0.0.1:${ports.emulator}`,
+  // The webhook storm measures storage throughput from one address, not the per-address limit.
+  WEBHOOK_RATE_LIMIT_MAX: '100000000',
 };
 const agentEnv = {
   DOCKER_AGENT_HOST: '127.0.0.1',

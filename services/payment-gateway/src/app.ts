@@ -102,7 +102,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(healthRoutes);
   await app.register(paymentRoutes, { prefix: `${API}/payments` });
   await app.register(subscriptionRoutes, { prefix: `${API}/subscriptions` });
-  await app.register(webhookRoutes, { prefix: `${API}/webhooks`, allowedIps: config.WEBHOOK_ALLOWED_IPS });
+  await app.register(webhookRoutes, {
+    prefix: `${API}/webhooks`,
+    allowedIps: config.WEBHOOK_ALLOWED_IPS,
+    rateLimit: { max: config.WEBHOOK_RATE_LIMIT_MAX, windowMs: config.WEBHOOK_RATE_LIMIT_WINDOW_MS },
+  });
 
   // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
   await app.register(drain);

@@ -70,6 +70,9 @@ const Variables = z.object({
   LOG_LEVEL: env.logLevel(),
   WEBHOOK_ALLOWED_IPS: ipList(),
   WEBHOOK_SWEEP_INTERVAL_MS: millis(30_000),
+  /** Deliveries one client address may send per window before it gets 429s. */
+  WEBHOOK_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
+  WEBHOOK_RATE_LIMIT_WINDOW_MS: millis(60_000),
   CANCEL_FORGED_PAYMENTS: env.bool(false),
   IDEMPOTENCY_TTL_SECONDS: seconds(86_400),
   /** An in-flight Idempotency-Key's lease: above the longest request, so only a dead holder loses it. */

@@ -46,6 +46,11 @@ export const IdempotencyInFlightError = defineError(
 );
 export const WebhookSourceForbiddenError = defineError('WEBHOOK_SOURCE_FORBIDDEN', 403, 'webhook source not allowed');
 export const WebhookNotStoredError = defineError('WEBHOOK_NOT_STORED', 503, 'webhook could not be stored');
+export const WebhookRateLimitedError = defineError(
+  'RATE_LIMITED',
+  429,
+  'too many webhook deliveries from this address',
+);
 export const NotReadyError = defineError('NOT_READY', 503, 'not ready');
 
 export const PortOneRejectedError = defineError('PORTONE_REJECTED', 422, 'PortOne rejected the request');

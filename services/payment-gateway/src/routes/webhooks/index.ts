@@ -1,8 +1,9 @@
 import { BlockList, isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
+import rateLimit from '@fastify/rate-limit';
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WebhookNotStoredError, WebhookSourceForbiddenError } from '../../errors.ts';
+import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
 import { markFailed, processDelivery, storeDelivery } from './service.ts';
@@ -16,6 +17,8 @@ declare module 'fastify' {
 export interface WebhookRouteOptions {
   /** IPs or CIDRs PortOne sends from; empty = any source. */
   allowedIps: string[];
+  /** Deliveries one client address (`request.ip`) may send per window; beyond, 429 until it ends. */
+  rateLimit: { max: number; windowMs: number };
 }
 
 /** `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4. */
@@ -51,6 +54,17 @@ const INLINE_BUDGET_MS = 5_000;
 export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
   const allowed = allowList(options.allowedIps);
 
+  // Each delivery can cost a PortOne lookup and a stored row: a flood from one address is cut off
+  // before its body is read. Counted per process, in memory (one gateway instance = one budget).
+  await app.register(rateLimit, {
+    max: options.rateLimit.max,
+    timeWindow: options.rateLimit.windowMs,
+    errorResponseBuilder: (request, context) =>
+      new WebhookRateLimitedError(
+        `more than ${context.max} webhook deliveries from ${request.ip} in ${options.rateLimit.windowMs} ms; retry in ${context.after}`,
+      ),
+  });
+
   // Own parsers (rather than @fastify/formbody) so the raw body can be stored as it arrived.
   const json = app.getDefaultJsonParser('error', 'ignore');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 64 * 1024 }, (request, body, done) => {
@@ -83,7 +97,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
           'JSON or form-encoded. Public; optionally limited to WEBHOOK_ALLOWED_IPS. The payment is re-fetched from PortOne; a status or amount PortOne does not confirm is recorded as forged and changes nothing.',
         security: [],
         body: WebhookBody,
-        response: { 200: WebhookAckSchema, ...problemResponses(400, 403, 415, 503) },
+        response: { 200: WebhookAckSchema, ...problemResponses(400, 403, 415, 429, 503) },
       },
     },
     async (request) => {
