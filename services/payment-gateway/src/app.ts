@@ -7,6 +7,7 @@ import { translatePortOneError } from './errors.ts';
 import { db } from './plugins/db.ts';
 import { idempotency } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
+import { retentionPurge } from './plugins/retention-purge.ts';
 import { webhookSweeper } from './plugins/webhook-sweeper.ts';
 import { serializeRequest } from './request-log.ts';
 import { healthRoutes } from './routes/health/index.ts';
@@ -111,8 +112,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
   await app.register(drain);
 
-  // 4. Background: webhook deliveries left `received` while PortOne was down.
+  // 4. Background: webhook deliveries left `received` while PortOne was down; rows past retention.
   await app.register(webhookSweeper, { intervalMs: config.WEBHOOK_SWEEP_INTERVAL_MS });
+  await app.register(retentionPurge, {
+    intervalMs: config.RETENTION_PURGE_INTERVAL_MS,
+    batchSize: config.RETENTION_PURGE_BATCH_SIZE,
+    webhookDays: config.WEBHOOK_RETENTION_DAYS,
+    portoneCallDays: config.PORTONE_CALL_RETENTION_DAYS,
+  });
 
   await app.ready();
   return app;

@@ -73,6 +73,11 @@ const Variables = z.object({
   /** Deliveries one client address may send per window before it gets 429s. */
   WEBHOOK_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
   WEBHOOK_RATE_LIMIT_WINDOW_MS: millis(60_000),
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
+  PORTONE_CALL_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
+  RETENTION_PURGE_INTERVAL_MS: millis(3_600_000),
+  /** Rows per DELETE: each batch is its own short statement, so the tables are never locked for long. */
+  RETENTION_PURGE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
   CANCEL_FORGED_PAYMENTS: env.bool(false),
   IDEMPOTENCY_TTL_SECONDS: seconds(86_400),
   /** An in-flight Idempotency-Key's lease: above the longest request, so only a dead holder loses it. */

@@ -26,6 +26,7 @@ import * as m202611221015 from './migrations/202611221015_create_portone_calls.t
 import * as m202611221016 from './migrations/202611221016_index_portone_calls_at.ts';
 import * as m202611221017 from './migrations/202611221017_add_idempotency_keys_locked_until.ts';
 import * as m202612021300 from './migrations/202612021300_add_idempotency_keys_checkpoint.ts';
+import * as m202612101200 from './migrations/202612101200_index_webhook_deliveries_received_at.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -51,6 +52,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202611221016_index_portone_calls_at': m202611221016,
   '202611221017_add_idempotency_keys_locked_until': m202611221017,
   '202612021300_add_idempotency_keys_checkpoint': m202612021300,
+  '202612101200_index_webhook_deliveries_received_at': m202612101200,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

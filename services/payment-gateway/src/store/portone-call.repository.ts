@@ -125,3 +125,24 @@ export async function listPortOneCalls(db: Db, query: { limit?: number } = {}): 
     .execute();
   return rows.map(toPortOneCallRecord);
 }
+
+/** Deletes up to `limit` of the oldest calls made before `before`, as deleteWebhookDeliveriesBefore. */
+export async function deletePortOneCallsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('portone_calls')
+    .select('id')
+    .where('at', '<', toDbTime(before))
+    .orderBy('at', 'asc')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return 0;
+  const result = await db
+    .deleteFrom('portone_calls')
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

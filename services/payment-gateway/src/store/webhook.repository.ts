@@ -240,3 +240,29 @@ export async function getWebhookDelivery(db: Db, id: number): Promise<WebhookDel
   const row = await db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toWebhookDeliveryRecord(row) : undefined;
 }
+
+/**
+ * Deletes up to `limit` of the oldest deliveries received before `before`; returns how many. Ids
+ * come first through the received_at index, then one DELETE by primary key (SQLite has no DELETE …
+ * LIMIT, MySQL no LIMIT in an IN subquery): each call is one short statement, so purging a large
+ * backlog, call after call, never holds the table's locks for long.
+ */
+export async function deleteWebhookDeliveriesBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('received_at', '<', toDbTime(before))
+    .orderBy('received_at', 'asc')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return 0;
+  const result = await db
+    .deleteFrom('webhook_deliveries')
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

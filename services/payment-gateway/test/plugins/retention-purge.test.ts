@@ -1,0 +1,120 @@
+import type { Payment } from '@repo/portone-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../../src/config.ts';
+import { insertPortOneCall } from '../../src/store/portone-call.repository.ts';
+import { insertWebhookDelivery } from '../../src/store/webhook.repository.ts';
+import { buildTestApp, eventually, type Harness, mariadb, startHarness, uid } from '../helpers.ts';
+
+const server = await mariadb();
+const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
+
+describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness(server as string, {
+      listen: true,
+      env: {
+        WEBHOOK_RETENTION_DAYS: '30',
+        PORTONE_CALL_RETENTION_DAYS: '7',
+        RETENTION_PURGE_INTERVAL_MS: '100',
+        RETENTION_PURGE_BATCH_SIZE: '3',
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function seedOld(tag: string, counts: { oldDeliveries: number; oldCalls: number }) {
+    for (let i = 0; i < counts.oldDeliveries; i++) {
+      await insertWebhookDelivery(h.db, {
+        rawBody: '{}',
+        impUid: `imp_${tag}_old_${i}`,
+        status: 'paid',
+        receivedAt: daysAgo(40 + i),
+      });
+    }
+    for (let i = 0; i < 2; i++) {
+      await insertWebhookDelivery(h.db, {
+        rawBody: '{}',
+        impUid: `imp_${tag}_kept_${i}`,
+        status: 'paid',
+        receivedAt: daysAgo(20),
+      });
+    }
+    const call = (at: Date, operation: string) =>
+      insertPortOneCall(h.db, { at, operation, method: 'GET', path: '/x', durationMs: 1, attempt: 1, outcome: 'ok' });
+    for (let i = 0; i < counts.oldCalls; i++) await call(daysAgo(10 + i), `${tag}_old`);
+    for (let i = 0; i < 2; i++) await call(daysAgo(3), `${tag}_kept`);
+  }
+
+  const deliveriesLike = async (prefix: string) =>
+    (await h.db.selectFrom('webhook_deliveries').select('imp_uid').where('imp_uid', 'like', `${prefix}%`).execute())
+      .length;
+  const callsNamed = async (operation: string) =>
+    (await h.db.selectFrom('portone_calls').select('id').where('operation', '=', operation).execute()).length;
+
+  it('deletes deliveries and call rows past their retention on its own, in batches, and keeps the rest', async () => {
+    // A real delivery and the PortOne calls it caused: recent, so they stay.
+    const paid = await h.control<{ code: number; response: Payment }>('POST', '/checkout', {
+      merchant_uid: uid('ret'),
+      amount: 1000,
+    });
+    expect(paid.body.code).toBe(0);
+    const impUid = paid.body.response.imp_uid;
+    expect(await deliveriesLike(impUid)).toBe(1);
+    const realCalls = await h.db.selectFrom('portone_calls').select('id').execute();
+    expect(realCalls.length).toBeGreaterThan(0);
+
+    await seedOld('a', { oldDeliveries: 8, oldCalls: 7 });
+    await eventually(async () => (await deliveriesLike('imp_a_old')) === 0 && (await callsNamed('a_old')) === 0);
+
+    expect(await deliveriesLike('imp_a_kept')).toBe(2);
+    expect(await callsNamed('a_kept')).toBe(2);
+    expect(await deliveriesLike(impUid)).toBe(1);
+    const stillThere = await h.db
+      .selectFrom('portone_calls')
+      .select('id')
+      .where(
+        'id',
+        'in',
+        realCalls.map((c) => c.id),
+      )
+      .execute();
+    expect(stillThere).toHaveLength(realCalls.length);
+    expect(h.logs.parsed()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          component: 'retention',
+          table: 'webhook_deliveries',
+          msg: 'purged rows past retention',
+        }),
+        expect.objectContaining({ component: 'retention', table: 'portone_calls', msg: 'purged rows past retention' }),
+      ]),
+    );
+  });
+
+  it('purges at start-up too, so a gateway restarted more often than the interval still purges', async () => {
+    await seedOld('b', { oldDeliveries: 4, oldCalls: 4 });
+    const config = readConfig({
+      DATABASE_URL: 'sqlite::memory:',
+      MIGRATE_ON_START: 'false',
+      PORTONE_API_URL: h.emulator.url,
+      LOG_LEVEL: 'silent',
+      WEBHOOK_RETENTION_DAYS: '30',
+      PORTONE_CALL_RETENTION_DAYS: '7',
+      RETENTION_PURGE_INTERVAL_MS: '3600000',
+    });
+    // The first app's timer must not be the one doing it.
+    await h.app.close();
+    const restarted = await buildTestApp(config, { db: h.db });
+    try {
+      await eventually(async () => (await deliveriesLike('imp_b_old')) === 0 && (await callsNamed('b_old')) === 0);
+      expect(await deliveriesLike('imp_b_kept')).toBe(2);
+      expect(await callsNamed('b_kept')).toBe(2);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
