@@ -12,6 +12,11 @@ import {
 import { type AppError, defineError } from '@repo/service-kit';
 
 /** The gateway's error catalog: every error it means to send, with a stable code and status. */
+/**
+ * An amount found inexact only once its currency is known from PortOne (a cancel, a verify without a
+ * currency): the same 400 problem, with the same `issues`, as a body the schema refused.
+ */
+export const InvalidAmountError = defineError('VALIDATION_FAILED', 400, 'invalid request');
 export const BillingKeyNotFoundError = defineError('BILLING_KEY_NOT_FOUND', 404, 'billing key not found');
 export const AmountMismatchError = defineError('AMOUNT_MISMATCH', 422, 'payment does not match what was expected');
 export const NothingToVerifyError = defineError('NOTHING_TO_VERIFY', 422, 'no expected amount to verify against');

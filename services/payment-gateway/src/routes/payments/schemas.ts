@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   Amount,
   Currency,
+  exactAmounts,
   ImpUid,
   MerchantUid,
   NonNegativeAmount,
@@ -58,11 +59,13 @@ export const StoredPaymentSchema = z
 
 export const PaymentListSchema = z.object({ ...PageMeta, items: z.array(StoredPaymentSchema) });
 
-export const PrepareBody = z.strictObject({
-  merchant_uid: MerchantUid,
-  amount: Amount,
-  currency: Currency.optional(),
-});
+export const PrepareBody = z
+  .strictObject({
+    merchant_uid: MerchantUid,
+    amount: Amount,
+    currency: Currency.optional(),
+  })
+  .superRefine(exactAmounts(['amount']));
 export const PreparedSchema = z
   .object({ merchant_uid: z.string(), amount: z.number(), currency: z.string().nullable() })
   .meta({ id: 'PreparedPayment' });
@@ -71,7 +74,9 @@ export const CancelBody = z
   .strictObject({
     imp_uid: ImpUid.optional(),
     merchant_uid: MerchantUid.optional(),
-    amount: NonNegativeAmount.optional().meta({ description: 'omitted or 0: the whole remaining balance' }),
+    amount: Amount.optional().meta({
+      description: 'omitted: the whole remaining balance; exact for the payment’s currency (KRW whole, USD cents)',
+    }),
     tax_free: NonNegativeAmount.optional(),
     vat_amount: NonNegativeAmount.optional(),
     reason: z.string().trim().min(1).max(256).optional(),
@@ -85,34 +90,39 @@ export const CancelBody = z
     path: ['imp_uid'],
   });
 
-export const VbankBody = z.strictObject({
-  merchant_uid: MerchantUid,
-  amount: Amount,
-  vbank_code: z
-    .string()
-    .regex(/^(\d{2,3}|BK\d{2})$/, 'a bank code: 2 or 3 digits, or BK + 2 digits')
-    .meta({ example: '88' }),
-  vbank_due: UnixSeconds.optional().meta({ description: 'deposit deadline; default now + VBANK_DUE_DAYS' }),
-  vbank_holder: z.string().min(1).max(40).optional(),
-  channel_key: z.string().min(1).max(100).optional(),
-  pg: z.string().min(1).max(100).optional(),
-  name: z.string().min(1).max(40).optional(),
-  buyer_name: z.string().max(16).optional(),
-  buyer_email: z.string().max(64).optional(),
-  buyer_tel: z.string().max(16).optional(),
-  buyer_addr: z.string().max(128).optional(),
-  buyer_postcode: z.string().max(8).optional(),
-  custom_data: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
-  notice_url: z.url().optional(),
-});
+export const VbankBody = z
+  .strictObject({
+    merchant_uid: MerchantUid,
+    amount: Amount,
+    vbank_code: z
+      .string()
+      .regex(/^(\d{2,3}|BK\d{2})$/, 'a bank code: 2 or 3 digits, or BK + 2 digits')
+      .meta({ example: '88' }),
+    vbank_due: UnixSeconds.optional().meta({ description: 'deposit deadline; default now + VBANK_DUE_DAYS' }),
+    vbank_holder: z.string().min(1).max(40).optional(),
+    channel_key: z.string().min(1).max(100).optional(),
+    pg: z.string().min(1).max(100).optional(),
+    name: z.string().min(1).max(40).optional(),
+    buyer_name: z.string().max(16).optional(),
+    buyer_email: z.string().max(64).optional(),
+    buyer_tel: z.string().max(16).optional(),
+    buyer_addr: z.string().max(128).optional(),
+    buyer_postcode: z.string().max(8).optional(),
+    custom_data: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+    notice_url: z.url().optional(),
+  })
+  .superRefine(exactAmounts(['amount']));
 
-export const VerifyBody = z.strictObject({
-  imp_uid: ImpUid,
-  merchant_uid: MerchantUid.optional(),
-  amount: Amount.optional(),
-  currency: Currency.optional(),
-  status: PaymentStatus.optional().meta({ description: 'expected status; default paid' }),
-});
+export const VerifyBody = z
+  .strictObject({
+    imp_uid: ImpUid,
+    merchant_uid: MerchantUid.optional(),
+    amount: Amount.optional().meta({ description: 'exact for `currency`, else for the payment’s currency' }),
+    currency: Currency.optional(),
+    status: PaymentStatus.optional().meta({ description: 'expected status; default paid' }),
+  })
+  // Without a currency the amount is checked against the payment's, once PortOne has said it.
+  .superRefine(exactAmounts(['amount'], {}));
 
 export const VerifiedSchema = z
   .object({ verified: z.literal(true), payment: PortOnePaymentSchema })

@@ -8,11 +8,13 @@ import {
   CancelAmountExceededError,
   CancelChecksumMismatchError,
   IdempotentCancelConflictError,
+  InvalidAmountError,
   NotCancellableError,
   NothingToVerifyError,
   OutcomeUnknownError,
   PortOneConflictError,
 } from '../../errors.ts';
+import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '../../money.ts';
 import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import {
@@ -27,8 +29,6 @@ import { getPrepared, savePrepared } from '../../store/prepared.repository.ts';
 import type { CancelBody, ListPaymentsQuery, PrepareBody, VbankBody, VerifyBody } from './schemas.ts';
 
 const DAY = 86_400;
-/** Money arithmetic on JSON numbers: cents are the finest unit any PortOne currency uses. */
-const money = (n: number) => Math.round(n * 100) / 100;
 
 const unix = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
 
@@ -112,7 +112,8 @@ export async function preparePayment(ctx: ServiceContext, body: z.output<typeof 
     const existing = await ctx.portone.prepare.get({ merchant_uid: body.merchant_uid }).catch(() => undefined);
     if (!existing) throw error;
     const sameCurrency = (existing.currency ?? null) === (body.currency ?? existing.currency ?? null);
-    if (existing.amount !== body.amount || !sameCurrency) {
+    const currency = existing.currency ?? body.currency ?? DEFAULT_CURRENCY;
+    if (minorOf(existing.amount, currency) !== minorOf(body.amount, currency) || !sameCurrency) {
       throw new PortOneConflictError(
         `merchant_uid ${body.merchant_uid} is already prepared with amount ${existing.amount}${existing.currency ? ` ${existing.currency}` : ''}`,
         {
@@ -163,7 +164,22 @@ function isCancelCheckpoint(value: unknown): value is CancelCheckpoint {
   return typeof v?.imp_uid === 'string' && typeof v.checksum === 'number' && typeof v.amount === 'number';
 }
 
-const balanceOf = (p: Payment) => money(p.amount - p.cancel_amount);
+/** What is left to cancel, in minor units of the payment's currency. */
+const balanceOf = (p: Payment) => minorOf(p.amount, currencyOf(p)) - minorOf(p.cancel_amount, currencyOf(p));
+
+/**
+ * Amounts whose currency is the payment's, checked once PortOne has said which it is: an inexact one
+ * is the same 400 problem a body the schema refused gets, naming the field.
+ */
+function requireExact(currency: string, amounts: Record<string, number | undefined>): void {
+  const issues = Object.entries(amounts).flatMap(([field, amount]) => {
+    const message = amount === undefined ? undefined : amountIssue(amount, currency);
+    return message ? [{ field: `body.${field}`, message }] : [];
+  });
+  if (issues.length > 0) {
+    throw new InvalidAmountError(issues.map((i) => `${i.field}: ${i.message}`).join('; '), { details: { issues } });
+  }
+}
 
 /**
  * Cancels without ever over-refunding, even under concurrent requests: inside one transaction the
@@ -194,20 +210,28 @@ export async function cancelPayment(
   const result = await ctx.db.transaction().execute(async (trx): Promise<Payment | AppError> => {
     await lockPaymentForCancel(trx, impUid);
     const current = await getFromPortOne();
+    // The cancel is in the payment's currency: amounts exact for it, compared in its minor units.
+    const currency = currencyOf(current);
+    requireExact(currency, { amount: body.amount, tax_free: body.tax_free, vat_amount: body.vat_amount });
+    const major = (minor: number) => fromMinor(minor, currency);
     const balance = balanceOf(current);
 
     const earlier = checkpoint?.previous;
     const previous = isCancelCheckpoint(earlier) && earlier.imp_uid === impUid ? earlier : undefined;
-    if (previous && balance === money(previous.checksum - previous.amount)) {
+    const seen = previous && {
+      checksum: minorOf(previous.checksum, currency),
+      amount: minorOf(previous.amount, currency),
+    };
+    if (previous && seen && balance === seen.checksum - seen.amount) {
       ctx.log.info({ impUid, amount: previous.amount }, 'cancel of an earlier attempt with this key found at PortOne');
       await upsertPaymentFromPortOne(trx, current, { requestedBy });
       return current;
     }
     await upsertPaymentFromPortOne(trx, current);
-    if (previous && balance !== previous.checksum) {
+    if (previous && balance !== seen?.checksum) {
       throw new IdempotentCancelConflictError(
-        `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${balance} now); nothing was sent. Look the payment up before cancelling with a new key.`,
-        { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: balance } },
+        `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${major(balance)} now); nothing was sent. Look the payment up before cancelling with a new key.`,
+        { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: major(balance) } },
       );
     }
 
@@ -221,23 +245,29 @@ export async function cancelPayment(
         details: { imp_uid: impUid, amount: current.amount, cancel_amount: current.cancel_amount },
       });
     }
-    const amount = body.amount && body.amount > 0 ? money(body.amount) : balance;
+    // An explicit amount is sent as asked; only an omitted one means "the whole balance".
+    const amount = body.amount === undefined ? balance : minorOf(body.amount, currency);
     if (amount > balance) {
       throw new CancelAmountExceededError(
-        `cancel amount ${amount} exceeds the cancellable balance ${balance} of payment ${impUid}`,
-        { details: { imp_uid: impUid, requested: amount, cancellable: balance } },
+        `cancel amount ${major(amount)} exceeds the cancellable balance ${major(balance)} of payment ${impUid}`,
+        { details: { imp_uid: impUid, requested: major(amount), cancellable: major(balance) } },
       );
     }
 
     // Durable before PortOne is asked (see MoneyCheckpoint.save).
-    await checkpoint?.save(trx, { imp_uid: impUid, checksum: balance, amount } satisfies CancelCheckpoint);
+    const sent = { impUid, currency, balance, amount };
+    await checkpoint?.save(trx, {
+      imp_uid: impUid,
+      checksum: major(balance),
+      amount: major(amount),
+    } satisfies CancelCheckpoint);
 
     let after: Payment | AppError;
     try {
       after = await ctx.portone.payments.cancel({
         imp_uid: impUid,
-        amount,
-        checksum: balance,
+        amount: major(amount),
+        checksum: major(balance),
         ...(body.reason !== undefined ? { reason: body.reason } : {}),
         ...(body.tax_free !== undefined ? { tax_free: body.tax_free } : {}),
         ...(body.vat_amount !== undefined ? { vat_amount: body.vat_amount } : {}),
@@ -247,12 +277,15 @@ export async function cancelPayment(
         ...(body.refund_tel !== undefined ? { refund_tel: body.refund_tel } : {}),
       });
     } catch (error) {
-      after = await settleLostCancel(ctx, { impUid, balance, amount }, error, getFromPortOne);
+      after = await settleLostCancel(ctx, sent, error, getFromPortOne);
       if (after instanceof AppError) return after;
     }
     // PortOne's answer, with its cancel_history, is what we store; the new entry is attributed to the caller.
     await upsertPaymentFromPortOne(trx, after, { requestedBy });
-    ctx.log.info({ impUid, amount, balanceBefore: balance, balanceAfter: balanceOf(after) }, 'payment cancelled');
+    ctx.log.info(
+      { impUid, amount: major(amount), balanceBefore: major(balance), balanceAfter: major(balanceOf(after)) },
+      'payment cancelled',
+    );
     return after;
   });
   if (result instanceof AppError) throw result;
@@ -269,11 +302,12 @@ export async function cancelPayment(
  */
 async function settleLostCancel(
   ctx: ServiceContext,
-  sent: { impUid: string; balance: number; amount: number },
+  sent: { impUid: string; currency: string; balance: number; amount: number },
   error: unknown,
   getFromPortOne: () => Promise<Payment>,
 ): Promise<Payment | AppError> {
   const { impUid, balance, amount } = sent;
+  const major = (minor: number) => fromMinor(minor, sent.currency);
   const checksumRefused = error instanceof PortOneApiError && /checksum/i.test(error.portoneMessage ?? '');
   const refused = error instanceof PortOneApiError && error.attempts <= 1;
   if (!refused) {
@@ -283,14 +317,14 @@ async function settleLostCancel(
     } catch (lookupError) {
       ctx.log.warn({ err: lookupError, impUid }, 'could not look the payment up after a failed cancel');
     }
-    if (now && balanceOf(now) === money(balance - amount)) {
-      ctx.log.warn({ impUid, amount }, 'cancel went through though its answer was lost');
+    if (now && balanceOf(now) === balance - amount) {
+      ctx.log.warn({ impUid, amount: major(amount) }, 'cancel went through though its answer was lost');
       return now;
     }
     if (!now || balanceOf(now) !== balance) {
       return new OutcomeUnknownError(
-        `the outcome of the cancel of ${amount} on payment ${impUid} is unknown: PortOne did not answer it. Retry with the same Idempotency-Key (it checks PortOne's balance before sending anything) or look the payment up.`,
-        { details: { imp_uid: impUid, amount, balance_before: balance }, cause: error },
+        `the outcome of the cancel of ${major(amount)} on payment ${impUid} is unknown: PortOne did not answer it. Retry with the same Idempotency-Key (it checks PortOne's balance before sending anything) or look the payment up.`,
+        { details: { imp_uid: impUid, amount: major(amount), balance_before: major(balance) }, cause: error },
       );
     }
   }
@@ -299,7 +333,7 @@ async function settleLostCancel(
     throw new CancelChecksumMismatchError(`PortOne refused the cancel: ${portoneError.portoneMessage}`, {
       details: {
         imp_uid: impUid,
-        checksum: balance,
+        checksum: major(balance),
         portone: { code: portoneError.code ?? null, message: portoneError.portoneMessage ?? null },
       },
       cause: error,
@@ -358,12 +392,15 @@ export async function verifyPayment(ctx: ServiceContext, body: z.output<typeof V
   }
   const expectedCurrency = body.currency ?? prepared?.currency ?? undefined;
   const expectedStatus = body.status ?? 'paid';
+  // Amounts compare in minor units of the currency expected (else the payment's own).
+  const currency = expectedCurrency ?? currencyOf(payment);
+  if (body.currency === undefined) requireExact(currency, { amount: body.amount });
 
   const mismatches: Mismatch[] = [];
   if (body.merchant_uid !== undefined && body.merchant_uid !== payment.merchant_uid) {
     mismatches.push({ field: 'merchant_uid', expected: body.merchant_uid, actual: payment.merchant_uid });
   }
-  if (money(payment.amount) !== money(expectedAmount)) {
+  if (minorOf(payment.amount, currency) !== minorOf(expectedAmount, currency)) {
     mismatches.push({ field: 'amount', expected: expectedAmount, actual: payment.amount });
   }
   if (expectedCurrency && payment.currency !== expectedCurrency) {

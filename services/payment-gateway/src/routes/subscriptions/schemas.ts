@@ -3,6 +3,7 @@ import {
   Amount,
   Currency,
   CustomerUid,
+  exactAmounts,
   MerchantUid,
   NonNegativeAmount,
   PageMeta,
@@ -108,33 +109,37 @@ const BuyerFields = {
 
 const CustomData = z.union([z.string(), z.record(z.string(), z.unknown())]);
 
-export const PayBody = z.strictObject({
-  customer_uid: CustomerUid,
-  merchant_uid: MerchantUid,
-  amount: Amount,
-  name: z.string().trim().min(1).max(40),
-  currency: Currency.optional(),
-  tax_free: NonNegativeAmount.optional(),
-  vat_amount: NonNegativeAmount.optional(),
-  card_quota: z.number().int().min(0).max(36).optional(),
-  custom_data: CustomData.optional(),
-  notice_url: z.url().optional(),
-  channel_key: z.string().min(1).max(100).optional(),
-  ...BuyerFields,
-});
+export const PayBody = z
+  .strictObject({
+    customer_uid: CustomerUid,
+    merchant_uid: MerchantUid,
+    amount: Amount,
+    name: z.string().trim().min(1).max(40),
+    currency: Currency.optional(),
+    tax_free: NonNegativeAmount.optional(),
+    vat_amount: NonNegativeAmount.optional(),
+    card_quota: z.number().int().min(0).max(36).optional(),
+    custom_data: CustomData.optional(),
+    notice_url: z.url().optional(),
+    channel_key: z.string().min(1).max(100).optional(),
+    ...BuyerFields,
+  })
+  .superRefine(exactAmounts(['amount', 'tax_free', 'vat_amount']));
 
-export const ScheduleItem = z.strictObject({
-  merchant_uid: MerchantUid,
-  schedule_at: UnixSeconds,
-  amount: Amount,
-  name: z.string().trim().min(1).max(40).optional(),
-  currency: Currency.optional(),
-  tax_free: NonNegativeAmount.optional(),
-  vat_amount: NonNegativeAmount.optional(),
-  custom_data: CustomData.optional(),
-  notice_url: z.url().optional(),
-  ...BuyerFields,
-});
+export const ScheduleItem = z
+  .strictObject({
+    merchant_uid: MerchantUid,
+    schedule_at: UnixSeconds,
+    amount: Amount,
+    name: z.string().trim().min(1).max(40).optional(),
+    currency: Currency.optional(),
+    tax_free: NonNegativeAmount.optional(),
+    vat_amount: NonNegativeAmount.optional(),
+    custom_data: CustomData.optional(),
+    notice_url: z.url().optional(),
+    ...BuyerFields,
+  })
+  .superRefine(exactAmounts(['amount', 'tax_free', 'vat_amount']));
 
 export const ScheduleBody = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { type Payment, PortOneNotFoundError } from '@repo/portone-client';
 import { isPortOneDown } from '../../errors.ts';
+import { currencyOf, minorOf } from '../../money.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import { upsertPaymentFromPortOne } from '../../store/payment.repository.ts';
 import { getPrepared } from '../../store/prepared.repository.ts';
@@ -105,7 +106,8 @@ export async function processDelivery(
     return 'forged';
   }
   const prepared = await getPrepared(ctx.db, payment.merchant_uid);
-  if (prepared && prepared.amount !== payment.amount) {
+  const currency = currencyOf(payment);
+  if (prepared && minorOf(prepared.amount, currency) !== minorOf(payment.amount, currency)) {
     const detail = `amount ${payment.amount} differs from the prepared ${prepared.amount} for ${payment.merchant_uid}`;
     await markWebhookProcessed(ctx.db, delivery.id, 'forged', {
       outcome: { reason: detail, expected: prepared.amount, actual: payment.amount },
