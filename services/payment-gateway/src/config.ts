@@ -53,7 +53,19 @@ const Variables = z.object({
     .string()
     .regex(/^[A-Z0-9]{3}$/, 'a tier code is 3 uppercase letters or digits')
     .optional(),
-  PORTONE_INCLUDE_SANDBOX: env.bool(true),
+  /**
+   * Whether a payment made on a PortOne test channel (`sandbox: true`) counts as a real one: verify
+   * passes it and its webhook stores it. Off by default; a staging deployment turns it on.
+   */
+  ACCEPT_SANDBOX_PAYMENTS: env.bool(false),
+  /** The old name (it defaulted to true); set to true, it stops the start naming its replacement. */
+  PORTONE_INCLUDE_SANDBOX: z
+    .enum(['false', '0', 'no'], {
+      error:
+        'replaced by ACCEPT_SANDBOX_PAYMENTS (default false); set ACCEPT_SANDBOX_PAYMENTS=true to accept test-channel payments, and remove PORTONE_INCLUDE_SANDBOX',
+    })
+    .optional()
+    .transform(() => undefined),
   PORTONE_TIMEOUT_MS: millis(30_000),
   PORTONE_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   API_KEYS: env.list().transform((entries, ctx): ApiKey[] => {

@@ -19,6 +19,11 @@ import { type AppError, defineError } from '@repo/service-kit';
 export const InvalidAmountError = defineError('VALIDATION_FAILED', 400, 'invalid request');
 export const BillingKeyNotFoundError = defineError('BILLING_KEY_NOT_FOUND', 404, 'billing key not found');
 export const AmountMismatchError = defineError('AMOUNT_MISMATCH', 422, 'payment does not match what was expected');
+export const SandboxPaymentError = defineError(
+  'SANDBOX_PAYMENT',
+  422,
+  'the payment was made on a test channel (sandbox)',
+);
 export const NothingToVerifyError = defineError('NOTHING_TO_VERIFY', 422, 'no expected amount to verify against');
 export const CancelAmountExceededError = defineError(
   'CANCEL_AMOUNT_EXCEEDS_BALANCE',

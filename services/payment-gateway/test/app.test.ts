@@ -20,7 +20,7 @@ describe('config', () => {
       MIGRATE_ON_START: true,
       PORTONE_API_URL: 'http://127.0.0.1:3003',
       PORTONE_IMP_KEY: 'imp_emulator_key',
-      PORTONE_INCLUDE_SANDBOX: true,
+      ACCEPT_SANDBOX_PAYMENTS: false,
       API_KEYS: [],
       WEBHOOK_ALLOWED_IPS: [],
       CANCEL_FORGED_PAYMENTS: false,
@@ -28,6 +28,14 @@ describe('config', () => {
       IDEMPOTENCY_LEASE_SECONDS: 120,
     });
     expect(config.PORTONE_TIER).toBeUndefined();
+  });
+
+  it('refuses the old PORTONE_INCLUDE_SANDBOX=true, naming its replacement (a test payment is never real by default)', () => {
+    expect(() => readConfig({ PORTONE_INCLUDE_SANDBOX: 'true' })).toThrow(
+      /PORTONE_INCLUDE_SANDBOX: replaced by ACCEPT_SANDBOX_PAYMENTS/,
+    );
+    expect(readConfig({ PORTONE_INCLUDE_SANDBOX: 'false' }).ACCEPT_SANDBOX_PAYMENTS).toBe(false);
+    expect(readConfig({ ACCEPT_SANDBOX_PAYMENTS: 'true' }).ACCEPT_SANDBOX_PAYMENTS).toBe(true);
   });
 
   it('parses lists and keys', () => {

@@ -159,7 +159,8 @@ export interface PortOnePayment {
 // ---------------------------------------------------------------------------------------------------
 // What callers get back
 
-export type VerificationStatus = 'unverified' | 'verified' | 'mismatch';
+/** `sandbox`: verify refused a test-channel payment (ACCEPT_SANDBOX_PAYMENTS off). */
+export type VerificationStatus = 'unverified' | 'verified' | 'mismatch' | 'sandbox';
 
 export interface PaymentRecord {
   impUid: string;

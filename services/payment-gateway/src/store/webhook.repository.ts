@@ -38,7 +38,8 @@ export interface WebhookDeliveryTable {
 
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 
-export type WebhookState = 'received' | 'processed' | 'duplicate' | 'forged' | 'failed' | 'ignored';
+/** `sandbox`: a test-channel payment, not stored (ACCEPT_SANDBOX_PAYMENTS off). */
+export type WebhookState = 'received' | 'processed' | 'duplicate' | 'forged' | 'failed' | 'ignored' | 'sandbox';
 
 export interface WebhookDeliveryRecord {
   id: number;

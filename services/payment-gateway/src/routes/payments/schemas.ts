@@ -50,7 +50,10 @@ export const StoredPaymentSchema = z
     failed_at: z.number().nullable(),
     cancelled_at: z.number().nullable(),
     fail_reason: z.string().nullable(),
-    verification_status: z.string(),
+    verification_status: z
+      .string()
+      .meta({ description: 'unverified, verified, mismatch, or sandbox (a test-channel payment verify refused)' }),
+    sandbox: z.boolean().meta({ description: 'made on a PortOne test channel: not a real payment' }),
     forged: z.boolean(),
     created_at: z.number().meta({ description: 'when the gateway first stored it (UNIX seconds)' }),
     updated_at: z.number(),

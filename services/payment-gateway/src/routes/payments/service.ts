@@ -13,6 +13,7 @@ import {
   NothingToVerifyError,
   OutcomeUnknownError,
   PortOneConflictError,
+  SandboxPaymentError,
 } from '../../errors.ts';
 import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '../../money.ts';
 import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
@@ -53,6 +54,7 @@ function toApiPayment(p: PaymentRecord) {
     cancelled_at: unix(p.cancelledAt),
     fail_reason: p.failReason,
     verification_status: p.verificationStatus,
+    sandbox: p.sandbox,
     forged: p.forged,
     created_at: unix(p.createdAt) as number,
     updated_at: unix(p.updatedAt) as number,
@@ -70,12 +72,12 @@ export async function listPayments(ctx: ServiceContext, query: z.output<typeof L
   return { total, page: query.page, limit: query.limit, items: items.map(toApiPayment) };
 }
 
-/** PortOne is the source of truth: fetch, remember, answer. */
+/**
+ * PortOne is the source of truth: fetch, remember, answer. Test-channel payments are asked for too
+ * (PortOne hides them otherwise), so that they can be recognised as such and never pass as real.
+ */
 export async function fetchPayment(ctx: ServiceContext, impUid: string): Promise<Payment> {
-  const payment = await ctx.portone.payments.get({
-    imp_uid: impUid,
-    include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX,
-  });
+  const payment = await ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: true });
   await upsertPaymentFromPortOne(ctx.db, payment);
   return payment;
 }
@@ -203,8 +205,7 @@ export async function cancelPayment(
 ): Promise<Payment> {
   const impUid = await resolveImpUid(ctx, body);
   if (!(await getStoredPayment(ctx.db, impUid))) await fetchPayment(ctx, impUid);
-  const getFromPortOne = () =>
-    ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX });
+  const getFromPortOne = () => ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: true });
 
   // An unknown outcome is thrown after the commit: on SQLite the checkpoint is in this transaction.
   const result = await ctx.db.transaction().execute(async (trx): Promise<Payment | AppError> => {
@@ -381,6 +382,25 @@ interface Mismatch {
  */
 export async function verifyPayment(ctx: ServiceContext, body: z.output<typeof VerifyBody>, requestedBy: string) {
   const payment = await fetchPayment(ctx, body.imp_uid);
+  if (payment.sandbox && !ctx.config.ACCEPT_SANDBOX_PAYMENTS) {
+    await markVerification(ctx.db, payment.imp_uid, {
+      status: 'sandbox',
+      forged: false,
+      detail: { reason: 'test-channel payment', status: payment.status, amount: payment.amount },
+    });
+    ctx.log.warn({ impUid: payment.imp_uid, status: payment.status }, 'verify refused a sandbox payment');
+    throw new SandboxPaymentError(
+      `payment ${payment.imp_uid} was made on a test channel (sandbox: true) and is not a real payment; a deployment that takes test payments (staging) sets ACCEPT_SANDBOX_PAYMENTS=true`,
+      {
+        details: {
+          imp_uid: payment.imp_uid,
+          merchant_uid: payment.merchant_uid,
+          sandbox: true,
+          status: payment.status,
+        },
+      },
+    );
+  }
   // The order the caller says this payment is for; else the order PortOne says it paid.
   const prepared = await getPrepared(ctx.db, body.merchant_uid ?? payment.merchant_uid);
   const expectedAmount = body.amount ?? prepared?.amount;

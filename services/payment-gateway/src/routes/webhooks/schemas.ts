@@ -17,5 +17,5 @@ export const WebhookBody = z
 export const WebhookAckSchema = z.object({
   received: z.literal(true),
   id: z.union([z.number(), z.string()]),
-  state: z.enum(['received', 'processed', 'duplicate', 'forged', 'failed', 'ignored']),
+  state: z.enum(['received', 'processed', 'duplicate', 'forged', 'failed', 'ignored', 'sandbox']),
 });

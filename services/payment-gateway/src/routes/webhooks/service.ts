@@ -59,6 +59,7 @@ export async function storeDelivery(ctx: ServiceContext, delivery: IncomingDeliv
 /**
  * Re-fetches the payment from PortOne; only PortOne's answer changes our state (forward-only upsert).
  * A status or amount PortOne does not confirm is forgery: nothing changes, the delivery is `forged`.
+ * A test-channel payment changes nothing either (`sandbox`) unless ACCEPT_SANDBOX_PAYMENTS is on.
  * If PortOne cannot be reached the delivery stays `received` for the sweeper to retry.
  */
 export async function processDelivery(
@@ -69,7 +70,8 @@ export async function processDelivery(
   let payment: Payment;
   try {
     payment = await ctx.portone.payments.get(
-      { imp_uid: delivery.impUid, include_sandbox: ctx.config.PORTONE_INCLUDE_SANDBOX },
+      // Test-channel payments too, so that their webhooks are recognised (and refused) as such.
+      { imp_uid: delivery.impUid, include_sandbox: true },
       { signal },
     );
   } catch (error) {
@@ -90,6 +92,17 @@ export async function processDelivery(
     throw error;
   }
 
+  if (payment.sandbox && !ctx.config.ACCEPT_SANDBOX_PAYMENTS) {
+    await markWebhookProcessed(ctx.db, delivery.id, 'sandbox', {
+      outcome: {
+        reason: 'a test-channel (sandbox) payment; nothing stored (ACCEPT_SANDBOX_PAYMENTS is off)',
+        claimed: delivery.status,
+        status: payment.status,
+      },
+    });
+    ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid }, 'webhook for a sandbox payment: nothing stored');
+    return 'sandbox';
+  }
   if (!['ready', 'paid', 'cancelled', 'failed'].includes(delivery.status)) {
     await upsertPaymentFromPortOne(ctx.db, payment);
     await markWebhookProcessed(ctx.db, delivery.id, 'ignored', {
