@@ -111,7 +111,7 @@ export interface WebhookDeliveryInput {
 
 export interface InsertedWebhookDelivery {
   id: number;
-  /** An earlier delivery of the same event is processed, or being processed. */
+  /** An earlier delivery of the same event was confirmed by PortOne and processed. */
   duplicate: boolean;
   /** That earlier delivery, when duplicate. */
   duplicateOf: number | null;
@@ -119,9 +119,11 @@ export interface InsertedWebhookDelivery {
 
 /**
  * Stores a delivery before anything acts on it, and says whether it repeats an event already taken.
- * Atomic under concurrency: the first delivery of an event claims its dedupe key through a unique
- * index; a concurrent or later copy fails that insert and is stored as `duplicate` pointing at the
- * claimer. A delivery marked `failed` gives its claim up, so PortOne's re-send is processed afresh.
+ * The first delivery of an event claims its dedupe key through a unique index. A later copy is a
+ * `duplicate` only when the claimer was confirmed by PortOne (`processed`): a copy arriving while the
+ * claimer is still unconfirmed is stored `received` without a claim and processed on its own (the
+ * processing is idempotent), so a forged delivery can never make the genuine one a duplicate. A
+ * claimer that ends any other way (forged, failed, ignored, sandbox) gives its claim up.
  */
 export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput): Promise<InsertedWebhookDelivery> {
   const receivedAt = toDbTime(input.receivedAt ?? new Date());
@@ -150,11 +152,18 @@ export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput)
     }
     const claimer = await db
       .selectFrom('webhook_deliveries')
-      .select('id')
+      .select(['id', 'state'])
       .where('dedupe_claim', '=', dedupeKey)
       .executeTakeFirst();
-    // The claimer failed and let go between our insert and this read: try to claim again.
+    // The claimer let go between our insert and this read: try to claim again.
     if (!claimer) continue;
+    if (claimer.state !== 'processed') {
+      const inserted = await db
+        .insertInto('webhook_deliveries')
+        .values({ ...base, dedupe_claim: null, state: 'received' })
+        .executeTakeFirstOrThrow();
+      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null };
+    }
     const duplicateOf = fromBigIntId(claimer.id);
     const inserted = await db
       .insertInto('webhook_deliveries')
@@ -178,8 +187,9 @@ export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput)
 export type WebhookOutcomeDetail = string | { outcome?: unknown; error?: string | null; now?: Date };
 
 /**
- * Records how processing ended and counts the attempt. `failed` releases the dedupe claim (see
- * insertWebhookDelivery). Returns false for an unknown id.
+ * Records how processing ended and counts the attempt. Only `processed` (PortOne confirmed the event)
+ * keeps the dedupe claim; every other end releases it (see insertWebhookDelivery). Returns false for
+ * an unknown id.
  */
 export async function markWebhookProcessed(
   db: Db,
@@ -199,7 +209,7 @@ export async function markWebhookProcessed(
       processed_at: toDbTime(detail.now ?? new Date()),
       error: detail.error ?? null,
       outcome: detail.outcome === undefined ? null : toDbJson(detail.outcome),
-      ...(state === 'failed' ? { dedupe_claim: null } : {}),
+      ...(state === 'processed' ? {} : { dedupe_claim: null }),
     }))
     .where('id', '=', id)
     .executeTakeFirst();

@@ -1,4 +1,5 @@
-import type { Payment } from '@repo/portone-client';
+import { createPortOneClient, type Payment } from '@repo/portone-client';
+import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.ts';
 import { buildTestApp, eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
@@ -133,6 +134,27 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     });
     expect(unknown.statusCode).toBe(200);
     expect(unknown.json()).toMatchObject({ received: true, state: 'forged' });
+  });
+
+  it('a forged `cancelled` keeps no claim: the genuine one after the real cancel is processed', async () => {
+    const paid = await checkout(7000, { notice_url: nowhere });
+    await h.inject({ url: `/api/v1/payments/${paid.imp_uid}` });
+    const event = { imp_uid: paid.imp_uid, merchant_uid: paid.merchant_uid, status: 'cancelled' };
+    const forged = await h.inject({ method: 'POST', url: '/api/v1/webhooks/portone', payload: event });
+    expect(forged.json()).toMatchObject({ state: 'forged' });
+    expect(await storedStatus(paid.imp_uid)).toBe('paid');
+
+    // The merchant cancels in PortOne's console; PortOne's notification has the same body.
+    const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
+    await direct.payments.cancel({ imp_uid: paid.imp_uid, reason: 'console' });
+    await direct.close();
+    const genuine = await h.inject({ method: 'POST', url: '/api/v1/webhooks/portone', payload: event });
+    expect(genuine.json()).toMatchObject({ state: 'processed' });
+    expect(await storedStatus(paid.imp_uid)).toBe('cancelled');
+    // Confirmed now: a re-send of it is a duplicate.
+    const resend = await h.inject({ method: 'POST', url: '/api/v1/webhooks/portone', payload: event });
+    expect(resend.json()).toMatchObject({ state: 'duplicate', id: expect.any(Number) });
+    expect((await deliveries(paid.imp_uid)).map((r) => r.state)).toEqual(['forged', 'processed', 'duplicate']);
   });
 
   it('records a forged amount (PortOne confirms paid, but not the prepared amount) as `forged`', async () => {

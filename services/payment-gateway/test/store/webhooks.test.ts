@@ -47,42 +47,69 @@ describe.each(targets)('webhook deliveries on $name', (target) => {
     await store?.close();
   });
 
-  it('stores every delivery; a repeat of the same event is a duplicate of the first', async () => {
+  it('stores every delivery; once the first is confirmed (processed), a repeat is its duplicate', async () => {
     const d = delivery();
     const first = await insertWebhookDelivery(store.db, { ...d, receivedAt: new Date('2026-02-02T02:02:02.222Z') });
     expect(first).toMatchObject({ duplicate: false, duplicateOf: null });
+    // Not confirmed yet: a copy is stored and processed on its own, never dismissed.
+    const early = await insertWebhookDelivery(store.db, d);
+    expect(early).toMatchObject({ duplicate: false, duplicateOf: null });
+    expect(await getWebhookDelivery(store.db, early.id)).toMatchObject({ state: 'received' });
+    await markWebhookProcessed(store.db, first.id, 'processed');
     const again = await insertWebhookDelivery(store.db, d);
     expect(again).toMatchObject({ duplicate: true, duplicateOf: first.id });
     expect(again.id).not.toBe(first.id);
 
     expect(await getWebhookDelivery(store.db, first.id)).toMatchObject({
-      state: 'received',
+      state: 'processed',
       rawBody: d.rawBody,
       sourceIp: '52.78.100.19',
       impUid: d.impUid,
       receivedAt: new Date('2026-02-02T02:02:02.222Z'),
-      attempts: 0,
+      attempts: 1,
     });
     expect(await getWebhookDelivery(store.db, again.id)).toMatchObject({ state: 'duplicate', duplicateOf: first.id });
 
     // A new status, or another partial cancel, is a new event.
-    expect((await insertWebhookDelivery(store.db, { ...d, status: 'cancelled', cancellationId: 'c1' })).duplicate).toBe(
-      false,
-    );
-    expect((await insertWebhookDelivery(store.db, { ...d, status: 'cancelled', cancellationId: 'c2' })).duplicate).toBe(
-      false,
-    );
+    const c1 = await insertWebhookDelivery(store.db, { ...d, status: 'cancelled', cancellationId: 'c1' });
+    const c2 = await insertWebhookDelivery(store.db, { ...d, status: 'cancelled', cancellationId: 'c2' });
+    expect([c1.duplicate, c2.duplicate]).toEqual([false, false]);
+    await markWebhookProcessed(store.db, c2.id, 'processed');
     expect((await insertWebhookDelivery(store.db, { ...d, status: 'cancelled', cancellationId: 'c2' })).duplicate).toBe(
       true,
     );
   });
 
-  it('concurrent copies of one event: exactly one is not a duplicate', async () => {
+  it('a delivery PortOne did not confirm keeps no claim: a later copy is processed, not a duplicate', async () => {
+    for (const end of ['forged', 'ignored', 'sandbox', 'failed'] as const) {
+      const d = delivery({ status: 'cancelled' });
+      const first = await insertWebhookDelivery(store.db, d);
+      await markWebhookProcessed(store.db, first.id, end);
+      const genuine = await insertWebhookDelivery(store.db, d);
+      expect(genuine, end).toMatchObject({ duplicate: false, duplicateOf: null });
+      await markWebhookProcessed(store.db, genuine.id, 'processed');
+      expect((await insertWebhookDelivery(store.db, d)).duplicateOf, end).toBe(genuine.id);
+    }
+  });
+
+  it('concurrent copies of one event: one claims, none is a duplicate of an unconfirmed claim', async () => {
     const d = delivery();
     const results = await Promise.all(Array.from({ length: 6 }, () => insertWebhookDelivery(store.db, d)));
-    const originals = results.filter((r) => !r.duplicate);
-    expect(originals).toHaveLength(1);
-    expect(results.filter((r) => r.duplicate).every((r) => r.duplicateOf === originals[0]!.id)).toBe(true);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    const claims = await store.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('dedupe_claim', 'is not', null)
+      .where(
+        'id',
+        'in',
+        results.map((r) => r.id),
+      )
+      .execute();
+    expect(claims).toHaveLength(1);
+    await markWebhookProcessed(store.db, claims[0]!.id as number, 'processed');
+    const late = await Promise.all(Array.from({ length: 3 }, () => insertWebhookDelivery(store.db, d)));
+    expect(late.every((r) => r.duplicate && r.duplicateOf === Number(claims[0]!.id))).toBe(true);
   });
 
   it('a body without imp_uid is stored and never a duplicate', async () => {
