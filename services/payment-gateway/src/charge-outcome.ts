@@ -1,6 +1,8 @@
 import { type Payment, PortOneNotFoundError, PortOneOutcomeUnknownError } from '@repo/portone-client';
 import { OutcomeUnknownError } from './errors.ts';
+import { currencyOf, minorOf } from './money.ts';
 import type { ServiceContext } from './service-context.ts';
+import { impUidsStoredBefore } from './store/payment.repository.ts';
 
 /**
  * How a charge request may proceed, decided by its Idempotency-Key:
@@ -11,6 +13,12 @@ import type { ServiceContext } from './service-context.ts';
  * - `lookup-only`: a previous attempt lost PortOne's answer; never send the charge again.
  */
 export type ChargeMode = 'charge' | 'lookup-first' | 'lookup-only';
+
+/** A charge request: how it may proceed, and when its first attempt began (on the store's clock). */
+export interface ChargeAttempt {
+  mode: ChargeMode;
+  startedAt: Date;
+}
 
 /**
  * Runs a call that moves money. When PortOne's answer is lost (`PortOneOutcomeUnknownError`) — or a
@@ -80,12 +88,39 @@ function outcomeUnknown(what: { operation: string; merchantUids: string[] }): Er
   );
 }
 
-/** The newest payment PortOne has for a merchant_uid, or undefined. */
-export async function findByMerchantUid(ctx: ServiceContext, merchantUid: string): Promise<Payment | undefined> {
+/** What a lost charge was: the payment it would have made. */
+export interface ChargeWanted {
+  merchantUid: string;
+  amount: number;
+  currency: string;
+  /** A billing-key charge: the payment carries this customer_uid. */
+  customerUid?: string;
+  /** When the attempt began: a payment the gateway had stored before then is an older attempt. */
+  since: Date;
+}
+
+/**
+ * The payment a lost charge made, if PortOne has it: the newest attempt on the merchant_uid that this
+ * charge could have made — same amount and currency (and customer_uid for a billing-key charge), and
+ * not one the gateway had already stored before the attempt began. PortOne lets a merchant_uid whose
+ * attempts failed be charged again, so an older failed attempt is never taken for this one's answer.
+ */
+export async function findCharge(ctx: ServiceContext, wanted: ChargeWanted): Promise<Payment | undefined> {
+  let attempts: Payment[];
   try {
-    return await ctx.portone.payments.find({ merchant_uid: merchantUid });
+    attempts = (await ctx.portone.payments.findAll({ merchant_uid: wanted.merchantUid, limit: 100 })).list;
   } catch (error) {
     if (error instanceof PortOneNotFoundError) return undefined;
     throw error;
   }
+  const older = new Set(await impUidsStoredBefore(ctx.db, wanted.merchantUid, wanted.since));
+  const amount = minorOf(wanted.amount, wanted.currency);
+  // Newest first (PortOne's default order): a retry of a lost charge made the latest attempt.
+  return attempts.find(
+    (p) =>
+      !older.has(p.imp_uid) &&
+      currencyOf(p) === wanted.currency &&
+      minorOf(p.amount, wanted.currency) === amount &&
+      (wanted.customerUid === undefined || p.customer_uid === wanted.customerUid),
+  );
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ChargeMode } from '../charge-outcome.ts';
+import type { ChargeAttempt, ChargeMode } from '../charge-outcome.ts';
 import {
   IdempotencyInFlightError,
   IdempotencyKeyInvalidError,
@@ -32,6 +32,14 @@ export interface IdempotencyHandle {
   lease?: Date;
   /** What an earlier attempt with this key recorded before it moved money (null when none). */
   checkpoint: unknown;
+  /** When the first request with this key began (a lost charge it made cannot be older). */
+  startedAt: Date;
+}
+
+/** How a charge handler proceeds, and since when a charge it made could exist (store clock). */
+export function chargeAttempt(request: FastifyRequest): ChargeAttempt {
+  const handle = request.idempotency;
+  return { mode: handle?.chargeMode ?? 'charge', startedAt: handle?.startedAt ?? new Date() };
 }
 
 /**
@@ -158,7 +166,15 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     });
     switch (result.kind) {
       case 'started':
-        request.idempotency = { scope, key, chargeMode: 'charge', owned: true, lease: result.lease, checkpoint: null };
+        request.idempotency = {
+          scope,
+          key,
+          chargeMode: 'charge',
+          owned: true,
+          lease: result.lease,
+          checkpoint: null,
+          startedAt: result.createdAt,
+        };
         return;
       case 'taken_over':
         request.log.warn({ idempotencyKey: key }, 'idempotency key taken over: its holder died in flight');
@@ -169,12 +185,20 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
           owned: true,
           lease: result.lease,
           checkpoint: result.checkpoint,
+          startedAt: result.createdAt,
         };
         return;
       case 'replay':
         if (isOutcomeUnknown(result.body)) {
           // The key keeps "outcome unknown": every retry runs in lookup-only mode, never charging.
-          request.idempotency = { scope, key, chargeMode: 'lookup-only', owned: false, checkpoint: result.checkpoint };
+          request.idempotency = {
+            scope,
+            key,
+            chargeMode: 'lookup-only',
+            owned: false,
+            checkpoint: result.checkpoint,
+            startedAt: result.createdAt,
+          };
           return;
         }
         request.log.info({ idempotencyKey: key, status: result.status }, 'idempotent replay');

@@ -1,5 +1,12 @@
 import type { ExpressionBuilder, Selectable, Updateable } from 'kysely';
-import { type DateTimeColumn, fromDbJson, type NullableDateTimeColumn, toDbJson, toDbTime } from './codec.ts';
+import {
+  type DateTimeColumn,
+  fromDbJson,
+  fromDbTime,
+  type NullableDateTimeColumn,
+  toDbJson,
+  toDbTime,
+} from './codec.ts';
 import { type Database, type Db, isUniqueViolation } from './database.ts';
 
 /** `idempotency_keys`: one row per (caller scope, Idempotency-Key), kept for its TTL (24 h default). */
@@ -53,15 +60,15 @@ export type BeginIdempotentResult =
    * This request owns the key until `lease` (pass it to completeIdempotent/abandonIdempotent): do the
    * work, then complete or abandon it.
    */
-  | { kind: 'started'; lease: Date }
+  | { kind: 'started'; lease: Date; createdAt: Date }
   /**
    * The previous holder's lease ran out while the key was in flight (it crashed or was killed): this
    * request owns the key now, but the previous attempt may have done part of the work — a charge must
    * be looked up before it is sent again.
    */
-  | { kind: 'taken_over'; lease: Date; checkpoint: unknown }
+  | { kind: 'taken_over'; lease: Date; checkpoint: unknown; createdAt: Date }
   /** Done before: answer with the stored response (`checkpoint` as the request that answered left it). */
-  | { kind: 'replay'; status: number; body: unknown; checkpoint: unknown }
+  | { kind: 'replay'; status: number; body: unknown; checkpoint: unknown; createdAt: Date }
   /** Another request with this key is running. */
   | { kind: 'in_flight' }
   /** The key was used for a different method, path or body. */
@@ -99,7 +106,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
         .insertInto('idempotency_keys')
         .values({ scope: input.scope, idem_key: input.key, ...fresh })
         .execute();
-      return { kind: 'started', lease };
+      return { kind: 'started', lease, createdAt: now };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
@@ -118,7 +125,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
         .where('idem_key', '=', input.key)
         .where('expires_at', '<=', nowText)
         .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) > 0) return { kind: 'started', lease };
+      if (Number(taken.numUpdatedRows) > 0) return { kind: 'started', lease, createdAt: now };
       continue; // someone else took it over first; read their row
     }
     if (row.method !== input.method || row.path !== input.path || row.body_hash !== input.bodyHash) {
@@ -130,6 +137,7 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
         status: row.response_status,
         body: fromDbJson(row.response_body),
         checkpoint: fromDbJson(row.checkpoint),
+        createdAt: fromDbTime(row.created_at),
       };
     }
     const leaseOver =
@@ -150,8 +158,14 @@ export async function beginIdempotent(db: Db, input: BeginIdempotentInput): Prom
             : eb('locked_until', '=', row.locked_until as string),
         )
         .executeTakeFirst();
-      if (Number(taken.numUpdatedRows) > 0)
-        return { kind: 'taken_over', lease, checkpoint: fromDbJson(row.checkpoint) };
+      if (Number(taken.numUpdatedRows) > 0) {
+        return {
+          kind: 'taken_over',
+          lease,
+          checkpoint: fromDbJson(row.checkpoint),
+          createdAt: fromDbTime(row.created_at),
+        };
+      }
       continue; // another retry took it over first; read its row
     }
     return { kind: 'in_flight' };

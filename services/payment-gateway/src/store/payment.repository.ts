@@ -663,6 +663,17 @@ export async function findPaymentsByMerchantUid(db: Db, merchantUid: string): Pr
   return rows.map(toPaymentRecord);
 }
 
+/** imp_uids of the attempts on a merchant_uid the gateway had stored before `before`. */
+export async function impUidsStoredBefore(db: Db, merchantUid: string, before: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('payments')
+    .select('imp_uid')
+    .where('merchant_uid', '=', merchantUid)
+    .where('created_at', '<', toDbTime(before))
+    .execute();
+  return rows.map((r) => r.imp_uid);
+}
+
 export interface ListPaymentsQuery {
   status?: string;
   /** Inclusive bounds on when we first stored the payment (created_at). */

@@ -1,5 +1,5 @@
-import type { Payment, ScheduleResult } from '@repo/portone-client';
-import { MAGIC } from '@repo/portone-emulator';
+import { createPortOneClient, type Payment, type ScheduleResult } from '@repo/portone-client';
+import { DEFAULT_MERCHANT, MAGIC } from '@repo/portone-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
 
@@ -267,6 +267,76 @@ describe.runIf(server)('subscriptions routes (emulator over HTTP, MariaDB)', () 
       expect(res.json()).toMatchObject({ merchant_uid: merchantUid, status: 'paid', amount: 2500 });
       expect((await stats())['POST /subscribe/payments/again']).toBe(before + 1);
       expect(h.logs.text()).toContain('charge outcome unknown');
+    });
+
+    it('a lost answer is not resolved by an older failed attempt with the same merchant_uid', async () => {
+      const customerUid = uid('customer');
+      const merchantUid = uid('retry_order');
+      const payload = { customer_uid: customerUid, merchant_uid: merchantUid, amount: 4900, name: 'retry' };
+      // The first attempt is declined (the card over its limit) and stored as failed.
+      await issueKey(customerUid, MAGIC.DECLINED_CARD_NUMBER);
+      const declined = await h.inject({ method: 'POST', url: '/api/v1/subscriptions/pay', payload });
+      expect(declined.json<ProblemBody>().code).toBe('PAYMENT_DECLINED');
+      // The customer registers another card; the order is charged again and that answer is lost
+      // before PortOne saw the request (the connection drops).
+      await issueKey(customerUid);
+      await h.control('POST', '/faults', {
+        method: 'POST',
+        path: '/subscribe/payments/again',
+        kind: 'reset',
+        times: 1,
+      });
+      const key = uid('key');
+      const lost = await h.inject({
+        method: 'POST',
+        url: '/api/v1/subscriptions/pay',
+        headers: { 'idempotency-key': key },
+        payload,
+      });
+      await h.control('DELETE', '/faults');
+      // Before: the declined attempt was taken as this one's answer (422, the key abandoned).
+      expect(lost.statusCode, lost.body).toBe(502);
+      expect(lost.json<ProblemBody>().code).toBe('PORTONE_OUTCOME_UNKNOWN');
+      const retry = await h.inject({
+        method: 'POST',
+        url: '/api/v1/subscriptions/pay',
+        headers: { 'idempotency-key': key },
+        payload,
+      });
+      expect(retry.json<ProblemBody>().code).toBe('PORTONE_OUTCOME_UNKNOWN');
+    });
+
+    it('a lost answer is not resolved by another customer’s attempt on the same order', async () => {
+      const mine = uid('customer');
+      const theirs = uid('customer');
+      await issueKey(mine);
+      await issueKey(theirs);
+      const merchantUid = uid('shared_order');
+      // Made at PortOne without the gateway (it never stored it): another customer, another amount, declined.
+      const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
+      const failed = await direct.subscribe.again({
+        customer_uid: theirs,
+        merchant_uid: merchantUid,
+        amount: MAGIC.DECLINED_AMOUNT,
+        name: 'theirs',
+      });
+      await direct.close();
+      expect(failed.status).toBe('failed');
+
+      await h.control('POST', '/faults', {
+        method: 'POST',
+        path: '/subscribe/payments/again',
+        kind: 'reset',
+        times: 1,
+      });
+      const lost = await h.inject({
+        method: 'POST',
+        url: '/api/v1/subscriptions/pay',
+        payload: { customer_uid: mine, merchant_uid: merchantUid, amount: 4900, name: 'mine' },
+      });
+      await h.control('DELETE', '/faults');
+      expect(lost.statusCode, lost.body).toBe(502);
+      expect(lost.json<ProblemBody>().code).toBe('PORTONE_OUTCOME_UNKNOWN');
     });
 
     it('rejects malformed bodies with 400 naming the field', async () => {

@@ -50,7 +50,13 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     await beginIdempotent(store.db, req);
     const body = { imp_uid: 'imp_1', amount: 1000.5, note: '환불' };
     expect(await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 201, body })).toBe(true);
-    expect(await beginIdempotent(store.db, req)).toEqual({ kind: 'replay', status: 201, body, checkpoint: null });
+    expect(await beginIdempotent(store.db, req)).toEqual({
+      kind: 'replay',
+      status: 201,
+      body,
+      checkpoint: null,
+      createdAt: expect.any(Date),
+    });
     // Completing twice does nothing; another caller's identical key is a different key.
     expect(await completeIdempotent(store.db, { scope: req.scope, key: req.key, status: 500, body: null })).toBe(false);
     expect(await beginIdempotent(store.db, { ...req, scope: 'api-key-2' })).toMatchObject({ kind: 'started' });
@@ -84,6 +90,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
       status: 200,
       body: 'done',
       checkpoint: null,
+      createdAt: expect.any(Date),
     });
   });
 
@@ -110,14 +117,15 @@ describe.each(targets)('idempotency keys on $name', (target) => {
     it('a key whose holder died is taken over after its lease, by exactly one of 10 racers', async () => {
       const req = request({ leaseSeconds: 120, now: t0 });
       const first = await beginIdempotent(store.db, req);
-      expect(first).toEqual({ kind: 'started', lease: at(120_000) });
+      expect(first).toEqual({ kind: 'started', lease: at(120_000), createdAt: t0 });
       // Within the lease the holder may still be working: 409 material.
       expect(await beginIdempotent(store.db, { ...req, now: at(119_999) })).toEqual({ kind: 'in_flight' });
       const racers = await Promise.all(
         Array.from({ length: 10 }, () => beginIdempotent(store.db, { ...req, now: at(120_000) })),
       );
       expect(racers.filter((r) => r.kind === 'taken_over')).toEqual([
-        { kind: 'taken_over', lease: at(240_000), checkpoint: null },
+        // Taken over, the key still dates from its first attempt (a lost charge cannot be older).
+        { kind: 'taken_over', lease: at(240_000), checkpoint: null, createdAt: t0 },
       ]);
       expect(racers.filter((r) => r.kind === 'in_flight')).toHaveLength(9);
       // The new lease holds off the next retry until it too runs out.
@@ -142,6 +150,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
         status: 201,
         body: { fresh: true },
         checkpoint: null,
+        createdAt: t0,
       });
     });
 
@@ -165,7 +174,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
       const checkpoint = { imp_uid: 'imp_1', checksum: 10000, amount: 3000 };
       expect(await saveIdempotencyCheckpoint(store.db, { ...holder, lease: first.lease, checkpoint })).toBe(true);
       const taken = await beginIdempotent(store.db, { ...req, now: at(61_000) });
-      expect(taken).toEqual({ kind: 'taken_over', lease: at(121_000), checkpoint });
+      expect(taken).toEqual({ kind: 'taken_over', lease: at(121_000), checkpoint, createdAt: t0 });
       // The dead holder's lease no longer counts: it cannot overwrite what the new holder will write.
       expect(
         await saveIdempotencyCheckpoint(store.db, { ...holder, lease: first.lease, checkpoint: { stale: true } }),
@@ -177,6 +186,7 @@ describe.each(targets)('idempotency keys on $name', (target) => {
         status: 502,
         body: { code: 'X' },
         checkpoint,
+        createdAt: t0,
       });
       // A completed key takes no new checkpoint.
       expect(await saveIdempotencyCheckpoint(store.db, { ...holder, checkpoint: { late: true } })).toBe(false);

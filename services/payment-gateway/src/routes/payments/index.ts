@@ -1,6 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { moneyCheckpoint } from '../../plugins/idempotency.ts';
+import { chargeAttempt, moneyCheckpoint } from '../../plugins/idempotency.ts';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import {
@@ -125,11 +125,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const payment = await issueVbank(
-        contextOf(app, request),
-        request.body,
-        request.idempotency?.chargeMode ?? 'charge',
-      );
+      const payment = await issueVbank(contextOf(app, request), request.body, chargeAttempt(request));
       return reply.code(201).send(payment);
     },
   );

@@ -1,7 +1,7 @@
 import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
 import { AppError } from '@repo/service-kit';
 import type { z } from 'zod';
-import { type ChargeMode, chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
+import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import {
   AlreadyCancelledError,
   AmountMismatchError,
@@ -347,13 +347,13 @@ async function settleLostCancel(
 export async function issueVbank(
   ctx: ServiceContext,
   body: z.output<typeof VbankBody>,
-  mode: ChargeMode,
+  attempt: ChargeAttempt,
 ): Promise<Payment> {
   const vbankDue = body.vbank_due ?? ctx.clock.nowSeconds() + ctx.config.VBANK_DUE_DAYS * DAY;
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], mode },
+    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], mode: attempt.mode },
     () =>
       ctx.portone.vbanks.issue({
         ...rest,
@@ -362,7 +362,13 @@ export async function issueVbank(
           ? { custom_data: typeof custom_data === 'string' ? custom_data : JSON.stringify(custom_data) }
           : {}),
       }),
-    () => findByMerchantUid(ctx, body.merchant_uid),
+    () =>
+      findCharge(ctx, {
+        merchantUid: body.merchant_uid,
+        amount: body.amount,
+        currency: DEFAULT_CURRENCY,
+        since: attempt.startedAt,
+      }),
   );
   await upsertPaymentFromPortOne(ctx.db, payment);
   ctx.log.info({ impUid: payment.imp_uid, merchantUid: payment.merchant_uid }, 'virtual account issued');

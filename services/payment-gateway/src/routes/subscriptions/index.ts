@@ -1,6 +1,7 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { chargeAttempt } from '../../plugins/idempotency.ts';
 import { IdempotencyHeaders, PortOnePaymentSchema } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import {
@@ -111,11 +112,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await payWithBillingKey(contextOf(app, request), request.body, request.idempotency?.chargeMode ?? 'charge'),
-        ),
+      reply.code(201).send(await payWithBillingKey(contextOf(app, request), request.body, chargeAttempt(request))),
   );
 
   app.get(
@@ -147,11 +144,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) =>
-      reply
-        .code(201)
-        .send(
-          await schedulePayments(contextOf(app, request), request.body, request.idempotency?.chargeMode ?? 'charge'),
-        ),
+      reply.code(201).send(await schedulePayments(contextOf(app, request), request.body, chargeAttempt(request))),
   );
 
   app.delete(

@@ -1,7 +1,8 @@
 import { type Customer, type Payment, PortOneNotFoundError, type ScheduleResult } from '@repo/portone-client';
 import type { z } from 'zod';
-import { type ChargeMode, chargeOnce, findByMerchantUid } from '../../charge-outcome.ts';
+import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import { BillingKeyNotFoundError, PaymentDeclinedError } from '../../errors.ts';
+import { DEFAULT_CURRENCY } from '../../money.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import {
   type BillingKeyRecord,
@@ -102,14 +103,21 @@ export async function deleteBillingKey(ctx: ServiceContext, customerUid: string)
 export async function payWithBillingKey(
   ctx: ServiceContext,
   body: z.output<typeof PayBody>,
-  mode: ChargeMode,
+  attempt: ChargeAttempt,
 ): Promise<Payment> {
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'subscribe.again', merchantUids: [body.merchant_uid], mode },
+    { operation: 'subscribe.again', merchantUids: [body.merchant_uid], mode: attempt.mode },
     () => ctx.portone.subscribe.again({ ...rest, ...customData(custom_data) }),
-    () => findByMerchantUid(ctx, body.merchant_uid),
+    () =>
+      findCharge(ctx, {
+        merchantUid: body.merchant_uid,
+        amount: body.amount,
+        currency: body.currency ?? DEFAULT_CURRENCY,
+        customerUid: body.customer_uid,
+        since: attempt.startedAt,
+      }),
   );
   await upsertPaymentFromPortOne(ctx.db, payment);
   if (payment.status === 'failed') {
@@ -136,7 +144,7 @@ export async function payWithBillingKey(
 export async function schedulePayments(
   ctx: ServiceContext,
   body: z.output<typeof ScheduleBody>,
-  mode: ChargeMode,
+  attempt: ChargeAttempt,
 ): Promise<ScheduleResult[]> {
   const merchantUids = body.schedules.map((s) => s.merchant_uid);
   const request = {
@@ -145,7 +153,7 @@ export async function schedulePayments(
   };
   const results = await chargeOnce(
     ctx,
-    { operation: 'subscribe.schedule', merchantUids, mode },
+    { operation: 'subscribe.schedule', merchantUids, mode: attempt.mode },
     () => ctx.portone.subscribe.schedule(request),
     async () => {
       const found: ScheduleResult[] = [];
