@@ -32,6 +32,11 @@ export const CancelAmountExceededError = defineError(
 );
 export const AlreadyCancelledError = defineError('ALREADY_CANCELLED', 409, 'payment is already fully cancelled');
 export const NotCancellableError = defineError('PAYMENT_NOT_CANCELLABLE', 409, 'payment cannot be cancelled');
+export const CancelInProgressError = defineError(
+  'CANCEL_IN_PROGRESS',
+  409,
+  'another cancel of this payment is in progress',
+);
 export const CancelChecksumMismatchError = defineError(
   'CANCEL_CHECKSUM_MISMATCH',
   409,

@@ -9,7 +9,6 @@ import {
   IdempotentCancelConflictError,
   OutcomeUnknownError,
 } from '../errors.ts';
-import { type Db, dialectOf } from '../store/database.ts';
 import {
   abandonIdempotent,
   beginIdempotent,
@@ -49,13 +48,11 @@ export function chargeAttempt(request: FastifyRequest): ChargeAttempt {
 export interface MoneyCheckpoint {
   previous: unknown;
   /**
-   * Stores `value` on the key, durably before the money moves, while the caller holds `trx`: on
-   * MySQL through the side pool (`trx` rolls back if the process dies, and the main pool may be all
-   * transactions queued on the caller's row lock); SQLite has one connection, so there in `trx`. A
-   * request that does not hold the key (a retry of an unknown outcome) keeps the first attempt's
-   * checkpoint and stores nothing.
+   * Stores `value` on the key (an autocommit write: durable before the money moves). A request that
+   * does not hold the key (a retry of an unknown outcome) keeps the first attempt's checkpoint and
+   * stores nothing.
    */
-  save(trx: Db, value: unknown): Promise<void>;
+  save(value: unknown): Promise<void>;
 }
 
 /** The checkpoint of this request's Idempotency-Key; undefined without a key. */
@@ -64,10 +61,9 @@ export function moneyCheckpoint(request: FastifyRequest): MoneyCheckpoint | unde
   if (!handle) return undefined;
   return {
     previous: handle.checkpoint,
-    async save(trx, value) {
+    async save(value) {
       if (!handle.owned) return;
-      const db = dialectOf(trx) === 'mysql' ? request.server.sideDb : trx;
-      const saved = await saveIdempotencyCheckpoint(db, {
+      const saved = await saveIdempotencyCheckpoint(request.server.db, {
         scope: handle.scope,
         key: handle.key,
         ...(handle.lease ? { lease: handle.lease } : {}),

@@ -27,6 +27,7 @@ import * as m202611221016 from './migrations/202611221016_index_portone_calls_at
 import * as m202611221017 from './migrations/202611221017_add_idempotency_keys_locked_until.ts';
 import * as m202612021300 from './migrations/202612021300_add_idempotency_keys_checkpoint.ts';
 import * as m202612101200 from './migrations/202612101200_index_webhook_deliveries_received_at.ts';
+import * as m202612151000 from './migrations/202612151000_add_payments_cancel_claimed_until.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -53,6 +54,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202611221017_add_idempotency_keys_locked_until': m202611221017,
   '202612021300_add_idempotency_keys_checkpoint': m202612021300,
   '202612101200_index_webhook_deliveries_received_at': m202612101200,
+  '202612151000_add_payments_cancel_claimed_until': m202612151000,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

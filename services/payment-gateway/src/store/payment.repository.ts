@@ -75,6 +75,8 @@ export interface PaymentTable {
   forged: Generated<number>;
   verified_at: NullableDateTimeColumn;
   verification_detail: string | null;
+  /** A cancel's claim (claimPaymentForCancel): until when its holder is presumed alive; NULL = free. */
+  cancel_claimed_until: Generated<string | null>;
   created_at: DateTimeColumn;
   updated_at: DateTimeColumn;
 }
@@ -538,8 +540,8 @@ export interface CancelInput {
 /**
  * Records one cancellation and moves the payment forward to match: status `cancelled`, cancel amount
  * raised to at least the sum of its recorded cancels, latest reason and time. Idempotent per
- * cancellation_id: a second call only fills in `requested_by` if it was unknown. Call it in the
- * transaction that holds lockPaymentForCancel; throws when the payment is not stored.
+ * cancellation_id: a second call only fills in `requested_by` if it was unknown. Runs in the caller's
+ * transaction or its own, locking the payment row; throws when the payment is not stored.
  */
 export async function recordCancel(db: Db, cancel: CancelInput): Promise<CancelRecord> {
   return inTransaction(db, async (trx) => {
@@ -704,13 +706,45 @@ export async function listPayments(
   return { total: Number(counted?.total ?? 0), items: rows.map(toPaymentRecord) };
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Cancel claims
+
+/** A cancel's hold on its payment; pass it back to release it. */
+export interface CancelClaim {
+  impUid: string;
+  /** The claim's expiry, which also identifies it (a claim taken over after it expired has another). */
+  until: Date;
+}
+
 /**
- * Reads a payment and holds it until `trx` ends, so two cancels of one payment run one after the
- * other and the second sees the first's result. MySQL: SELECT … FOR UPDATE. SQLite: every
- * transaction here began with BEGIN IMMEDIATE (sqlite-dialect.ts), so the whole database is already
- * write-locked; a concurrent transaction waits at its BEGIN until this one commits.
+ * Claims a payment for one cancel, in one short autocommit UPDATE: it succeeds only when nobody holds
+ * the payment or the holder's claim has expired (it died: the claim outlasts any live cancel). Cancels
+ * of one payment so take turns without a transaction or a connection held while PortOne answers.
+ * Undefined when someone else holds it (or the payment is not stored).
  */
-export async function lockPaymentForCancel(trx: Trx, impUid: string): Promise<PaymentRecord | undefined> {
-  const row = await selectPaymentRow(trx, impUid, true);
-  return row ? toPaymentRecord(row) : undefined;
+export async function claimPaymentForCancel(
+  db: Db,
+  impUid: string,
+  leaseMs: number,
+  now: Date = new Date(),
+): Promise<CancelClaim | undefined> {
+  const until = new Date(now.getTime() + leaseMs);
+  const result = await db
+    .updateTable('payments')
+    .set({ cancel_claimed_until: toDbTime(until) })
+    .where('imp_uid', '=', impUid)
+    .where((eb) => eb.or([eb('cancel_claimed_until', 'is', null), eb('cancel_claimed_until', '<=', toDbTime(now))]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0 ? { impUid, until } : undefined;
+}
+
+/** Lets the payment go, unless the claim expired and was taken over meanwhile (then it is not ours). */
+export async function releaseCancelClaim(db: Db, claim: CancelClaim): Promise<boolean> {
+  const result = await db
+    .updateTable('payments')
+    .set({ cancel_claimed_until: null })
+    .where('imp_uid', '=', claim.impUid)
+    .where('cancel_claimed_until', '=', toDbTime(claim.until))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

@@ -11,9 +11,9 @@ const RETRIES = 2;
 /** One PortOne call's worst case: 3 attempts × 400 ms + 2 waits ≤ 1 s (Retry-After: 1 beats the backoff). */
 const PORTONE_BOUND_MS = (RETRIES + 1) * TIMEOUT_MS + RETRIES * 1000;
 /**
- * A read's deadline: its own PortOne call, plus — because a lookup stores what it read and a cancel
- * holds that payment's row lock across its PortOne calls — at most one cancel's PortOne call, plus
- * slack for 2 cores shared with the rest of the suite.
+ * A read's deadline: its own PortOne call, plus slack for 2 cores shared with the rest of the suite
+ * (twice the call: a cancel no longer holds the payment's row across its PortOne calls, but the
+ * margin stays for a loaded machine).
  */
 const READ_DEADLINE_MS = 2 * PORTONE_BOUND_MS + 1500;
 /** Per kind and route; five kinds stack (a request that escapes one roll meets the next rule). */

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  claimPaymentForCancel,
   findPaymentsByMerchantUid,
   getPayment,
   isForwardTransition,
   listCancels,
   listPayments,
-  lockPaymentForCancel,
   markVerification,
   recordCancel,
+  releaseCancelClaim,
   upsertPaymentFromPortOne,
 } from '../../src/store/payment.repository.ts';
-import { type MigratedStore, migratedStore, portonePayment, sleep, storeTargets } from './store-targets.ts';
+import { type MigratedStore, migratedStore, portonePayment, storeTargets } from './store-targets.ts';
 
 const targets = await storeTargets();
 
@@ -198,44 +199,38 @@ describe.each(targets)('payment repository on $name', (target) => {
     expect(narrow.total).toBe(2);
   });
 
-  it('lockPaymentForCancel makes a second transaction wait until the first commits', async () => {
+  it('a cancel claim is held by one claimant at a time, released only by its holder, and expires', async () => {
     const p = portonePayment({ amount: 10000 });
     await upsertPaymentFromPortOne(store.db, p);
-    const events: Array<{ what: string; at: number }> = [];
-    const note = (what: string) => events.push({ what, at: performance.now() });
-    let firstHoldsLock!: () => void;
-    const locked = new Promise<void>((resolve) => {
-      firstHoldsLock = resolve;
-    });
+    const t0 = new Date('2026-05-01T00:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
 
-    const first = store.db.transaction().execute(async (trx) => {
-      const payment = await lockPaymentForCancel(trx, p.imp_uid);
-      note('first locked');
-      firstHoldsLock();
-      await sleep(400);
-      await recordCancel(trx, {
-        impUid: p.imp_uid,
-        cancellationId: `lock_a_${p.imp_uid}`,
-        amount: payment!.cancellableAmount - 4000,
-        cancelledAt: new Date(),
-        requestedBy: 'first',
-      });
-      note('first commits');
-    });
-    await locked;
-    note('second starts');
-    const second = store.db.transaction().execute(async (trx) => {
-      const payment = await lockPaymentForCancel(trx, p.imp_uid);
-      note('second locked');
-      return payment;
-    });
-    const [, seenBySecond] = await Promise.all([first, second]);
+    const racers = await Promise.all(
+      Array.from({ length: 5 }, () => claimPaymentForCancel(store.db, p.imp_uid, 60_000, t0)),
+    );
+    const holders = racers.filter((c) => c !== undefined);
+    expect(holders).toEqual([{ impUid: p.imp_uid, until: at(60_000) }]);
+    const first = holders[0]!;
+    expect(await claimPaymentForCancel(store.db, p.imp_uid, 60_000, at(59_999))).toBeUndefined();
 
-    const time = (what: string) => events.find((e) => e.what === what)!.at;
-    expect(time('second locked')).toBeGreaterThanOrEqual(time('first commits'));
-    expect(time('second locked') - time('second starts')).toBeGreaterThanOrEqual(300);
-    // The second transaction sees the first one's cancel, not the balance before it.
-    expect(seenBySecond).toMatchObject({ status: 'cancelled', cancelAmount: 6000, cancellableAmount: 4000 });
+    // Its holder died: past the claim's end the next cancel takes it, and the dead one cannot release it.
+    const next = await claimPaymentForCancel(store.db, p.imp_uid, 60_000, at(60_000));
+    expect(next).toEqual({ impUid: p.imp_uid, until: at(120_000) });
+    expect(await releaseCancelClaim(store.db, first)).toBe(false);
+    expect(await claimPaymentForCancel(store.db, p.imp_uid, 60_000, at(61_000))).toBeUndefined();
+    expect(await releaseCancelClaim(store.db, next!)).toBe(true);
+    expect(await claimPaymentForCancel(store.db, p.imp_uid, 60_000, at(61_000))).toBeDefined();
+
+    // A claim never touches what PortOne said, and a re-sync never touches the claim.
+    await upsertPaymentFromPortOne(store.db, { ...p, status: 'cancelled', cancel_amount: 10000 });
+    const row = await store.db
+      .selectFrom('payments')
+      .select(['status', 'cancel_claimed_until'])
+      .where('imp_uid', '=', p.imp_uid)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('cancelled');
+    expect(row.cancel_claimed_until).not.toBeNull();
+    expect(await claimPaymentForCancel(store.db, 'imp_not_stored', 60_000)).toBeUndefined();
   });
 
   it('recordCancel stores the cancel, raises the payment, and is idempotent per cancellation_id', async () => {

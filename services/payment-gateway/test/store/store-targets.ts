@@ -144,5 +144,3 @@ export function portonePayment(overrides: Partial<PortOnePayment> = {}): PortOne
     ...overrides,
   };
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
-import { AppError } from '@repo/service-kit';
 import type { z } from 'zod';
 import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import {
@@ -7,6 +7,7 @@ import {
   AmountMismatchError,
   CancelAmountExceededError,
   CancelChecksumMismatchError,
+  CancelInProgressError,
   IdempotentCancelConflictError,
   InvalidAmountError,
   NotCancellableError,
@@ -19,11 +20,13 @@ import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '.
 import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import {
+  type CancelClaim,
+  claimPaymentForCancel,
   getPayment as getStoredPayment,
   listPayments as listStoredPayments,
-  lockPaymentForCancel,
   markVerification,
   type PaymentRecord,
+  releaseCancelClaim,
   upsertPaymentFromPortOne,
 } from '../../store/payment.repository.ts';
 import { getPrepared, savePrepared } from '../../store/prepared.repository.ts';
@@ -183,11 +186,38 @@ function requireExact(currency: string, amounts: Record<string, number | undefin
   }
 }
 
+/** Cancels of one payment wait for each other's claim this often at most (a short autocommit UPDATE). */
+const CLAIM_POLL_MAX_MS = 200;
+
 /**
- * Cancels without ever over-refunding, even under concurrent requests: inside one transaction the
- * payment row is locked, refreshed from PortOne, the balance computed from that answer, the amount
- * checked against it, the cancel sent with `checksum` = that balance, and PortOne's answer stored
- * before the lock is released. A second cancel waits on the lock and sees the first one's result.
+ * Takes the payment's cancel claim, waiting while another cancel holds it: at most one claim's
+ * lifetime (IDEMPOTENCY_LEASE_SECONDS), after which a dead holder's claim has expired. Waiting holds
+ * no connection. Still held by a live cancel then: 409 CANCEL_IN_PROGRESS.
+ */
+async function claimForCancel(ctx: ServiceContext, impUid: string): Promise<CancelClaim> {
+  const leaseMs = ctx.config.IDEMPOTENCY_LEASE_SECONDS * 1000;
+  const deadline = Date.now() + leaseMs + CLAIM_POLL_MAX_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, CLAIM_POLL_MAX_MS)) {
+    const claim = await claimPaymentForCancel(ctx.db, impUid, leaseMs);
+    if (claim) return claim;
+    if (Date.now() >= deadline) {
+      throw new CancelInProgressError(`another cancel of payment ${impUid} is still in progress; retry later`, {
+        details: { imp_uid: impUid },
+      });
+    }
+    await sleep(pause / 2 + Math.random() * pause);
+  }
+}
+
+/**
+ * Cancels without ever over-refunding, even under concurrent requests, and without holding a
+ * transaction or a pool connection while PortOne answers. Cancels of one payment take turns on a claim
+ * on its row (claimPaymentForCancel: short autocommit writes before and after the PortOne calls). The
+ * holder refreshes the payment from PortOne, computes the balance from that answer, checks the amount
+ * against it, sends the cancel with `checksum` = that balance, stores PortOne's answer and releases
+ * the claim; the next cancel then sees its result. A holder that died leaves its claim to expire; the
+ * next cancel settles from PortOne's balance, and PortOne's checksum refuses any cancel computed from
+ * a balance that has since moved, claim or no claim.
  *
  * Nor twice for one Idempotency-Key: the checksum and amount are recorded on the key before PortOne
  * is asked (`checkpoint`). When PortOne's answer is lost (a timeout after it applied the cancel, then
@@ -205,92 +235,101 @@ export async function cancelPayment(
 ): Promise<Payment> {
   const impUid = await resolveImpUid(ctx, body);
   if (!(await getStoredPayment(ctx.db, impUid))) await fetchPayment(ctx, impUid);
-  const getFromPortOne = () => ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: true });
-
-  // An unknown outcome is thrown after the commit: on SQLite the checkpoint is in this transaction.
-  const result = await ctx.db.transaction().execute(async (trx): Promise<Payment | AppError> => {
-    await lockPaymentForCancel(trx, impUid);
-    const current = await getFromPortOne();
-    // The cancel is in the payment's currency: amounts exact for it, compared in its minor units.
-    const currency = currencyOf(current);
-    requireExact(currency, { amount: body.amount, tax_free: body.tax_free, vat_amount: body.vat_amount });
-    const major = (minor: number) => fromMinor(minor, currency);
-    const balance = balanceOf(current);
-
-    const earlier = checkpoint?.previous;
-    const previous = isCancelCheckpoint(earlier) && earlier.imp_uid === impUid ? earlier : undefined;
-    const seen = previous && {
-      checksum: minorOf(previous.checksum, currency),
-      amount: minorOf(previous.amount, currency),
-    };
-    if (previous && seen && balance === seen.checksum - seen.amount) {
-      ctx.log.info({ impUid, amount: previous.amount }, 'cancel of an earlier attempt with this key found at PortOne');
-      await upsertPaymentFromPortOne(trx, current, { requestedBy });
-      return current;
-    }
-    await upsertPaymentFromPortOne(trx, current);
-    if (previous && balance !== seen?.checksum) {
-      throw new IdempotentCancelConflictError(
-        `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${major(balance)} now); nothing was sent. Look the payment up before cancelling with a new key.`,
-        { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: major(balance) } },
-      );
-    }
-
-    if (current.status !== 'paid' && current.status !== 'cancelled') {
-      throw new NotCancellableError(`payment ${impUid} is ${current.status}; only paid payments can be cancelled`, {
-        details: { imp_uid: impUid, payment_status: current.status },
-      });
-    }
-    if (balance <= 0) {
-      throw new AlreadyCancelledError(`payment ${impUid} is already fully cancelled`, {
-        details: { imp_uid: impUid, amount: current.amount, cancel_amount: current.cancel_amount },
-      });
-    }
-    // An explicit amount is sent as asked; only an omitted one means "the whole balance".
-    const amount = body.amount === undefined ? balance : minorOf(body.amount, currency);
-    if (amount > balance) {
-      throw new CancelAmountExceededError(
-        `cancel amount ${major(amount)} exceeds the cancellable balance ${major(balance)} of payment ${impUid}`,
-        { details: { imp_uid: impUid, requested: major(amount), cancellable: major(balance) } },
-      );
-    }
-
-    // Durable before PortOne is asked (see MoneyCheckpoint.save).
-    const sent = { impUid, currency, balance, amount };
-    await checkpoint?.save(trx, {
-      imp_uid: impUid,
-      checksum: major(balance),
-      amount: major(amount),
-    } satisfies CancelCheckpoint);
-
-    let after: Payment | AppError;
-    try {
-      after = await ctx.portone.payments.cancel({
-        imp_uid: impUid,
-        amount: major(amount),
-        checksum: major(balance),
-        ...(body.reason !== undefined ? { reason: body.reason } : {}),
-        ...(body.tax_free !== undefined ? { tax_free: body.tax_free } : {}),
-        ...(body.vat_amount !== undefined ? { vat_amount: body.vat_amount } : {}),
-        ...(body.refund_holder !== undefined ? { refund_holder: body.refund_holder } : {}),
-        ...(body.refund_bank !== undefined ? { refund_bank: body.refund_bank } : {}),
-        ...(body.refund_account !== undefined ? { refund_account: body.refund_account } : {}),
-        ...(body.refund_tel !== undefined ? { refund_tel: body.refund_tel } : {}),
-      });
-    } catch (error) {
-      after = await settleLostCancel(ctx, sent, error, getFromPortOne);
-      if (after instanceof AppError) return after;
-    }
-    // PortOne's answer, with its cancel_history, is what we store; the new entry is attributed to the caller.
-    await upsertPaymentFromPortOne(trx, after, { requestedBy });
-    ctx.log.info(
-      { impUid, amount: major(amount), balanceBefore: major(balance), balanceAfter: major(balanceOf(after)) },
-      'payment cancelled',
+  const claim = await claimForCancel(ctx, impUid);
+  try {
+    return await cancelClaimed(ctx, impUid, body, requestedBy, checkpoint);
+  } finally {
+    // Not released (the store is down): the claim expires on its own.
+    await releaseCancelClaim(ctx.db, claim).catch((err: unknown) =>
+      ctx.log.warn({ err, impUid }, 'could not release the cancel claim; it expires on its own'),
     );
-    return after;
-  });
-  if (result instanceof AppError) throw result;
-  return result;
+  }
+}
+
+async function cancelClaimed(
+  ctx: ServiceContext,
+  impUid: string,
+  body: z.output<typeof CancelBody>,
+  requestedBy: string,
+  checkpoint: MoneyCheckpoint | undefined,
+): Promise<Payment> {
+  const getFromPortOne = () => ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: true });
+  const current = await getFromPortOne();
+  // The cancel is in the payment's currency: amounts exact for it, compared in its minor units.
+  const currency = currencyOf(current);
+  requireExact(currency, { amount: body.amount, tax_free: body.tax_free, vat_amount: body.vat_amount });
+  const major = (minor: number) => fromMinor(minor, currency);
+  const balance = balanceOf(current);
+
+  const earlier = checkpoint?.previous;
+  const previous = isCancelCheckpoint(earlier) && earlier.imp_uid === impUid ? earlier : undefined;
+  const seen = previous && {
+    checksum: minorOf(previous.checksum, currency),
+    amount: minorOf(previous.amount, currency),
+  };
+  if (previous && seen && balance === seen.checksum - seen.amount) {
+    ctx.log.info({ impUid, amount: previous.amount }, 'cancel of an earlier attempt with this key found at PortOne');
+    await upsertPaymentFromPortOne(ctx.db, current, { requestedBy });
+    return current;
+  }
+  await upsertPaymentFromPortOne(ctx.db, current);
+  if (previous && balance !== seen?.checksum) {
+    throw new IdempotentCancelConflictError(
+      `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${major(balance)} now); nothing was sent. Look the payment up before cancelling with a new key.`,
+      { details: { imp_uid: impUid, balance_then: previous.checksum, balance_now: major(balance) } },
+    );
+  }
+
+  if (current.status !== 'paid' && current.status !== 'cancelled') {
+    throw new NotCancellableError(`payment ${impUid} is ${current.status}; only paid payments can be cancelled`, {
+      details: { imp_uid: impUid, payment_status: current.status },
+    });
+  }
+  if (balance <= 0) {
+    throw new AlreadyCancelledError(`payment ${impUid} is already fully cancelled`, {
+      details: { imp_uid: impUid, amount: current.amount, cancel_amount: current.cancel_amount },
+    });
+  }
+  // An explicit amount is sent as asked; only an omitted one means "the whole balance".
+  const amount = body.amount === undefined ? balance : minorOf(body.amount, currency);
+  if (amount > balance) {
+    throw new CancelAmountExceededError(
+      `cancel amount ${major(amount)} exceeds the cancellable balance ${major(balance)} of payment ${impUid}`,
+      { details: { imp_uid: impUid, requested: major(amount), cancellable: major(balance) } },
+    );
+  }
+
+  // Durable before PortOne is asked.
+  await checkpoint?.save({
+    imp_uid: impUid,
+    checksum: major(balance),
+    amount: major(amount),
+  } satisfies CancelCheckpoint);
+
+  let after: Payment;
+  try {
+    after = await ctx.portone.payments.cancel({
+      imp_uid: impUid,
+      amount: major(amount),
+      checksum: major(balance),
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      ...(body.tax_free !== undefined ? { tax_free: body.tax_free } : {}),
+      ...(body.vat_amount !== undefined ? { vat_amount: body.vat_amount } : {}),
+      ...(body.refund_holder !== undefined ? { refund_holder: body.refund_holder } : {}),
+      ...(body.refund_bank !== undefined ? { refund_bank: body.refund_bank } : {}),
+      ...(body.refund_account !== undefined ? { refund_account: body.refund_account } : {}),
+      ...(body.refund_tel !== undefined ? { refund_tel: body.refund_tel } : {}),
+    });
+  } catch (error) {
+    after = await settleLostCancel(ctx, { impUid, currency, balance, amount }, error, getFromPortOne);
+  }
+  // PortOne's answer, with its cancel_history, is what we store; the new entry is attributed to the caller.
+  await upsertPaymentFromPortOne(ctx.db, after, { requestedBy });
+  ctx.log.info(
+    { impUid, amount: major(amount), balanceBefore: major(balance), balanceAfter: major(balanceOf(after)) },
+    'payment cancelled',
+  );
+  return after;
 }
 
 /**
@@ -298,15 +337,15 @@ export async function cancelPayment(
  * replay after a lost answer that PortOne refused by checksum) the cancel may have gone through:
  * PortOne is asked again, and a balance lowered by exactly `amount` is the answer. Still the old
  * balance: the cancel did not happen, the error stands. Neither, or no answer: the outcome is unknown
- * (returned, not thrown, so the checkpoint commits: a 502 kept on the Idempotency-Key, and a retry
- * checks again instead of refunding again).
+ * (a 502 kept on the Idempotency-Key, whose checkpoint lets a retry check again instead of refunding
+ * again).
  */
 async function settleLostCancel(
   ctx: ServiceContext,
   sent: { impUid: string; currency: string; balance: number; amount: number },
   error: unknown,
   getFromPortOne: () => Promise<Payment>,
-): Promise<Payment | AppError> {
+): Promise<Payment> {
   const { impUid, balance, amount } = sent;
   const major = (minor: number) => fromMinor(minor, sent.currency);
   const checksumRefused = error instanceof PortOneApiError && /checksum/i.test(error.portoneMessage ?? '');
@@ -323,7 +362,7 @@ async function settleLostCancel(
       return now;
     }
     if (!now || balanceOf(now) !== balance) {
-      return new OutcomeUnknownError(
+      throw new OutcomeUnknownError(
         `the outcome of the cancel of ${major(amount)} on payment ${impUid} is unknown: PortOne did not answer it. Retry with the same Idempotency-Key (it checks PortOne's balance before sending anything) or look the payment up.`,
         { details: { imp_uid: impUid, amount: major(amount), balance_before: major(balance) }, cause: error },
       );
