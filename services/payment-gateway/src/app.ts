@@ -5,7 +5,7 @@ import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { translatePortOneError } from './errors.ts';
 import { db } from './plugins/db.ts';
-import { idempotency } from './plugins/idempotency.ts';
+import { idempotency, idempotencyHashKey } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
 import { retentionPurge } from './plugins/retention-purge.ts';
 import { webhookSweeper } from './plugins/webhook-sweeper.ts';
@@ -95,6 +95,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     ],
   });
   await app.register(idempotency, {
+    hashKey: idempotencyHashKey(config),
     ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS,
   });

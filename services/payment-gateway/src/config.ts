@@ -92,6 +92,11 @@ const Variables = z.object({
   RETENTION_PURGE_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1000),
   CANCEL_FORGED_PAYMENTS: env.bool(false),
   IDEMPOTENCY_TTL_SECONDS: seconds(86_400),
+  /**
+   * Key of the Idempotency-Key request hash (HMAC-SHA256; 32+ characters). Unset: derived from
+   * PORTONE_IMP_SECRET. Set it explicitly before rotating that secret (see idempotencyHashKey).
+   */
+  IDEMPOTENCY_HASH_KEY: z.string().min(32, 'at least 32 characters (e.g. openssl rand -hex 32)').optional(),
   /** An in-flight Idempotency-Key's lease: above the longest request, so only a dead holder loses it. */
   IDEMPOTENCY_LEASE_SECONDS: seconds(120),
   VBANK_DUE_DAYS: z.coerce.number().int().min(1).max(60).default(3),

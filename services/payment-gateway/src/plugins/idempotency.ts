@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ChargeAttempt, ChargeMode } from '../charge-outcome.ts';
@@ -86,6 +86,8 @@ declare module 'fastify' {
 }
 
 export interface IdempotencyOptions {
+  /** Key of the request hash (idempotencyHashKey). */
+  hashKey: Uint8Array;
   ttlSeconds: number;
   /** How long an in-flight key stays with its request before a retry may take it over. */
   leaseSeconds: number;
@@ -107,11 +109,26 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** What identifies a request under its key: method, path and canonical body, hashed. */
-export function requestHash(method: string, path: string, body: unknown): string {
-  return createHash('sha256')
+/**
+ * What identifies a request under its key: method, path and canonical body, under HMAC-SHA256. Keyed,
+ * because a body may carry card data: a plain hash would let anyone who reads `idempotency_keys` test
+ * guesses of a card number (few enough to try them all) against it.
+ */
+export function requestHash(hashKey: Uint8Array, method: string, path: string, body: unknown): string {
+  return createHmac('sha256', hashKey)
     .update(`${method}\n${path}\n${canonical(body ?? null)}`)
     .digest('hex');
+}
+
+/**
+ * The request-hash key: IDEMPOTENCY_HASH_KEY, else one derived (HKDF) from the PortOne secret, which
+ * the database does not hold either. Changing it makes stored keys mismatch their retries (422).
+ */
+export function idempotencyHashKey(config: { IDEMPOTENCY_HASH_KEY?: string | undefined; PORTONE_IMP_SECRET: string }) {
+  if (config.IDEMPOTENCY_HASH_KEY) return new Uint8Array(Buffer.from(config.IDEMPOTENCY_HASH_KEY, 'utf8'));
+  return new Uint8Array(
+    hkdfSync('sha256', config.PORTONE_IMP_SECRET, '', 'payment-gateway idempotency request hash', 32),
+  );
 }
 
 function parsePayload(payload: unknown): unknown {
@@ -125,7 +142,7 @@ function parsePayload(payload: unknown): unknown {
 
 /**
  * `Idempotency-Key` for routes flagged `config: { idempotent: true }`. The key is scoped to the
- * caller (API key name); the request is identified by a hash of method, path and body. Same key and
+ * caller (API key name); the request is identified by a keyed hash of method, path and body. Same key and
  * same request → the stored answer is replayed with `Idempotent-Replayed: true`; a different request
  * → 422; still running → 409. A 2xx answer is stored; a failure abandons the key so a retry can run
  * — except an unknown charge outcome: that answer is stored, and every retry with the key runs the
@@ -150,7 +167,7 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     // The stored path is for people reading the table; the hash below covers the whole path, so a
     // long percent-encoded path (ids may be 80 emoji) is clipped to the column, never refused.
     const storedPath = path.slice(0, PATH_COLUMN_LENGTH);
-    const bodyHash = requestHash(method, path, request.body);
+    const bodyHash = requestHash(options.hashKey, method, path, request.body);
     const result = await beginIdempotent(app.db, {
       scope,
       key,

@@ -2,7 +2,7 @@ import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requestHash } from '../../src/plugins/idempotency.ts';
+import { idempotencyHashKey, requestHash } from '../../src/plugins/idempotency.ts';
 import { type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
 
 const server = await mariadb();
@@ -144,7 +144,10 @@ describe.runIf(server)('cancel with an Idempotency-Key never refunds twice', () 
         idem_key: key,
         method: 'POST',
         path: '/api/v1/payments/cancel',
-        body_hash: requestHash('POST', '/api/v1/payments/cancel', { imp_uid: payment.imp_uid, amount: 2500 }),
+        body_hash: requestHash(idempotencyHashKey(h.app.config), 'POST', '/api/v1/payments/cancel', {
+          imp_uid: payment.imp_uid,
+          amount: 2500,
+        }),
         state: 'in_flight',
         response_status: null,
         response_body: null,

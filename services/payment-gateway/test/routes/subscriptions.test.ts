@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createPortOneClient, type Payment, type ScheduleResult } from '@repo/portone-client';
 import { DEFAULT_MERCHANT, MAGIC } from '@repo/portone-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,36 @@ describe.runIf(server)('subscriptions routes (emulator over HTTP, MariaDB)', () 
       expect(logs).not.toContain(VALID_EXPIRY);
       expect(logs).not.toContain('pwd_2digit":"00');
       expect(logs).not.toContain('imp_emulator_secret');
+    });
+
+    it('the Idempotency-Key row cannot be used to test guesses of the card: its request hash is keyed', async () => {
+      const customerUid = uid('customer');
+      const body = { customer_uid: customerUid, card_number: CARD, expiry: VALID_EXPIRY, birth: '900101' };
+      const key = uid('key');
+      const send = () =>
+        h.inject({
+          method: 'POST',
+          url: '/api/v1/subscriptions/billing-key',
+          headers: { 'idempotency-key': key },
+          payload: body,
+        });
+      expect((await send()).statusCode).toBe(201);
+      const row = await h.db
+        .selectFrom('idempotency_keys')
+        .select('body_hash')
+        .where('idem_key', '=', key)
+        .executeTakeFirstOrThrow();
+      // What a reader of the table could compute for each guessed card number: sha256 of the request.
+      const sorted = Object.fromEntries(Object.entries(body).sort(([a], [b]) => (a < b ? -1 : 1)));
+      const guess = createHash('sha256')
+        .update(`POST\n/api/v1/subscriptions/billing-key\n${JSON.stringify(sorted)}`)
+        .digest('hex');
+      expect(row.body_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.body_hash).not.toBe(guess);
+      // The keyed hash still identifies the request: the same body replays.
+      const again = await send();
+      expect(again.statusCode).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
     });
 
     it('refuses the seed example card (expiry 2025-12 is in the past): 422 with PortOne’s message', async () => {
