@@ -1,6 +1,7 @@
 import { auth, docs, drain, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
+import { CancelTurns } from './cancel-turns.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { translatePortOneError } from './errors.ts';
@@ -65,6 +66,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // 1. Infrastructure: config and clock, the store, the PortOne client.
   app.decorate('config', config);
   app.decorate('clock', deps.clock ?? systemClock);
+  app.decorate('cancelTurns', new CancelTurns());
   await app.register(db, { url: config.DATABASE_URL, migrate: config.MIGRATE_ON_START, db: deps.db });
   await app.register(portone, {
     baseUrl: config.PORTONE_API_URL,

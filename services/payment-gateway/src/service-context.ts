@@ -1,6 +1,7 @@
 import type { PortOneClient } from '@repo/portone-client';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { CancelTurns } from './cancel-turns.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
@@ -12,16 +13,25 @@ export interface ServiceContext {
   clock: Clock;
   config: Config;
   log: FastifyBaseLogger;
+  cancelTurns: CancelTurns;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     clock: Clock;
+    cancelTurns: CancelTurns;
   }
 }
 
 /** The context for one request: its logger carries the request id. */
 export function contextOf(app: FastifyInstance, request?: FastifyRequest): ServiceContext {
-  return { db: app.db, portone: app.portone, clock: app.clock, config: app.config, log: request?.log ?? app.log };
+  return {
+    db: app.db,
+    portone: app.portone,
+    clock: app.clock,
+    config: app.config,
+    log: request?.log ?? app.log,
+    cancelTurns: app.cancelTurns,
+  };
 }

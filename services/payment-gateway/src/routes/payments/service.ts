@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
 import type { z } from 'zod';
 import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
@@ -192,7 +191,8 @@ const CLAIM_POLL_MAX_MS = 200;
 /**
  * Takes the payment's cancel claim, waiting while another cancel holds it: at most one claim's
  * lifetime (IDEMPOTENCY_LEASE_SECONDS), after which a dead holder's claim has expired. Waiting holds
- * no connection. Still held by a live cancel then: 409 CANCEL_IN_PROGRESS.
+ * no connection; a release in this process wakes the next waiter at once (CancelTurns), others are
+ * seen by polling. Still held by a live cancel then: 409 CANCEL_IN_PROGRESS.
  */
 async function claimForCancel(ctx: ServiceContext, impUid: string): Promise<CancelClaim> {
   const leaseMs = ctx.config.IDEMPOTENCY_LEASE_SECONDS * 1000;
@@ -205,7 +205,7 @@ async function claimForCancel(ctx: ServiceContext, impUid: string): Promise<Canc
         details: { imp_uid: impUid },
       });
     }
-    await sleep(pause / 2 + Math.random() * pause);
+    await ctx.cancelTurns.wait(impUid, pause / 2 + Math.random() * pause);
   }
 }
 
@@ -240,8 +240,9 @@ export async function cancelPayment(
     return await cancelClaimed(ctx, impUid, body, requestedBy, checkpoint);
   } finally {
     // Not released (the store is down): the claim expires on its own.
-    await releaseCancelClaim(ctx.db, claim).catch((err: unknown) =>
-      ctx.log.warn({ err, impUid }, 'could not release the cancel claim; it expires on its own'),
+    await releaseCancelClaim(ctx.db, claim).then(
+      () => ctx.cancelTurns.released(impUid),
+      (err: unknown) => ctx.log.warn({ err, impUid }, 'could not release the cancel claim; it expires on its own'),
     );
   }
 }
