@@ -26,8 +26,8 @@ import * as m202611221015 from './migrations/202611221015_create_portone_calls.t
 import * as m202611221016 from './migrations/202611221016_index_portone_calls_at.ts';
 import * as m202611221017 from './migrations/202611221017_add_idempotency_keys_locked_until.ts';
 import * as m202612021300 from './migrations/202612021300_add_idempotency_keys_checkpoint.ts';
-import * as m202612101200 from './migrations/202612101200_index_webhook_deliveries_received_at.ts';
-import * as m202612151000 from './migrations/202612151000_add_payments_cancel_claimed_until.ts';
+import * as m202612021800 from './migrations/202612021800_index_webhook_deliveries_received_at.ts';
+import * as m202612021801 from './migrations/202612021801_add_payments_cancel_claimed_until.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -53,8 +53,8 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202611221016_index_portone_calls_at': m202611221016,
   '202611221017_add_idempotency_keys_locked_until': m202611221017,
   '202612021300_add_idempotency_keys_checkpoint': m202612021300,
-  '202612101200_index_webhook_deliveries_received_at': m202612101200,
-  '202612151000_add_payments_cancel_claimed_until': m202612151000,
+  '202612021800_index_webhook_deliveries_received_at': m202612021800,
+  '202612021801_add_payments_cancel_claimed_until': m202612021801,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
