@@ -15,8 +15,9 @@ import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
 import { ImageNotFoundError, PolicyDeniedError } from '../../errors.ts';
 import type { SelfContainer } from '../../plugins/docker.ts';
+import { isImageId } from '../../policy/images.ts';
 import { isAgentItself, isProtected, joinLookup } from '../../policy/join-lookup.ts';
-import { isImageId, type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
+import { type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
 
