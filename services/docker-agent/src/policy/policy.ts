@@ -23,6 +23,12 @@ export const RULES = {
   envFile: 'env-file-outside-project',
   protectedLabel: 'protected-container',
   self: 'agent-self-protection',
+  stack: 'agent-stack',
+  reservedLabel: 'reserved-label',
+  guardedVolume: 'guarded-volume',
+  guardedNetwork: 'guarded-network',
+  guardedImage: 'guarded-image-tag',
+  bindSymlink: 'bind-mount-symlink',
 } as const;
 
 export type Namespace = 'network' | 'pid' | 'ipc' | 'uts' | 'userns' | 'cgroup';

@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { ActionResult } from '../../schemas/common.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
@@ -33,12 +34,13 @@ import {
 export interface ContainerRoutesOptions extends StreamRouteOptions {
   policy: Policy;
   protectLabel: string;
+  guard: Guard;
 }
 
 const tags = ['containers'];
 
 export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = async (app, options) => {
-  const { policy, protectLabel, heartbeatMs, translate, clock } = options;
+  const { policy, protectLabel, guard, heartbeatMs, translate, clock } = options;
   const protection = { protectLabel, self: app.selfContainer };
 
   app.get(
@@ -71,7 +73,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const created = await createContainer(app.docker, policy, request.body, protection);
+      const created = await createContainer(app.docker, policy, request.body, protection, guard);
       request.audit.target = created.name;
       return reply.code(201).send(created);
     },
@@ -83,12 +85,18 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       schema: {
         tags,
         summary: 'Inspect a container',
-        description: 'By id, id prefix or name. Environment values are shown to write keys only.',
+        description:
+          'By id, id prefix or name. Environment values are shown to write keys only, and never for the guarded ' +
+          'stack (the agent, its compose project, protected containers).',
         params: ContainerParams,
         response: { 200: ContainerDetail, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => toDetail(await app.docker.inspectContainer(request.params.id), request.caller.role === 'write'),
+    async (request) => {
+      const info = await app.docker.inspectContainer(request.params.id);
+      // The guarded stack's environment holds its secrets (database passwords, API keys): never shown.
+      return toDetail(info, request.caller.role === 'write' && !(await guard.reason(info)));
+    },
   );
 
   for (const action of ['start', 'stop', 'restart'] as const) {
@@ -109,7 +117,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       },
       async (request) => {
         const t = (request.query as { t?: number } | undefined)?.t;
-        return changeState(app.docker, request.params.id, action, protection, t);
+        return changeState(app.docker, request.params.id, action, guard, t);
       },
     );
   }
@@ -127,7 +135,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
         response: { 200: ActionResult, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => removeContainer(app.docker, request.params.id, request.query, protection),
+    async (request) => removeContainer(app.docker, request.params.id, request.query, guard),
   );
 
   app.get(

@@ -15,8 +15,16 @@ import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
 import { ImageNotFoundError, PolicyDeniedError } from '../../errors.ts';
 import type { SelfContainer } from '../../plugins/docker.ts';
+import {
+  checkNetworkNames,
+  type Guard,
+  type GuardedStack,
+  type Protection,
+  refuseGuardedVolume,
+} from '../../policy/guard.ts';
 import { isImageId } from '../../policy/images.ts';
-import { isAgentItself, isProtected, joinLookup } from '../../policy/join-lookup.ts';
+import { joinLookup } from '../../policy/join-lookup.ts';
+import { checkReservedLabels } from '../../policy/labels.ts';
 import { type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
@@ -263,13 +271,44 @@ export async function checkCreatePolicy(policy: Policy, body: CreateContainerBod
   }
 }
 
+const PREDEFINED_NETWORK_MODES = /^(?:default|bridge|host|none|container:.*)$/;
+
+/**
+ * What a new container would take from the guarded stack: a named volume one of them uses (raw
+ * database files, the audit log), or a place on one of their networks under a name they answer to.
+ */
+async function checkGuardedResources(engine: DockerEngine, body: CreateContainerBody, stack: GuardedStack) {
+  const volumes = [
+    ...(body.binds ?? []).map((b, i) => ({ source: b.slice(0, b.indexOf(':')), field: `binds[${i}]` })),
+    ...(body.mounts ?? []).flatMap((m, i) =>
+      m.type === 'volume' && m.source ? [{ source: m.source, field: `mounts[${i}].source` }] : [],
+    ),
+  ];
+  for (const { source, field } of volumes) {
+    if (!source.startsWith('/')) refuseGuardedVolume(stack, source, field);
+  }
+  if (body.networkMode && body.name && !PREDEFINED_NETWORK_MODES.test(body.networkMode)) {
+    const network = await engine.inspectNetwork(body.networkMode).catch((error: unknown) => {
+      if (dockerStatus(error) === 404) return undefined; // the engine's own 404 follows on create
+      throw error;
+    });
+    if (network) checkNetworkNames(stack, network.Id, network.Name, [body.name], 'name');
+  }
+}
+
 export async function createContainer(
   engine: DockerEngine,
   policy: Policy,
   body: CreateContainerBody,
   protection: Protection,
+  guard: Guard,
 ) {
   await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel));
+  checkReservedLabels(body.labels, protection.protectLabel, 'labels');
+  for (const [i, m] of (body.mounts ?? []).entries()) {
+    checkReservedLabels(m.volumeOptions?.labels, protection.protectLabel, `mounts[${i}].volumeOptions.labels`);
+  }
+  await checkGuardedResources(engine, body, await guard.stack());
   if (!isImageId(body.image)) policy.checkImage([body.image], 'image');
   let image = await engine.inspectImage(body.image).catch((error: unknown) => {
     if (dockerStatus(error) === 404) return undefined;
@@ -293,6 +332,8 @@ export async function createContainer(
   }
   // An id or a second tag must not slip past the allowlist: any of the image's names may match.
   policy.checkImage([body.image, ...(image.RepoTags ?? [])], 'image');
+  // Containers inherit their image's labels: a built or pulled image must not smuggle reserved ones in.
+  checkReservedLabels(image.Config?.Labels, protection.protectLabel, 'image.labels');
 
   const created = await engine.createContainer(toCreateOptions(body));
   if (body.start) await engine.startContainer(created.id);
@@ -306,25 +347,10 @@ export async function createContainer(
   };
 }
 
-export interface Protection {
-  protectLabel: string;
-  self: SelfContainer;
-}
-
-/** Inspects the target of a change and refuses the agent's own container and protected ones. */
-export async function guardedTarget(engine: DockerEngine, ref: string, protection: Protection) {
+/** Inspects the target of a change and refuses the guarded stack (the agent, its project, protected ones). */
+export async function guardedTarget(engine: DockerEngine, ref: string, guard: Guard) {
   const info = await engine.inspectContainer(ref);
-  const name = trimSlash(info.Name);
-  if (isAgentItself(info, protection.self)) {
-    throw new PolicyDeniedError(RULES.self, 'id', `container "${name}" is the docker-agent itself`);
-  }
-  if (isProtected(info, protection.protectLabel)) {
-    throw new PolicyDeniedError(
-      RULES.protectedLabel,
-      'id',
-      `container "${name}" carries the protect label ${protection.protectLabel}`,
-    );
-  }
+  await guard.refuse(info, 'id');
   return info;
 }
 
@@ -335,10 +361,10 @@ export async function changeState(
   engine: DockerEngine,
   ref: string,
   action: Action,
-  protection: Protection,
+  guard: Guard,
   timeoutSeconds?: number,
 ): Promise<ActionResult> {
-  const info = action === 'start' ? await engine.inspectContainer(ref) : await guardedTarget(engine, ref, protection);
+  const info = action === 'start' ? await engine.inspectContainer(ref) : await guardedTarget(engine, ref, guard);
   try {
     if (action === 'start') await engine.startContainer(info.Id);
     else if (action === 'stop') await engine.stopContainer(info.Id, timeoutSeconds);
@@ -358,9 +384,9 @@ export async function removeContainer(
   engine: DockerEngine,
   ref: string,
   options: { force: boolean; volumes: boolean },
-  protection: Protection,
+  guard: Guard,
 ): Promise<ActionResult> {
-  const info = await guardedTarget(engine, ref, protection);
+  const info = await guardedTarget(engine, ref, guard);
   await engine.removeContainer(info.Id, options);
   return { id: info.Id, action: 'remove', changed: true, message: 'container removed' };
 }
