@@ -96,6 +96,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   await app.register(imageRoutes, {
     prefix: `${API_PREFIX}/images`,
     policy,
+    guard,
+    protectLabel: config.protectLabel,
     buildMaxBytes: config.buildMaxBytes,
     ...stream,
   });

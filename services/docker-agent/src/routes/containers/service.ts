@@ -13,8 +13,7 @@ import { type LogLine, logLines } from '../../docker/logs.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
-import { ImageNotFoundError, PolicyDeniedError } from '../../errors.ts';
-import type { SelfContainer } from '../../plugins/docker.ts';
+import { ImageNotFoundError } from '../../errors.ts';
 import {
   checkNetworkNames,
   type Guard,
@@ -25,7 +24,7 @@ import {
 import { isImageId } from '../../policy/images.ts';
 import { joinLookup } from '../../policy/join-lookup.ts';
 import { checkReservedLabels } from '../../policy/labels.ts';
-import { type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
+import type { JoinLookup, Policy } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
 
