@@ -9,6 +9,7 @@ import { translateDockerError } from './docker/errors.ts';
 import { audit } from './plugins/audit.ts';
 import { docker } from './plugins/docker.ts';
 import { shutdown } from './plugins/shutdown.ts';
+import { streamLimit } from './plugins/stream-limit.ts';
 import { createGuard } from './policy/guard.ts';
 import { createPolicy } from './policy/policy.ts';
 import { composeRoutes } from './routes/compose/index.ts';
@@ -53,6 +54,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   });
   await app.register(audit, { file: config.auditFile, clock });
   await app.register(shutdown);
+  await app.register(streamLimit, { maxStreams: config.maxStreams });
   const guard = createGuard(app.docker, { protectLabel: config.protectLabel, self: app.selfContainer });
 
   // 2. Cross-cutting: one problem handler (dockerode errors translated), docs, API keys.
@@ -91,6 +93,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     policy,
     protectLabel: config.protectLabel,
     guard,
+    logs: { tail: config.logsTail, maxBytes: config.logsMaxBytes },
     ...stream,
   });
   await app.register(imageRoutes, {

@@ -21,7 +21,9 @@ import {
 } from './schemas.ts';
 import {
   changeState,
+  collectLogs,
   createContainer,
+  type LogLimits,
   listContainers,
   logEvents,
   openLogs,
@@ -35,12 +37,13 @@ export interface ContainerRoutesOptions extends StreamRouteOptions {
   policy: Policy;
   protectLabel: string;
   guard: Guard;
+  logs: LogLimits;
 }
 
 const tags = ['containers'];
 
 export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = async (app, options) => {
-  const { policy, protectLabel, guard, heartbeatMs, translate, clock } = options;
+  const { policy, protectLabel, guard, logs, heartbeatMs, translate, clock } = options;
   const protection = { protectLabel, self: app.selfContainer };
 
   app.get(
@@ -141,6 +144,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
   app.get(
     '/:id/logs',
     {
+      config: { stream: (request) => (request.query as { follow?: boolean }).follow === true },
       schema: {
         tags,
         summary: 'Container logs',
@@ -149,17 +153,16 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
           'containers) until the caller disconnects.',
         params: ContainerParams,
         querystring: LogsQuery,
-        response: { 200: logsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: logsResponse, ...problemResponses(400, 401, 403, 404, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const abort = new AbortController();
-      const { info, lines } = await openLogs(app.docker, request.params.id, request.query, clock(), abort.signal);
+      const { info, lines } = await openLogs(app.docker, request.params.id, request.query, logs, clock(), abort.signal);
       if (request.query.follow) {
         return sendNdjson(request, reply, logEvents(lines), { heartbeatMs, abort, translate });
       }
-      const collected = [];
-      for await (const line of lines) collected.push(line);
+      const collected = await collectLogs(lines, logs.maxBytes, abort);
       return reply.type('application/json').send({ id: info.Id, lines: collected });
     },
   );
@@ -167,6 +170,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
   app.get(
     '/:id/stats',
     {
+      config: { stream: (request) => (request.query as { stream?: boolean }).stream === true },
       schema: {
         tags,
         summary: 'Container resource usage',
@@ -175,7 +179,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
           'stream of samples (about one a second) until the caller disconnects.',
         params: ContainerParams,
         querystring: StatsQuery,
-        response: { 200: statsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: statsResponse, ...problemResponses(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -13,7 +13,7 @@ import { type LogLine, logLines } from '../../docker/logs.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
-import { ImageNotFoundError } from '../../errors.ts';
+import { ImageNotFoundError, LogsTooLargeError } from '../../errors.ts';
 import {
   checkNetworkNames,
   type Guard,
@@ -403,7 +403,7 @@ export function toUnixSeconds(value: string, now: Date): number {
 
 export interface LogsRequest {
   follow: boolean;
-  tail: string;
+  tail?: string | undefined;
   since?: string;
   until?: string;
   timestamps: boolean;
@@ -411,7 +411,21 @@ export interface LogsRequest {
   stderr: boolean;
 }
 
-export async function openLogs(engine: DockerEngine, ref: string, q: LogsRequest, now: Date, signal?: AbortSignal) {
+export interface LogLimits {
+  /** Lines when the caller names no `tail`. */
+  tail: number;
+  /** Largest non-follow answer, in bytes of line text. */
+  maxBytes: number;
+}
+
+export async function openLogs(
+  engine: DockerEngine,
+  ref: string,
+  q: LogsRequest,
+  limits: LogLimits,
+  now: Date,
+  signal?: AbortSignal,
+) {
   const info = await engine.inspectContainer(ref);
   const stream = await engine.containerLogs(
     info.Id,
@@ -420,13 +434,33 @@ export async function openLogs(engine: DockerEngine, ref: string, q: LogsRequest
       stdout: q.stdout,
       stderr: q.stderr,
       timestamps: q.timestamps,
-      tail: q.tail,
+      tail: q.tail ?? String(limits.tail),
       ...(q.since ? { since: toUnixSeconds(q.since, now) } : {}),
       ...(q.until ? { until: toUnixSeconds(q.until, now) } : {}),
     },
     signal,
   );
   return { info, lines: logLines(stream, { tty: info.Config.Tty ?? false, timestamps: q.timestamps }) };
+}
+
+/**
+ * A non-follow answer is built in memory, so it is capped: past `maxBytes` the engine stream is
+ * released (`abort`) and the caller told to ask for less, rather than the agent holding a whole log.
+ */
+export async function collectLogs(lines: AsyncIterable<LogLine>, maxBytes: number, abort: AbortController) {
+  const collected: LogLine[] = [];
+  let bytes = 0;
+  for await (const line of lines) {
+    bytes += Buffer.byteLength(line.line) + (line.ts?.length ?? 0);
+    if (bytes > maxBytes) {
+      abort.abort();
+      throw new LogsTooLargeError(
+        `the logs asked for exceed ${maxBytes} bytes (DOCKER_AGENT_LOGS_MAX_BYTES); ask for fewer lines (tail), a time window (since/until) or follow=true`,
+      );
+    }
+    collected.push(line);
+  }
+  return collected;
 }
 
 export async function* logEvents(lines: AsyncIterable<LogLine>) {

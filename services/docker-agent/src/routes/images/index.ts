@@ -65,7 +65,7 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
   app.post(
     '/pull',
     {
-      config: { audit: 'image.pull' },
+      config: { audit: 'image.pull', stream: true },
       schema: {
         tags,
         summary: 'Pull an image',
@@ -87,7 +87,7 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
   app.post(
     '/build',
     {
-      config: { audit: 'image.build' },
+      config: { audit: 'image.build', stream: true },
       schema: {
         tags,
         summary: 'Build an image from a tar context',
@@ -99,7 +99,7 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
           `or not resolvable without build arguments, reserved LABELs.`,
         querystring: BuildQuery,
         consumes: TAR_TYPES,
-        response: { 200: buildResponse, ...problemResponses(400, 401, 403, 413, 415, 422, 503) },
+        response: { 200: buildResponse, ...problemResponses(400, 401, 403, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
