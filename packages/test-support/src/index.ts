@@ -1,6 +1,6 @@
 export { eventually } from './eventually.ts';
 export { type Fixture, useFixture } from './fixture.ts';
-export { mariadb } from './mariadb.ts';
+export { freshDatabase, mariadb } from './mariadb.ts';
 export { freePort, freshRequest } from './net.ts';
 export { dockerSocket, mysqlUrl, REQUIRE_SERVICES, realService, TEST_LOG_LEVEL, testLogStream } from './services.ts';
 export { uid } from './uid.ts';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 import { mysqlUrl, realService } from './services.ts';
 
@@ -12,4 +13,26 @@ export async function mariadb(): Promise<string | undefined> {
     await connection.end();
     return server;
   });
+}
+
+/** A new, empty database on `server` named `<prefix>_<random>`; `drop()` removes it. */
+export async function freshDatabase(
+  server: string,
+  prefix = 'test',
+): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = await createConnection(server);
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const connection = await createConnection(server);
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await connection.end();
+    },
+  };
 }
