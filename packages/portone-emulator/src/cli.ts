@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `portone-emulator` / `pnpm --filter @repo/portone-emulator start`: runs the emulator until SIGTERM or
+ * `pnpm --filter @repo/portone-emulator start` / `node dist/cli.js`: runs the emulator until SIGTERM or
  * SIGINT. The only place that reads the environment; a bad value stops it with the variable's name.
  *
  *   PORTONE_EMULATOR_PORT            default 3003
