@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { loggerOptions } from './logger.ts';
 import { problemBody } from './problem.ts';
@@ -28,7 +35,7 @@ export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
     // The caller's X-Request-Id when it is a sane token, a fresh UUID otherwise (see requestId()).
     requestIdHeader: false,
     genReqId: requestId,
-    disableRequestLogging: options.logRequests === false,
+    logController: new LogController({ disableRequestLogging: options.logRequests === false }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors: frameworkProblem,
