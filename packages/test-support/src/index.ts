@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { REGISTRY } from './registry.ts';
 
 /**
  * Real-service probes for tests. A test that needs MariaDB, dockerd or nginx asks for it here; when
@@ -47,3 +48,19 @@ export function testLogStream(service: string): { write(line: string): void } | 
 /** The log level test apps use: `debug` while logs are collected for the secret scan, else silent. */
 export const TEST_LOG_LEVEL = process.env.STACK_TEST_LOG_DIR ? 'debug' : 'silent';
 export { freePort, freshRequest } from './net.ts';
+export { REGISTRY, REGISTRY_IDENTITY_TOKEN, REGISTRY_NOBODY, REGISTRY_USER } from './registry.ts';
+
+/** The two registries and the token issuer scripts/services.sh starts (`registry`), or undefined (skip). */
+export async function requireRegistries(): Promise<true | undefined> {
+  return realService('docker registries (scripts/services.sh registry)', async () => {
+    for (const host of [REGISTRY.basic, REGISTRY.token]) {
+      const res = await fetch(`http://${host}/v2/`);
+      await res.arrayBuffer();
+      if (res.status !== 401) throw new Error(`${host}/v2/ answered ${res.status}, not 401`);
+    }
+    const stats = await fetch(`http://${REGISTRY.issuer}/stats`);
+    await stats.arrayBuffer();
+    if (!stats.ok) throw new Error(`token issuer on ${REGISTRY.issuer} answered ${stats.status}`);
+    return true as const;
+  });
+}

@@ -4,6 +4,8 @@ import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
 import { buildProgress, pullCallError, pullProgress } from '../../docker/progress.ts';
 import { BuildContextInvalidError, ContextTooLargeError } from '../../errors.ts';
 import type { Policy } from '../../policy/policy.ts';
+import { engineAuth, type RegistryAuth } from '../../registry/credentials.ts';
+import { locateImage } from '../../registry/reference.ts';
 
 export function toImageSummary(i: ImageInfo) {
   return {
@@ -54,11 +56,18 @@ export function toImageDetail(i: ImageInspectInfo) {
 }
 
 /** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
-export async function openPull(engine: DockerEngine, policy: Policy, image: string, signal: AbortSignal) {
+export async function openPull(
+  engine: DockerEngine,
+  policy: Policy,
+  image: string,
+  signal: AbortSignal,
+  auth?: RegistryAuth | undefined,
+) {
   policy.checkImage([image], 'image');
+  const registry = locateImage(image).registry;
   let stream: Readable;
   try {
-    stream = await engine.pullImage(image, signal);
+    stream = await engine.pullImage(image, signal, auth && engineAuth(registry, auth));
   } catch (error) {
     throw pullCallError(image, error) ?? error;
   }
