@@ -110,6 +110,7 @@ describe.runIf(engine && registries)('private registries and update checks (real
       first = { id: await buildImage(a), digest: '' };
       first.digest = await push(a, image, host);
       second = { id: await buildImage(b) };
+      created.push(first.id, second.id);
       // Gone from the engine, so the pulls below download its layer for real.
       await removeImage(first.id);
     }, 120_000);
@@ -216,7 +217,7 @@ describe.runIf(engine && registries)('private registries and update checks (real
       } finally {
         await agent.inject({ method: 'DELETE', url: `/api/v1/compose/${project}` });
       }
-    });
+    }, 90_000); // the compose CLI is slow on a loaded machine
   });
 
   describe('token registry specifics', () => {
@@ -265,6 +266,23 @@ describe.runIf(engine && registries)('private registries and update checks (real
       expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
       await update(agent, image);
       expect(await issued()).toBe(before + 1);
+    });
+
+    it('a token is fetched again once its expires_in has run out (by the injected clock)', async () => {
+      let offsetMs = 0;
+      const config = testConfig({ DOCKER_AGENT_REGISTRY_AUTH: JSON.stringify({ [REGISTRY.token]: REGISTRY_USER }) });
+      const agent = await buildApp(config, {
+        logStream: testLogStream('docker-agent'),
+        clock: () => new Date(Date.now() + offsetMs),
+      });
+      apps.push(agent);
+      const before = await issued();
+      expect((await update(agent, image)).statusCode).toBe(200);
+      expect((await update(agent, image)).statusCode).toBe(200);
+      expect(await issued()).toBe(before + 1);
+      offsetMs = 300_000; // the issuer's tokens live 300 s
+      expect((await update(agent, image)).statusCode).toBe(200);
+      expect(await issued()).toBe(before + 2);
     });
   });
 });
