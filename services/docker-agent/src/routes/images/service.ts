@@ -6,6 +6,8 @@ import { BuildContextInvalidError, PolicyDeniedError } from '../../errors.ts';
 import { checkDockerfile } from '../../policy/dockerfile.ts';
 import type { Guard } from '../../policy/guard.ts';
 import { type Policy, RULES } from '../../policy/policy.ts';
+import { engineAuth, type RegistryAuth } from '../../registry/credentials.ts';
+import { locateImage } from '../../registry/reference.ts';
 import { readDockerfile, spoolContext } from './context.ts';
 
 export function toImageSummary(i: ImageInfo) {
@@ -57,11 +59,18 @@ export function toImageDetail(i: ImageInspectInfo) {
 }
 
 /** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
-export async function openPull(engine: DockerEngine, policy: Policy, image: string, signal: AbortSignal) {
+export async function openPull(
+  engine: DockerEngine,
+  policy: Policy,
+  image: string,
+  signal: AbortSignal,
+  auth?: RegistryAuth | undefined,
+) {
   policy.checkImage([image], 'image');
+  const registry = locateImage(image).registry;
   let stream: Readable;
   try {
-    stream = await engine.pullImage(image, signal);
+    stream = await engine.pullImage(image, signal, auth && engineAuth(registry, auth));
   } catch (error) {
     throw pullCallError(image, error) ?? error;
   }
