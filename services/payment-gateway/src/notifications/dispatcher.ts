@@ -76,15 +76,15 @@ export async function dispatchOnce(db: Db, options: DispatcherOptions, log: Fast
       const at = new Date();
       const attempts = next.attempts + 1;
       const givesUp = at.getTime() - next.createdAt.getTime() >= options.giveUpSeconds * 1000;
-      const status = error === null ? 'delivered' : givesUp ? 'failed' : 'pending';
+      const status = error === null ? 'delivered' : givesUp && !signal.aborted ? 'failed' : 'pending';
+      // Cut short by shutdown: due again at once (another replica or the next start sends it).
+      const delay = signal.aborted ? 0 : retryDelayMs(attempts, options.retryMinMs, options.retryMaxMs);
       await recordAttempt(db, next.id, claim, {
         status,
         statusCode,
         error,
         at,
-        ...(status === 'pending'
-          ? { nextAttemptAt: new Date(at.getTime() + retryDelayMs(attempts, options.retryMinMs, options.retryMaxMs)) }
-          : {}),
+        ...(status === 'pending' ? { nextAttemptAt: new Date(at.getTime() + delay) } : {}),
       });
       if (status === 'delivered') sent += 1;
       else
