@@ -11,8 +11,9 @@ export interface JobLeaseTable {
 }
 
 /**
- * Takes the lease on `name` until `until` when it is free (expired, or never taken) or already ours,
- * in one autocommit statement, so of several replicas asking at once exactly one gets it.
+ * Takes the lease on `name` until `until` when it is free (expired, or never taken), in one autocommit
+ * statement, so of several replicas asking at once exactly one gets it. Not even its holder takes an
+ * unexpired lease again: the expiry is also when the job is next due.
  */
 export async function acquireLease(db: Db, name: string, holder: string, until: Date, now: Date): Promise<boolean> {
   const at = toDbTime(now);
@@ -20,7 +21,7 @@ export async function acquireLease(db: Db, name: string, holder: string, until: 
     .updateTable('job_leases')
     .set({ holder, expires_at: toDbTime(until), updated_at: at })
     .where('name', '=', name)
-    .where((eb) => eb.or([eb('expires_at', '<=', at), eb('holder', '=', holder)]))
+    .where('expires_at', '<=', at)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) > 0) return true;
   try {
