@@ -106,7 +106,7 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
   });
 
   it('two replicas on one database: runs never overlap, one per interval, each payment stored once', async () => {
-    const made = [];
+    const made: Payment[] = [];
     for (let i = 0; i < 5; i++) made.push(await checkout({ merchant_uid: uid('r2'), amount: 1_000 + i }));
     await eventually(
       async () => {
