@@ -40,6 +40,9 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_AUDIT_FILE: z.string().default('.data/docker-agent-audit.jsonl'),
   DOCKER_AGENT_HEARTBEAT_MS: positiveInt(15_000),
   DOCKER_AGENT_BUILD_MAX_BYTES: positiveInt(512 * 1024 * 1024),
+  DOCKER_AGENT_LOGS_TAIL: positiveInt(1000),
+  DOCKER_AGENT_LOGS_MAX_BYTES: positiveInt(16 * 1024 * 1024),
+  DOCKER_AGENT_MAX_STREAMS: positiveInt(64),
   // Handed to the compose CLI, which gets no other variable of ours (API keys stay here).
   PATH: z.string().default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   HOME: z.string().default('/tmp'),
@@ -65,6 +68,12 @@ export interface Config {
   auditFile: string;
   heartbeatMs: number;
   buildMaxBytes: number;
+  /** Lines of logs answered when the caller names no `tail`. */
+  logsTail: number;
+  /** Largest non-follow logs answer (422 LOGS_TOO_LARGE beyond). */
+  logsMaxBytes: number;
+  /** Concurrent streams (429 beyond). */
+  maxStreams: number;
 }
 
 export interface PolicyConfig {
@@ -108,5 +117,8 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     auditFile: e.DOCKER_AGENT_AUDIT_FILE,
     heartbeatMs: e.DOCKER_AGENT_HEARTBEAT_MS,
     buildMaxBytes: e.DOCKER_AGENT_BUILD_MAX_BYTES,
+    logsTail: e.DOCKER_AGENT_LOGS_TAIL,
+    logsMaxBytes: e.DOCKER_AGENT_LOGS_MAX_BYTES,
+    maxStreams: e.DOCKER_AGENT_MAX_STREAMS,
   };
 }

@@ -61,7 +61,7 @@ describe.runIf(engine)('images (real engine)', () => {
     expect(list.json().images.some((i: { repoTags: string[] }) => i.repoTags.includes(BUSYBOX))).toBe(true);
     const one = await app.inject({ method: 'GET', url: `/api/v1/images/${encodeURIComponent(BUSYBOX)}` });
     expect(one.statusCode).toBe(200);
-    expect(one.json()).toMatchObject({ repoTags: [BUSYBOX], os: 'linux' });
+    expect(one.json()).toMatchObject({ repoTags: expect.arrayContaining([BUSYBOX]), os: 'linux' });
     const missing = await app.inject({ method: 'GET', url: '/api/v1/images/da-img-none:1' });
     expect(missing.statusCode).toBe(404);
     const hostile = await app.inject({ method: 'GET', url: `/api/v1/images/${encodeURIComponent('../../x')}` });
