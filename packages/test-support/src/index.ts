@@ -1,3 +1,4 @@
+export { dockerEngine } from './docker.ts';
 export { eventually } from './eventually.ts';
 export { type Fixture, useFixture } from './fixture.ts';
 export { freshDatabase, mariadb } from './mariadb.ts';
