@@ -44,7 +44,13 @@ describe.runIf(engine)('containers (real engine)', () => {
     });
     auditFile = config.auditFile;
     // The "agent's own container" for self-protection: a stand-in named by DOCKER_AGENT_SELF_CONTAINER.
-    await docker.createContainer({ Image: BUSYBOX, name: `${PREFIX}self`, Cmd: ['sleep', '60'] });
+    // It has the allowlisted directory at the same path, as a containerised agent must (see the README).
+    await docker.createContainer({
+      Image: BUSYBOX,
+      name: `${PREFIX}self`,
+      Cmd: ['sleep', '60'],
+      HostConfig: { Binds: [`${allowed}:${allowed}`] },
+    });
     app = await buildApp(config, { logStream: testLogStream('docker-agent') });
   });
   afterAll(async () => {
