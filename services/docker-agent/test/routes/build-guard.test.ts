@@ -56,6 +56,17 @@ describe.runIf(engine)('image builds and the policy (real engine)', () => {
     denied(await build(`FROM ${BASE}\n`, `t=${encodeURIComponent(RUNNING)}`), 'guarded-image-tag', 't');
   });
 
+  it('refuses removing the image a guarded container runs, by tag or id', async () => {
+    denied(
+      await app.inject({ method: 'DELETE', url: `/api/v1/images/${encodeURIComponent(RUNNING)}?force=true` }),
+      'guarded-image-tag',
+      'id',
+    );
+    const id = (await docker.inspectImage(RUNNING)).Id;
+    denied(await app.inject({ method: 'DELETE', url: `/api/v1/images/${id}?force=true` }), 'guarded-image-tag', 'id');
+    await expect(docker.inspectImage(RUNNING)).resolves.toMatchObject({ Id: id });
+  });
+
   it('holds FROM, COPY --from and RUN --mount from images to the image allowlist', async () => {
     denied(await build(`FROM ${BUSYBOX}\n`), 'image-not-allowed', 'dockerfile:Dockerfile:1');
     denied(

@@ -132,12 +132,13 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
       schema: {
         tags,
         summary: 'Remove an image',
-        description: 'An image used by a container is a 409 unless force=true.',
+        description:
+          'An image used by a container is a 409 unless force=true; one a guarded container runs (by its tag or id) is a 403.',
         params: ImageParams,
         querystring: RemoveImageQuery,
         response: { 200: RemovedImage, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => removeImage(app.docker, request.params.id, request.query),
+    async (request) => removeImage(app.docker, guard, request.params.id, request.query),
   );
 };

@@ -5,6 +5,7 @@ import { buildProgress, pullCallError, pullProgress } from '../../docker/progres
 import { BuildContextInvalidError, PolicyDeniedError } from '../../errors.ts';
 import { checkDockerfile } from '../../policy/dockerfile.ts';
 import type { Guard } from '../../policy/guard.ts';
+import { isImageId } from '../../policy/images.ts';
 import { type Policy, RULES } from '../../policy/policy.ts';
 import { readDockerfile, spoolContext } from './context.ts';
 
@@ -137,8 +138,20 @@ export async function openBuild(
   })();
 }
 
-export async function removeImage(engine: DockerEngine, ref: string, o: { force: boolean; noprune: boolean }) {
+export async function removeImage(
+  engine: DockerEngine,
+  guard: Guard,
+  ref: string,
+  o: { force: boolean; noprune: boolean },
+) {
   const info = await engine.inspectImage(ref);
+  // Untagging (or deleting) what a guarded container runs would let another image take its name.
+  const stack = await guard.stack();
+  const user =
+    stack.imageUser(ref) ?? (isImageId(ref) ? stack.containers.find((c) => c.imageId === info.Id) : undefined);
+  if (user) {
+    throw new PolicyDeniedError(RULES.guardedImage, 'id', `image "${ref}" is run by "${user.name}", which is guarded`);
+  }
   const r = await engine.removeImage(ref, o);
   return { id: info.Id, ...r };
 }
