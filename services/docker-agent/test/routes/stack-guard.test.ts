@@ -122,6 +122,17 @@ describe.runIf(engine)('the guarded stack: the agent, its compose project, prote
     denied(await call('DELETE', `/containers/${PREFIX}db?force=true`), 'agent-stack', 'id');
   });
 
+  it("refuses sharing the namespaces of a container of the agent's own compose project", async () => {
+    for (const mode of ['networkMode', 'pidMode', 'ipcMode']) {
+      const res = await call('POST', '/containers', {
+        image: BUSYBOX,
+        name: `${T}ns`,
+        [mode]: `container:${PREFIX}db`,
+      });
+      denied(res, 'protected-container', mode);
+    }
+  });
+
   it('refuses mounting or removing a named volume a guarded container uses', async () => {
     denied(
       await call('POST', '/containers', { image: BUSYBOX, name: `${T}v1`, binds: [`${VOLUME}:/steal`] }),

@@ -347,7 +347,7 @@ export async function createContainer(
   protection: Protection,
   guard: Guard,
 ) {
-  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel));
+  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel, guard));
   checkReservedLabels(body.labels, protection.protectLabel, 'labels');
   for (const [i, m] of (body.mounts ?? []).entries()) {
     checkReservedLabels(m.volumeOptions?.labels, protection.protectLabel, `mounts[${i}].volumeOptions.labels`);
