@@ -74,7 +74,7 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
           "unreachable) is a problem: 404 IMAGE_NOT_FOUND or 502 PULL_FAILED naming the image and Docker's " +
           'message. A failure after progress started is the stream\'s last line, `{"type":"error"}`.',
         body: PullBody,
-        response: { 200: pullResponse, ...problemResponses(400, 401, 403, 404, 502, 503) },
+        response: { 200: pullResponse, ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
       },
     },
     async (request, reply) => {
