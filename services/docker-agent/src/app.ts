@@ -1,4 +1,4 @@
-import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import { auth, docs, echoRequestId, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ComposeCli } from './compose/cli.ts';
@@ -36,11 +36,13 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     ...fastifyOptions({
       name: 'docker-agent',
       logLevel: config.logLevel,
+      logRequests: config.logRequests,
       trustedProxies: config.trustedProxies,
       logStream: deps.logStream,
     }),
   }).withTypeProvider<ZodTypeProvider>();
   useZod(app);
+  echoRequestId(app);
   const clock = deps.clock ?? (() => new Date());
   const translate = translateDockerError(config.dockerSocket);
   const policy = createPolicy(config.policy);

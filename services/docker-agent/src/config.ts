@@ -25,6 +25,8 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_HOST: z.string().default('0.0.0.0'),
   DOCKER_AGENT_PORT: env.port(3002),
   LOG_LEVEL: env.logLevel(),
+  /** One line per request received and answered (pnpm start turns it off to keep the terminal readable). */
+  LOG_REQUESTS: env.bool(true),
   API_KEYS: env.list().transform((entries, ctx): ApiKey[] => {
     try {
       return parseApiKeys(entries);
@@ -63,6 +65,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  logRequests: boolean;
   apiKeys: ApiKey[];
   trustedProxies: string[];
   localModeHosts: string[];
@@ -109,6 +112,7 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     host: e.DOCKER_AGENT_HOST,
     port: e.DOCKER_AGENT_PORT,
     logLevel: e.LOG_LEVEL,
+    logRequests: e.LOG_REQUESTS,
     apiKeys: e.API_KEYS,
     trustedProxies: e.TRUSTED_PROXIES,
     localModeHosts: e.LOCAL_MODE_HOSTS,

@@ -1,20 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { testLogStream } from '@repo/test-support';
+import { eventually, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import {
-  BUSYBOX,
-  cleanup,
-  eventually,
-  json,
-  listen,
-  ndjson,
-  readAll,
-  requireEngine,
-  testConfig,
-} from '../support/helpers.ts';
+import { BUSYBOX, cleanup, json, listen, ndjson, readAll, requireEngine, testConfig } from '../support/helpers.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 import { tarOf } from '../support/tar.ts';
 

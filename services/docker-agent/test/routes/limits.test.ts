@@ -1,7 +1,8 @@
+import { eventually } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, listen, makeApp, requireEngine } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, listen, makeApp, requireEngine } from '../support/helpers.ts';
 
 const PREFIX = 'i10b-limits-';
 const engine = await requireEngine();

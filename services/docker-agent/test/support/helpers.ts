@@ -80,19 +80,6 @@ export async function readAll(response: Response): Promise<Record<string, unknow
   return out;
 }
 
-/** Polls until `check` passes or the time is up (then the last assertion error is thrown). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-}
-
 /** Removes everything a test file created whose name starts with `prefix`. */
 export async function cleanup(engine: DockerEngine, prefix: string): Promise<void> {
   const containers = await engine.listContainers({ all: true, filters: { name: [prefix] } });
