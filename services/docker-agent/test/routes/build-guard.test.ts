@@ -75,6 +75,7 @@ describe.runIf(engine)('image builds and the policy (real engine)', () => {
       'dockerfile:Dockerfile:3',
     );
     denied(await build(`FROM ${BASE}\nRUN --mount=type=bind,from=${BUSYBOX},target=/m true\n`), 'image-not-allowed');
+    denied(await build(`FROM ${BASE}\nONBUILD COPY --from=${BUSYBOX} /bin/sh /x\n`), 'image-not-allowed');
   });
 
   it('resolves ARG defaults in FROM and refuses what cannot be resolved', async () => {

@@ -114,8 +114,11 @@ export async function openBuild(
   let stream: Readable;
   try {
     checkDockerfile(await readDockerfile(spooled, q.dockerfile), policy, protectLabel, `dockerfile:${q.dockerfile}`);
+    const upload = spooled.createReadStream({ start: 0 });
+    // An abandoned build may leave the upload unread: release the file with the request.
+    signal.addEventListener('abort', () => upload.destroy(), { once: true });
     stream = await engine.buildImage(
-      spooled.createReadStream({ start: 0 }),
+      upload,
       // forcerm: the container of a failed step goes too, not only those of successful ones.
       { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
       signal,
