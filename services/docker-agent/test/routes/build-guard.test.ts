@@ -52,8 +52,10 @@ describe.runIf(engine)('image builds and the policy (real engine)', () => {
     docker.close();
   });
 
-  it('refuses a tag a guarded container runs', async () => {
+  it('refuses building or pulling a tag a guarded container runs', async () => {
     denied(await build(`FROM ${BASE}\n`, `t=${encodeURIComponent(RUNNING)}`), 'guarded-image-tag', 't');
+    const pull = await app.inject({ method: 'POST', url: '/api/v1/images/pull', ...json({ image: RUNNING }) });
+    denied(pull, 'guarded-image-tag', 'image');
   });
 
   it('refuses removing the image a guarded container runs, by tag or id', async () => {

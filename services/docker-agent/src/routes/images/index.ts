@@ -79,7 +79,7 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
     },
     async (request, reply) => {
       const abort = new AbortController();
-      const events = await openPull(app.docker, policy, request.body.image, abort.signal);
+      const events = await openPull(app.docker, { policy, guard, protectLabel }, request.body.image, abort.signal);
       return sendNdjson(request, reply, events, { heartbeatMs, abort, translate, prime: true });
     },
   );

@@ -58,8 +58,10 @@ export function toImageDetail(i: ImageInspectInfo) {
 }
 
 /** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
-export async function openPull(engine: DockerEngine, policy: Policy, image: string, signal: AbortSignal) {
-  policy.checkImage([image], 'image');
+export async function openPull(engine: DockerEngine, guards: ImageGuards, image: string, signal: AbortSignal) {
+  guards.policy.checkImage([image], 'image');
+  // A pull replaces the tag too: a registry's image of the same name must not take a guarded container's.
+  await refuseGuardedTag(guards.guard, image, 'image');
   let stream: Readable;
   try {
     stream = await engine.pullImage(image, signal);
@@ -84,7 +86,19 @@ function contextError(error: unknown) {
   return new BuildContextInvalidError(`the build context is not usable: ${message}`);
 }
 
-export interface BuildGuards {
+/** Retagging the image a guarded container runs would swap it under the stack at its next recreate. */
+async function refuseGuardedTag(guard: Guard, tag: string, field: string) {
+  const user = (await guard.stack()).imageUser(tag);
+  if (user) {
+    throw new PolicyDeniedError(
+      RULES.guardedImage,
+      field,
+      `tag "${tag}" is the image of "${user.name}", which is guarded`,
+    );
+  }
+}
+
+export interface ImageGuards {
   policy: Policy;
   guard: Guard;
   protectLabel: string;
@@ -92,7 +106,7 @@ export interface BuildGuards {
 
 export async function openBuild(
   engine: DockerEngine,
-  { policy, guard, protectLabel }: BuildGuards,
+  { policy, guard, protectLabel }: ImageGuards,
   context: Readable,
   q: { t?: string; dockerfile: string; nocache: boolean },
   maxBytes: number,
@@ -100,15 +114,7 @@ export async function openBuild(
 ) {
   if (q.t) {
     policy.checkImage([q.t], 't');
-    // Retagging the image a guarded container runs would swap it under the stack at its next recreate.
-    const user = (await guard.stack()).imageUser(q.t);
-    if (user) {
-      throw new PolicyDeniedError(
-        RULES.guardedImage,
-        't',
-        `tag "${q.t}" is the image of "${user.name}", which is guarded`,
-      );
-    }
+    await refuseGuardedTag(guard, q.t, 't');
   }
   const spooled = await spoolContext(context, maxBytes, signal);
   let stream: Readable;
