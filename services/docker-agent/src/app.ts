@@ -119,7 +119,7 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     protectLabel: config.protectLabel,
   });
   await app.register(networkRoutes, { prefix: `${API_PREFIX}/networks`, guard, protectLabel: config.protectLabel });
-  await app.register(systemRoutes, { prefix: `${API_PREFIX}/system`, protectLabel: config.protectLabel });
+  await app.register(systemRoutes, { prefix: `${API_PREFIX}/system`, protectLabel: config.protectLabel, guard });
   await app.register(composeRoutes, {
     prefix: `${API_PREFIX}/compose`,
     cli: new ComposeCli(config.composeCommand, config.composeEnv),

@@ -2,10 +2,21 @@ import { isAbsolute } from 'node:path';
 import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
 import { z } from 'zod';
 
-const absolutePaths = () =>
-  env
-    .list()
-    .pipe(z.array(z.string().refine((p) => isAbsolute(p), { message: 'every entry must be an absolute path' })));
+/** `path[:ro|:rw]` entries: absolute paths, read-only unless an entry says `:rw`. */
+const bindAllowlist = () =>
+  env.list().pipe(
+    z.array(
+      z
+        .string()
+        .transform((entry) => {
+          const m = /^(.*?)(?::(ro|rw))?$/.exec(entry);
+          return { path: m?.[1] ?? entry, writable: m?.[2] === 'rw' };
+        })
+        .refine((e) => isAbsolute(e.path), {
+          message: 'every entry must be an absolute path, optionally with :ro or :rw',
+        }),
+    ),
+  );
 
 const RegistryAuthSchema = z.union([
   z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
@@ -58,7 +69,7 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_ALLOW_HOST_NAMESPACES: env.bool(false),
   DOCKER_AGENT_ALLOW_DEVICES: env.bool(false),
   DOCKER_AGENT_ALLOW_SECURITY_OPT: env.bool(false),
-  DOCKER_AGENT_BIND_ALLOWLIST: absolutePaths(),
+  DOCKER_AGENT_BIND_ALLOWLIST: bindAllowlist(),
   DOCKER_AGENT_IMAGE_ALLOWLIST: env.list(),
   DOCKER_AGENT_PROTECT_LABEL: z.string().min(1).default('com.portone-docker-stack.protected'),
   DOCKER_AGENT_SELF_CONTAINER: z.string().optional(),
@@ -118,7 +129,10 @@ export interface PolicyConfig {
   allowDevices: boolean;
   /** Compose `security_opt` beyond no-new-privileges (seccomp/apparmor/label overrides). */
   allowSecurityOpt: boolean;
+  /** Host directories bind mounts may come from. */
   bindAllowlist: string[];
+  /** The entries of `bindAllowlist` marked `:rw`; binds from anywhere else are mounted read-only. */
+  bindWritable?: string[];
   imageAllowlist: string[];
   dockerSocket: string;
 }
@@ -141,7 +155,8 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
       allowHostNamespaces: e.DOCKER_AGENT_ALLOW_HOST_NAMESPACES,
       allowDevices: e.DOCKER_AGENT_ALLOW_DEVICES,
       allowSecurityOpt: e.DOCKER_AGENT_ALLOW_SECURITY_OPT,
-      bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST,
+      bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST.map((b) => b.path),
+      bindWritable: e.DOCKER_AGENT_BIND_ALLOWLIST.filter((b) => b.writable).map((b) => b.path),
       imageAllowlist: e.DOCKER_AGENT_IMAGE_ALLOWLIST,
       dockerSocket: e.DOCKER_SOCKET,
     },

@@ -22,12 +22,13 @@ describe('config', () => {
   it('parses lists, booleans and keys', () => {
     const c = loadAgentConfig({
       API_KEYS: 'ops:write:0123456789abcdef,ci:read:fedcba9876543210',
-      DOCKER_AGENT_BIND_ALLOWLIST: '/srv/data, /tmp/agent',
+      DOCKER_AGENT_BIND_ALLOWLIST: '/srv/data:rw, /tmp/agent',
       DOCKER_AGENT_ALLOW_PRIVILEGED: 'true',
       DOCKER_AGENT_IMAGE_ALLOWLIST: '',
     });
     expect(c.apiKeys.map((k) => `${k.name}:${k.role}`)).toEqual(['ops:write', 'ci:read']);
     expect(c.policy.bindAllowlist).toEqual(['/srv/data', '/tmp/agent']);
+    expect(c.policy.bindWritable).toEqual(['/srv/data']);
     expect(c.policy.allowPrivileged).toBe(true);
     expect(c.policy.imageAllowlist).toEqual([]);
   });

@@ -46,10 +46,14 @@ export function checkDockerfile(text: string, policy: Policy, protectLabel: stri
       if (stage) stages.push(stage.toLowerCase());
       continue;
     }
+    // A trigger runs in every build FROM this image: its sources and labels are held to the same rules now.
+    const checked =
+      keyword === 'ONBUILD'
+        ? ((instruction as unknown as { getTriggerInstruction(): typeof instruction | null }).getTriggerInstruction() ??
+          instruction)
+        : instruction;
     const flags =
-      'getFlags' in instruction
-        ? (instruction.getFlags as () => { getName(): string; getValue(): string | null }[])()
-        : [];
+      'getFlags' in checked ? (checked.getFlags as () => { getName(): string; getValue(): string | null }[])() : [];
     for (const flag of flags) {
       const value = flag.getValue() ?? '';
       if (flag.getName() === 'from') checkSource(value, line, `${keyword} --from`);
@@ -58,8 +62,8 @@ export function checkDockerfile(text: string, policy: Policy, protectLabel: stri
         if (from) checkSource(from.slice('from='.length), line, 'RUN --mount from');
       }
     }
-    if (keyword === 'LABEL' && 'getProperties' in instruction) {
-      const properties = (instruction.getProperties as () => { getName(): string; getValue(): string | null }[])();
+    if (checked.getKeyword().toUpperCase() === 'LABEL' && 'getProperties' in checked) {
+      const properties = (checked.getProperties as () => { getName(): string; getValue(): string | null }[])();
       const labels = Object.fromEntries(properties.map((p) => [p.getName(), p.getValue() ?? '']));
       for (const key of Object.keys(labels)) {
         if (key.includes('$')) {

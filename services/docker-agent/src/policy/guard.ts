@@ -24,7 +24,9 @@ export interface GuardReason {
 export interface GuardedContainer extends GuardReason {
   id: string;
   name: string;
+  /** The reference it was created from, and the image id it runs. */
   image: string;
+  imageId: string;
   volumes: string[];
   /** Network id → the DNS names the container answers to there (its name, aliases, compose service). */
   networks: Map<string, { name: string; dnsNames: string[] }>;
@@ -147,6 +149,7 @@ export function createGuard(engine: DockerEngine, protection: Protection) {
           id: info.Id,
           name,
           image: info.Config.Image,
+          imageId: info.Image,
           volumes: (info.Mounts ?? []).flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])),
           networks,
         });

@@ -52,8 +52,21 @@ describe.runIf(engine)('image builds and the policy (real engine)', () => {
     docker.close();
   });
 
-  it('refuses a tag a guarded container runs', async () => {
+  it('refuses building or pulling a tag a guarded container runs', async () => {
     denied(await build(`FROM ${BASE}\n`, `t=${encodeURIComponent(RUNNING)}`), 'guarded-image-tag', 't');
+    const pull = await app.inject({ method: 'POST', url: '/api/v1/images/pull', ...json({ image: RUNNING }) });
+    denied(pull, 'guarded-image-tag', 'image');
+  });
+
+  it('refuses removing the image a guarded container runs, by tag or id', async () => {
+    denied(
+      await app.inject({ method: 'DELETE', url: `/api/v1/images/${encodeURIComponent(RUNNING)}?force=true` }),
+      'guarded-image-tag',
+      'id',
+    );
+    const id = (await docker.inspectImage(RUNNING)).Id;
+    denied(await app.inject({ method: 'DELETE', url: `/api/v1/images/${id}?force=true` }), 'guarded-image-tag', 'id');
+    await expect(docker.inspectImage(RUNNING)).resolves.toMatchObject({ Id: id });
   });
 
   it('holds FROM, COPY --from and RUN --mount from images to the image allowlist', async () => {
@@ -64,6 +77,7 @@ describe.runIf(engine)('image builds and the policy (real engine)', () => {
       'dockerfile:Dockerfile:3',
     );
     denied(await build(`FROM ${BASE}\nRUN --mount=type=bind,from=${BUSYBOX},target=/m true\n`), 'image-not-allowed');
+    denied(await build(`FROM ${BASE}\nONBUILD COPY --from=${BUSYBOX} /bin/sh /x\n`), 'image-not-allowed');
   });
 
   it('resolves ARG defaults in FROM and refuses what cannot be resolved', async () => {

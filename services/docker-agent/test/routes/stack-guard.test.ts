@@ -122,6 +122,35 @@ describe.runIf(engine)('the guarded stack: the agent, its compose project, prote
     denied(await call('DELETE', `/containers/${PREFIX}db?force=true`), 'agent-stack', 'id');
   });
 
+  it("refuses sharing the namespaces of a container of the agent's own compose project", async () => {
+    for (const mode of ['networkMode', 'pidMode', 'ipcMode']) {
+      const res = await call('POST', '/containers', {
+        image: BUSYBOX,
+        name: `${T}ns`,
+        [mode]: `container:${PREFIX}db`,
+      });
+      denied(res, 'protected-container', mode);
+    }
+  });
+
+  it("never prunes a stopped container of the agent's own compose project", async () => {
+    const label = { 'i10b.prune': `${process.pid}` };
+    await docker.createContainer({
+      Image: BUSYBOX,
+      name: `${PREFIX}oneoff`,
+      Labels: { ...label, 'com.docker.compose.project': PROJECT },
+    });
+    await docker.createContainer({ Image: BUSYBOX, name: `${T}stopped`, Labels: label });
+    const body = { containers: true, labels: [`i10b.prune=${process.pid}`] };
+    const dry = await call('POST', '/system/prune', { ...body, dryRun: true });
+    expect(dry.json().containers.count).toBe(1);
+    const real = await call('POST', '/system/prune', body);
+    expect(real.statusCode).toBe(200);
+    expect(real.json().containers.removed).toEqual(dry.json().containers.removed);
+    await expect(docker.inspectContainer(`${PREFIX}oneoff`)).resolves.toBeTruthy();
+    await expect(docker.inspectContainer(`${T}stopped`)).rejects.toThrow();
+  });
+
   it('refuses mounting or removing a named volume a guarded container uses', async () => {
     denied(
       await call('POST', '/containers', { image: BUSYBOX, name: `${T}v1`, binds: [`${VOLUME}:/steal`] }),

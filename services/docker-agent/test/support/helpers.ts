@@ -114,3 +114,20 @@ export const json = (body: unknown) => ({
 export async function tagImage(source: string, target: string): Promise<void> {
   await promisify(execFile)('docker', ['-H', `unix://${SOCKET}`, 'tag', source, target], { timeout: 30_000 });
 }
+
+/**
+ * Builds an image of the test's own from BUSYBOX (a label makes its id unique), so that no tag
+ * another test or the operator gave `local/busybox:1` can change what the test sees.
+ */
+export async function buildOwnImage(tag: string): Promise<string> {
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+    const child = execFile(
+      'docker',
+      ['-H', `unix://${SOCKET}`, 'build', '-q', '-t', tag, '-'],
+      { timeout: 60_000 },
+      (error, out) => (error ? reject(error) : resolve({ stdout: out })),
+    );
+    child.stdin?.end(`FROM ${BUSYBOX}\nLABEL test.image=${JSON.stringify(tag)}\n`);
+  });
+  return stdout.trim();
+}

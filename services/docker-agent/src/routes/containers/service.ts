@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
   ContainerCreateOptions,
@@ -13,7 +14,7 @@ import { type LogLine, logLines } from '../../docker/logs.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
-import { ImageNotFoundError, LogsTooLargeError } from '../../errors.ts';
+import { ImageNotFoundError, LogsTooLargeError, PolicyDeniedError } from '../../errors.ts';
 import {
   checkNetworkNames,
   type Guard,
@@ -24,7 +25,8 @@ import {
 import { isImageId } from '../../policy/images.ts';
 import { joinLookup } from '../../policy/join-lookup.ts';
 import { checkReservedLabels } from '../../policy/labels.ts';
-import type { JoinLookup, Policy } from '../../policy/policy.ts';
+import { isWithin } from '../../policy/paths.ts';
+import { type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
 
@@ -270,6 +272,49 @@ export async function checkCreatePolicy(policy: Policy, body: CreateContainerBod
   }
 }
 
+/** Binds from allowlist entries not marked `:rw` are mounted read-only, whatever the caller asked. */
+export function readOnlyBinds(policy: Policy, body: CreateContainerBody): CreateContainerBody {
+  const binds = body.binds?.map((bind) => {
+    const [source = '', target = '', options = ''] = bind.split(':');
+    if (!source.startsWith('/') || policy.bindWritable(source)) return bind;
+    const flags = options.split(',').filter((o) => o && o !== 'rw' && o !== 'ro');
+    return `${source}:${target}:${['ro', ...flags].join(',')}`;
+  });
+  const mounts = body.mounts?.map((m) =>
+    m.type === 'bind' && !policy.bindWritable(m.source ?? '') ? { ...m, readOnly: true } : m,
+  );
+  return { ...body, ...(binds ? { binds } : {}), ...(mounts ? { mounts } : {}) };
+}
+
+/**
+ * When the agent runs in a container, it checks paths in its own filesystem while the engine mounts
+ * them from the host's. They agree only where the agent has the host directory mounted at the same
+ * path, so a bind source must lie in such a mount of the agent's own container.
+ */
+async function checkBindsSameOnHost(engine: DockerEngine, selfId: string, body: CreateContainerBody) {
+  const sources = [
+    ...(body.binds ?? []).map((b, i) => ({ source: b.slice(0, b.indexOf(':')), field: `binds[${i}]` })),
+    ...(body.mounts ?? []).flatMap((m, i) =>
+      m.type === 'bind' ? [{ source: m.source ?? '', field: `mounts[${i}].source` }] : [],
+    ),
+  ].filter((s) => s.source.startsWith('/'));
+  if (sources.length === 0) return;
+  const mounts = (await engine.inspectContainer(selfId)).Mounts ?? [];
+  for (const { source, field } of sources) {
+    const path = resolve('/', source);
+    const holder = mounts
+      .filter((m) => m.Type === 'bind' && isWithin(path, m.Destination))
+      .sort((a, b) => b.Destination.length - a.Destination.length)[0];
+    if (!holder || holder.Source !== holder.Destination) {
+      throw new PolicyDeniedError(
+        RULES.bindOutside,
+        field,
+        `the docker-agent runs in a container: "${source}" must lie in a host directory mounted into the agent at the same path`,
+      );
+    }
+  }
+}
+
 const PREDEFINED_NETWORK_MODES = /^(?:default|bridge|host|none|container:.*)$/;
 
 /**
@@ -302,12 +347,13 @@ export async function createContainer(
   protection: Protection,
   guard: Guard,
 ) {
-  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel));
+  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel, guard));
   checkReservedLabels(body.labels, protection.protectLabel, 'labels');
   for (const [i, m] of (body.mounts ?? []).entries()) {
     checkReservedLabels(m.volumeOptions?.labels, protection.protectLabel, `mounts[${i}].volumeOptions.labels`);
   }
   await checkGuardedResources(engine, body, await guard.stack());
+  if (protection.self.id) await checkBindsSameOnHost(engine, protection.self.id, body);
   if (!isImageId(body.image)) policy.checkImage([body.image], 'image');
   let image = await engine.inspectImage(body.image).catch((error: unknown) => {
     if (dockerStatus(error) === 404) return undefined;
@@ -334,7 +380,7 @@ export async function createContainer(
   // Containers inherit their image's labels: a built or pulled image must not smuggle reserved ones in.
   checkReservedLabels(image.Config?.Labels, protection.protectLabel, 'image.labels');
 
-  const created = await engine.createContainer(toCreateOptions(body));
+  const created = await engine.createContainer(toCreateOptions(readOnlyBinds(policy, body)));
   if (body.start) await engine.startContainer(created.id);
   const info = await engine.inspectContainer(created.id);
   return {

@@ -79,14 +79,14 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
           'that refuses the credentials (given as `auth`, or configured for its host) is 401 ' +
           'REGISTRY_UNAUTHORIZED or 403 REGISTRY_DENIED naming the registry.',
         body: PullBody,
-        response: { 200: pullResponse, ...problemResponses(400, 401, 403, 404, 502, 503) },
+        response: { 200: pullResponse, ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
       },
     },
     async (request, reply) => {
       const abort = new AbortController();
       const { image } = request.body;
       const auth = app.registry.credentials.for(locateImage(image).registry, request.body.auth);
-      const events = await openPull(app.docker, policy, image, abort.signal, auth);
+      const events = await openPull(app.docker, { policy, guard, protectLabel }, image, abort.signal, auth);
       return sendNdjson(request, reply, events, { heartbeatMs, abort, translate, prime: true });
     },
   );
@@ -157,12 +157,13 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
       schema: {
         tags,
         summary: 'Remove an image',
-        description: 'An image used by a container is a 409 unless force=true.',
+        description:
+          'An image used by a container is a 409 unless force=true; one a guarded container runs (by its tag or id) is a 403.',
         params: ImageParams,
         querystring: RemoveImageQuery,
         response: { 200: RemovedImage, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => removeImage(app.docker, request.params.id, request.query),
+    async (request) => removeImage(app.docker, guard, request.params.id, request.query),
   );
 };

@@ -5,6 +5,7 @@ import { buildProgress, pullCallError, pullProgress } from '../../docker/progres
 import { BuildContextInvalidError, PolicyDeniedError } from '../../errors.ts';
 import { checkDockerfile } from '../../policy/dockerfile.ts';
 import type { Guard } from '../../policy/guard.ts';
+import { isImageId } from '../../policy/images.ts';
 import { type Policy, RULES } from '../../policy/policy.ts';
 import { engineAuth, type RegistryAuth } from '../../registry/credentials.ts';
 import { locateImage } from '../../registry/reference.ts';
@@ -61,12 +62,14 @@ export function toImageDetail(i: ImageInspectInfo) {
 /** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
 export async function openPull(
   engine: DockerEngine,
-  policy: Policy,
+  guards: ImageGuards,
   image: string,
   signal: AbortSignal,
   auth?: RegistryAuth | undefined,
 ) {
-  policy.checkImage([image], 'image');
+  guards.policy.checkImage([image], 'image');
+  // A pull replaces the tag too: a registry's image of the same name must not take a guarded container's.
+  await refuseGuardedTag(guards.guard, image, 'image');
   const registry = locateImage(image).registry;
   let stream: Readable;
   try {
@@ -92,7 +95,19 @@ function contextError(error: unknown) {
   return new BuildContextInvalidError(`the build context is not usable: ${message}`);
 }
 
-export interface BuildGuards {
+/** Retagging the image a guarded container runs would swap it under the stack at its next recreate. */
+async function refuseGuardedTag(guard: Guard, tag: string, field: string) {
+  const user = (await guard.stack()).imageUser(tag);
+  if (user) {
+    throw new PolicyDeniedError(
+      RULES.guardedImage,
+      field,
+      `tag "${tag}" is the image of "${user.name}", which is guarded`,
+    );
+  }
+}
+
+export interface ImageGuards {
   policy: Policy;
   guard: Guard;
   protectLabel: string;
@@ -100,7 +115,7 @@ export interface BuildGuards {
 
 export async function openBuild(
   engine: DockerEngine,
-  { policy, guard, protectLabel }: BuildGuards,
+  { policy, guard, protectLabel }: ImageGuards,
   context: Readable,
   q: { t?: string; dockerfile: string; nocache: boolean },
   maxBytes: number,
@@ -108,22 +123,17 @@ export async function openBuild(
 ) {
   if (q.t) {
     policy.checkImage([q.t], 't');
-    // Retagging the image a guarded container runs would swap it under the stack at its next recreate.
-    const user = (await guard.stack()).imageUser(q.t);
-    if (user) {
-      throw new PolicyDeniedError(
-        RULES.guardedImage,
-        't',
-        `tag "${q.t}" is the image of "${user.name}", which is guarded`,
-      );
-    }
+    await refuseGuardedTag(guard, q.t, 't');
   }
   const spooled = await spoolContext(context, maxBytes, signal);
   let stream: Readable;
   try {
     checkDockerfile(await readDockerfile(spooled, q.dockerfile), policy, protectLabel, `dockerfile:${q.dockerfile}`);
+    const upload = spooled.createReadStream({ start: 0 });
+    // An abandoned build may leave the upload unread: release the file with the request.
+    signal.addEventListener('abort', () => upload.destroy(), { once: true });
     stream = await engine.buildImage(
-      spooled.createReadStream({ start: 0 }),
+      upload,
       // forcerm: the container of a failed step goes too, not only those of successful ones.
       { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
       signal,
@@ -146,8 +156,20 @@ export async function openBuild(
   })();
 }
 
-export async function removeImage(engine: DockerEngine, ref: string, o: { force: boolean; noprune: boolean }) {
+export async function removeImage(
+  engine: DockerEngine,
+  guard: Guard,
+  ref: string,
+  o: { force: boolean; noprune: boolean },
+) {
   const info = await engine.inspectImage(ref);
+  // Untagging (or deleting) what a guarded container runs would let another image take its name.
+  const stack = await guard.stack();
+  const user =
+    stack.imageUser(ref) ?? (isImageId(ref) ? stack.containers.find((c) => c.imageId === info.Id) : undefined);
+  if (user) {
+    throw new PolicyDeniedError(RULES.guardedImage, 'id', `image "${ref}" is run by "${user.name}", which is guarded`);
+  }
   const r = await engine.removeImage(ref, o);
   return { id: info.Id, ...r };
 }
