@@ -21,6 +21,7 @@ export {
   useZod,
 } from './http.ts';
 export { loggerOptions, REDACT_PATHS } from './logger.ts';
+export { Counter, Gauge, metrics } from './metrics.ts';
 export {
   type Problem,
   type ProblemOptions,

@@ -1,4 +1,4 @@
-import { auth, docs, echoRequestId, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import { auth, docs, echoRequestId, fastifyOptions, metrics, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ComposeCli } from './compose/cli.ts';
@@ -11,6 +11,7 @@ import { docker } from './plugins/docker.ts';
 import { registry } from './plugins/registry.ts';
 import { shutdown } from './plugins/shutdown.ts';
 import { streamLimit } from './plugins/stream-limit.ts';
+import { streamMetrics } from './plugins/stream-metrics.ts';
 import { createGuard } from './policy/guard.ts';
 import { createPolicy } from './policy/policy.ts';
 import { composeRoutes } from './routes/compose/index.ts';
@@ -46,6 +47,9 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   echoRequestId(app);
   const clock = deps.clock ?? (() => new Date());
   const translate = translateDockerError(config.dockerSocket);
+  // The one error handler first: routes keep the handler of when they were added (/metrics included).
+  await app.register(problemHandler, { translate });
+  await app.register(metrics);
   const policy = createPolicy(config.policy);
   const stream = { heartbeatMs: config.heartbeatMs, translate, clock };
 
@@ -64,9 +68,9 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   await app.register(shutdown);
   await app.register(streamLimit, { maxStreams: config.maxStreams });
   const guard = createGuard(app.docker, { protectLabel: config.protectLabel, self: app.selfContainer });
+  await app.register(streamMetrics);
 
-  // 2. Cross-cutting: one problem handler (dockerode errors translated), docs, API keys.
-  await app.register(problemHandler, { translate });
+  // 2. Cross-cutting: docs, API keys (the problem handler, dockerode errors translated, is set first).
   const docsRoutes: string[] = [];
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith(DOCS_PREFIX)) docsRoutes.push(route.url);

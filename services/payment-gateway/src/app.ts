@@ -1,4 +1,4 @@
-import { auth, docs, drain, echoRequestId, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import { auth, docs, drain, echoRequestId, fastifyOptions, metrics, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { CancelTurns } from './cancel-turns.ts';
@@ -68,6 +68,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
   echoRequestId(app);
+  // The one error handler first: routes keep the handler of when they were added (/metrics included).
+  await app.register(problemHandler, { translate: translatePortOneError });
+  await app.register(metrics);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.
   app.decorate('config', config);
@@ -83,13 +86,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     retries: config.PORTONE_RETRIES,
   });
 
-  // 2. Cross-cutting: API keys, the one error handler, OpenAPI docs, Idempotency-Key.
+  // 2. Cross-cutting: API keys, OpenAPI docs, Idempotency-Key (the one error handler is set first).
   await app.register(auth, {
     keys: config.API_KEYS,
     publicRoutes: PUBLIC_ROUTES,
     localHosts: config.LOCAL_MODE_HOSTS,
   });
-  await app.register(problemHandler, { translate: translatePortOneError });
   await app.register(docs, {
     title: 'payment-gateway',
     version: '1.0.0',

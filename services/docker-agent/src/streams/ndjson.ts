@@ -117,6 +117,7 @@ export async function sendNdjson(
     finish();
   };
   request.server.openStreams.add(shutdown);
+  request.server.streamsStarted.inc({ route: request.routeOptions.url ?? '' });
   out.once('close', () => {
     request.server.openStreams.delete(shutdown);
     if (!ended) {

@@ -142,4 +142,18 @@ describe.runIf(engine)('log and stats streams (real HTTP, real engine)', () => {
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
+
+  it('/metrics counts the streams started per route and requests per route and status', async () => {
+    await run('metrics', 'echo counted');
+    await eventually(async () => expect((await docker.inspectContainer(`${PREFIX}metrics`)).State.Running).toBe(false));
+    await readAll(await fetch(`${base}/api/v1/containers/${PREFIX}metrics/logs`));
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^docker_streams_started_total\{route="\/api\/v1\/containers\/:id\/logs"\} [1-9]/m);
+    expect(text).toMatch(/^docker_streams_open \d+/m);
+    expect(text).toMatch(
+      /^http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/containers\/:id\/logs",status_code="200"\} [1-9]/m,
+    );
+  });
 });

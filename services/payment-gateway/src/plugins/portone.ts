@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createPortOneClient, type PortOneCallEvent, type PortOneClient } from '@repo/portone-client';
+import { Counter } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { insertPortOneCalls, type PortOneCallInput } from '../store/portone-call.repository.ts';
@@ -50,7 +51,31 @@ async function portonePlugin(app: FastifyInstance, options: PortOnePluginOptions
   const requestIds = new AsyncLocalStorage<string>();
   app.addHook('onRequest', (request, _reply, done) => requestIds.run(String(request.id), done));
 
+  // /metrics: every attempt by operation and outcome, retries, and token fetches (refreshes).
+  const registers = [app.metricsRegistry];
+  const calls = new Counter({
+    name: 'portone_calls_total',
+    help: 'HTTP attempts to PortOne, by operation and outcome',
+    labelNames: ['operation', 'outcome'],
+    registers,
+  });
+  const retries = new Counter({
+    name: 'portone_call_retries_total',
+    help: 'PortOne attempts after the first for one call, by operation',
+    labelNames: ['operation'],
+    registers,
+  });
+  const tokenRefreshes = new Counter({
+    name: 'portone_token_refreshes_total',
+    help: 'Access tokens fetched from PortOne, by outcome',
+    labelNames: ['outcome'],
+    registers,
+  });
+
   const onCall = (event: PortOneCallEvent) => {
+    calls.inc({ operation: event.operation, outcome: event.outcome });
+    if (event.attempt > 1) retries.inc({ operation: event.operation });
+    if (event.operation === 'getToken') tokenRefreshes.inc({ outcome: event.outcome });
     const reqId = requestIds.getStore();
     const line = { ...event, ...(reqId ? { reqId } : {}) };
     if (event.outcome === 'ok') log.info(line, 'portone call');
@@ -78,4 +103,4 @@ async function portonePlugin(app: FastifyInstance, options: PortOnePluginOptions
   });
 }
 
-export const portone = fp(portonePlugin, { name: 'portone', dependencies: ['db'] });
+export const portone = fp(portonePlugin, { name: 'portone', dependencies: ['db', 'metrics'] });

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import rateLimit from '@fastify/rate-limit';
-import { problemResponses } from '@repo/service-kit';
+import { Counter, problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
@@ -53,6 +53,13 @@ const INLINE_BUDGET_MS = 5_000;
  */
 export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
   const allowed = allowList(options.allowedIps);
+  // /metrics: deliveries by the state they were acknowledged with (processed, forged, duplicate, …).
+  const deliveries = new Counter({
+    name: 'webhook_deliveries_total',
+    help: 'PortOne webhook deliveries acknowledged, by state',
+    labelNames: ['state'],
+    registers: [app.metricsRegistry],
+  });
 
   // Each delivery can cost a PortOne lookup and a stored row: a flood from one address is cut off
   // before its body is read. Counted per process, in memory (one gateway instance = one budget).
@@ -117,6 +124,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
       });
       if (stored.duplicate) {
         request.log.info({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
+        deliveries.inc({ state: 'duplicate' });
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
       try {
@@ -126,11 +134,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
           { id: stored.id, impUid: body.imp_uid, status: body.status },
           AbortSignal.timeout(INLINE_BUDGET_MS),
         );
+        deliveries.inc({ state });
         return { received: true as const, id: stored.id, state };
       } catch (error) {
         // Stored but not processed: acknowledge anyway, the sweeper retries it.
         request.log.error({ err: error, webhookId: stored.id }, 'webhook processing failed; left for the sweeper');
         await markFailed(ctx, stored.id, error);
+        deliveries.inc({ state: 'failed' });
         return { received: true as const, id: stored.id, state: 'failed' as const };
       }
     },
