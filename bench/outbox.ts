@@ -61,6 +61,18 @@ async function ingest(rig: GatewayRig, tag: string, duration: number): Promise<n
   return run.ok / duration;
 }
 
+/** Waits until the dispatcher has sent what earlier runs wrote, so no run pays for another's backlog. */
+async function drained(rig: GatewayRig): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [[pending]] = (await rig.db.query(
+      "SELECT COUNT(*) AS n FROM notification_deliveries WHERE status = 'pending'",
+    )) as unknown as [[{ n: number }]];
+    if (Number(pending.n) === 0 || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function benchOutbox(rig: GatewayRig, repeats: number, duration: number): Promise<Row[]> {
   const sink = await receiver();
   const { endpoint } = await gatewayJson(rig, 'POST', '/notifications/endpoints', { url: sink.url });
@@ -71,12 +83,12 @@ export async function benchOutbox(rig: GatewayRig, repeats: number, duration: nu
     for (let r = 0; r < repeats; r++) {
       for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: mode === 'on' });
+        await drained(rig);
         lookups[mode].push((await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration })).rps);
         webhooks[mode].push(await ingest(rig, `${r}${mode}`, duration));
       }
     }
-    // Let the dispatcher drain what the last runs wrote.
-    await new Promise((r) => setTimeout(r, 3000));
+    await drained(rig);
   } finally {
     await sink.close();
   }

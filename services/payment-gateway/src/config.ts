@@ -85,6 +85,8 @@ const notifyVariables = {
   NOTIFY_GIVE_UP_SECONDS: seconds(3 * 86_400),
   /** After a rotation, the previous secret keeps signing this long. */
   NOTIFY_SECRET_ROLLOVER_SECONDS: seconds(86_400),
+  /** Delivered or given-up notifications (and their events) are deleted after this many days. */
+  NOTIFY_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
 };
 
 /**

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../store/database.ts';
+import {
+  deleteNotificationDeliveriesBefore,
+  deleteNotificationEventsBefore,
+} from '../store/notification.repository.ts';
 import { deletePortOneCallsBefore } from '../store/portone-call.repository.ts';
 import { deleteWebhookDeliveriesBefore } from '../store/webhook.repository.ts';
 
@@ -10,12 +14,14 @@ export interface RetentionOptions {
   batchSize: number;
   webhookDays: number;
   portoneCallDays: number;
+  /** Finished notification deliveries and their events. */
+  notificationDays: number;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
- * Deletes stored webhook deliveries and PortOne call audit rows past their retention, so a flood
+ * Deletes stored webhook deliveries, PortOne call audit rows and finished notifications past their retention, so a flood
  * cannot fill the database. Runs at start and then every `intervalMs`, batch by batch (each batch its
  * own short statement) until nothing is left to delete; ticks never overlap, and closing stops between
  * batches and waits for the one in progress.
@@ -47,6 +53,8 @@ async function retentionPlugin(app: FastifyInstance, options: RetentionOptions) 
     running = (async () => {
       await purge('webhook_deliveries', options.webhookDays, deleteWebhookDeliveriesBefore);
       await purge('portone_calls', options.portoneCallDays, deletePortOneCallsBefore);
+      await purge('notification_deliveries', options.notificationDays, deleteNotificationDeliveriesBefore);
+      await purge('notification_events', options.notificationDays, deleteNotificationEventsBefore);
     })()
       .catch((err: unknown) => log.error({ err }, 'retention purge failed'))
       .finally(() => {

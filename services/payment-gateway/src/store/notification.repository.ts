@@ -547,3 +547,52 @@ export async function replayDelivery(db: Db, id: number, now: Date = new Date())
     .execute();
   return getDelivery(db, id);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Retention
+
+/** One batch: finished (delivered or failed) deliveries created before `before`. Pending ones stay. */
+export async function deleteNotificationDeliveriesBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('notification_deliveries')
+    .select('id')
+    .where('created_at', '<', toDbTime(before))
+    .where('status', '!=', 'pending')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return 0;
+  const result = await db
+    .deleteFrom('notification_deliveries')
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** One batch: events created before `before` that no delivery refers to any more. */
+export async function deleteNotificationEventsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('notification_events as e')
+    .select('e.id')
+    .where('e.created_at', '<', toDbTime(before))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('notification_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))),
+    )
+    .orderBy('e.id')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return 0;
+  const result = await db
+    .deleteFrom('notification_events')
+    .where(
+      'id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -136,6 +136,30 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     }
   });
 
+  it('PortOne rate-limiting the sweep: the run is recorded failed, and the next interval catches up', async () => {
+    const fault = await h.control('POST', '/faults', {
+      method: 'GET',
+      path: '/payments/status/:payment_status',
+      kind: 'status',
+      status: 429,
+      retryAfter: 1,
+    });
+    expect(fault.status).toBe(200);
+    const paid = await checkout({ merchant_uid: uid('rl'), amount: 3_000 });
+    try {
+      const failed = await eventually(
+        async () => (await runs()).find((r) => r.status === 'failed'),
+        INTERVAL_SECONDS * 3000 + 5_000,
+      );
+      const detail = await h.inject({ method: 'GET', url: `/api/v1/reconciliation/runs/${failed.id}` });
+      expect(detail.json<{ error: string | null }>().error).toBeTruthy();
+      expect(await storedStatus(paid.imp_uid)).toBeUndefined();
+    } finally {
+      await h.control('DELETE', '/faults');
+    }
+    await eventually(async () => (await storedStatus(paid.imp_uid)) === 'paid', INTERVAL_SECONDS * 2000 + 5_000);
+  });
+
   it('GET /reconciliation/runs/{id}: 404 for an unknown run, 400 for a bad id', async () => {
     const missing = await h.inject({ method: 'GET', url: '/api/v1/reconciliation/runs/999999' });
     expect(missing.statusCode).toBe(404);

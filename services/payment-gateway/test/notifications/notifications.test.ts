@@ -261,6 +261,123 @@ describe.runIf(server)('notifications to internal services (signed, outbox, at l
     expect(ids).toHaveLength(8);
   });
 
+  it('schedules: a revoke through the API is a schedule.revoked event', async () => {
+    const sub = await subscriber();
+    const { secret } = await subscribe(sub.url);
+    const customerUid = uid('ntc');
+    const key = await h.inject({
+      method: 'POST',
+      url: '/api/v1/subscriptions/billing-key',
+      payload: { customer_uid: customerUid, card_number: '4111-1111-1111-1111', expiry: '2099-12', birth: '900101' },
+    });
+    expect(key.statusCode, key.body).toBe(201);
+    const merchantUid = uid('nts');
+    const now = (await h.control<{ now: number }>('GET', '/clock')).body.now;
+    const scheduled = await h.inject({
+      method: 'POST',
+      url: '/api/v1/subscriptions/schedule',
+      payload: {
+        customer_uid: customerUid,
+        schedules: [{ merchant_uid: merchantUid, schedule_at: now + 86_400, amount: 9_900 }],
+      },
+    });
+    expect(scheduled.statusCode, scheduled.body).toBe(201);
+    const revoked = await h.inject({ method: 'DELETE', url: `/api/v1/subscriptions/schedule/${customerUid}` });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    await eventually(async () => sub.events().length >= 1, 10_000);
+    expect(verify(secret, sub.received[0] as Received)).toMatchObject({
+      type: 'schedule.revoked',
+      data: { merchant_uid: merchantUid, customer_uid: customerUid, previous_status: 'scheduled', cause: 'api' },
+    });
+  });
+
+  it('gives up after NOTIFY_GIVE_UP_SECONDS, then the next event of the payment goes; a replay sends the failed one', async () => {
+    const g = await startHarness(server as string, { env: { ...NOTIFY_ENV, NOTIFY_GIVE_UP_SECONDS: '1' } });
+    try {
+      const sub = await subscriber();
+      sub.mode = 'fail';
+      const created = await g.inject({
+        method: 'POST',
+        url: '/api/v1/notifications/endpoints',
+        payload: { url: sub.url },
+      });
+      const { secret } = created.json<EndpointAnswer>();
+      const paid = (
+        await g.control<{ response: Payment }>('POST', '/checkout', { merchant_uid: uid('ng'), amount: 2_000 })
+      ).body.response;
+      const lookup = await g.inject({ method: 'GET', url: `/api/v1/payments/${paid.imp_uid}` }); // stored: payment.paid
+      expect(lookup.statusCode).toBe(200);
+      const failed = await eventually(async () => {
+        const row = await g.db.selectFrom('notification_deliveries').selectAll().executeTakeFirst();
+        return row?.status === 'failed' && row;
+      }, 10_000);
+      expect(failed.attempts).toBeGreaterThanOrEqual(2);
+      expect(failed.last_status_code).toBe(503);
+
+      sub.mode = 'ok';
+      const cancelled = await g.inject({
+        method: 'POST',
+        url: '/api/v1/payments/cancel',
+        payload: { imp_uid: paid.imp_uid, amount: 500 },
+      });
+      expect(cancelled.statusCode, cancelled.body).toBe(200);
+      await eventually(async () => sub.events().length >= 1, 10_000);
+      expect(sub.events().map((e) => e.type)).toEqual(['payment.cancelled']);
+
+      const replay = await g.inject({ method: 'POST', url: `/api/v1/notifications/deliveries/${failed.id}/replay` });
+      expect(replay.statusCode, replay.body).toBe(202);
+      await eventually(async () => sub.events().length >= 2, 10_000);
+      const accepted = sub.received.filter((r) => r.status === 204);
+      expect(accepted.map((r) => verify(secret, r).type)).toEqual(['payment.cancelled', 'payment.paid']);
+      const log = await g.inject({ method: 'GET', url: '/api/v1/notifications/deliveries?status=failed' });
+      expect(log.json<{ total: number }>().total).toBe(0);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('endpoints from NOTIFY_ENDPOINTS sign with their configured secrets and are read-only in the API', async () => {
+    const sub = await subscriber();
+    const secret = `whsec_${Buffer.alloc(24, 3).toString('base64')}`;
+    const g = await startHarness(server as string, {
+      env: { ...NOTIFY_ENV, NOTIFY_ENDPOINTS: JSON.stringify([{ id: 'orders', url: sub.url, secrets: [secret] }]) },
+    });
+    try {
+      const listed = await eventually(async () => {
+        const res = await g.inject({ method: 'GET', url: '/api/v1/notifications/endpoints' });
+        const items = res.json<{ items: { id: string; source: string }[] }>().items;
+        return items.length === 1 && items;
+      }, 5_000);
+      expect(listed[0]).toMatchObject({ id: 'orders', source: 'config' });
+      const patch = await g.inject({
+        method: 'PATCH',
+        url: '/api/v1/notifications/endpoints/orders',
+        payload: { enabled: false },
+      });
+      expect(patch.statusCode).toBe(409);
+      expect(patch.json<{ code: string }>().code).toBe('NOTIFICATION_ENDPOINT_FROM_CONFIG');
+
+      const paid = (
+        await g.control<{ response: Payment }>('POST', '/checkout', { merchant_uid: uid('nc'), amount: 3_000 })
+      ).body.response;
+      await g.inject({ method: 'GET', url: `/api/v1/payments/${paid.imp_uid}` });
+      await eventually(async () => sub.events().length >= 1, 10_000);
+      expect(verify(secret, sub.received[0] as Received)).toMatchObject({
+        type: 'payment.paid',
+        data: { imp_uid: paid.imp_uid, cause: 'lookup' },
+      });
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('a bad NOTIFY_ENDPOINTS stops the start naming the variable', () => {
+    expect(() => readConfig({ NOTIFY_ENDPOINTS: 'not json' })).toThrow(/NOTIFY_ENDPOINTS/);
+    expect(() => readConfig({ NOTIFY_ENDPOINTS: '[{"id":"x","url":"http://a/","secrets":["nope"]}]' })).toThrow(
+      /NOTIFY_ENDPOINTS/,
+    );
+  });
+
   it('bad input: 400 naming the field; unknown ids: 404', async () => {
     const bad = await h.inject({
       method: 'POST',

@@ -2,6 +2,7 @@ import type { Payment } from '@repo/portone-client';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.ts';
+import { toDbTime } from '../../src/store/codec.ts';
 import { insertPortOneCall } from '../../src/store/portone-call.repository.ts';
 import { insertWebhookDelivery } from '../../src/store/webhook.repository.ts';
 import { buildTestApp, type Harness, startHarness } from '../helpers.ts';
@@ -20,6 +21,7 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
         PORTONE_CALL_RETENTION_DAYS: '7',
         RETENTION_PURGE_INTERVAL_MS: '100',
         RETENTION_PURGE_BATCH_SIZE: '3',
+        NOTIFY_RETENTION_DAYS: '30',
       },
     });
   });
@@ -93,6 +95,55 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
         }),
         expect.objectContaining({ component: 'retention', table: 'portone_calls', msg: 'purged rows past retention' }),
       ]),
+    );
+  });
+
+  it('deletes finished notifications past NOTIFY_RETENTION_DAYS; pending ones and recent ones stay', async () => {
+    const event = async (at: Date) => {
+      const inserted = await h.db
+        .insertInto('notification_events')
+        .values({
+          message_id: uid('msg'),
+          type: 'payment.paid',
+          subject: 'payment:x',
+          cause: 'lookup',
+          payload: '{}',
+          created_at: toDbTime(at),
+        })
+        .executeTakeFirstOrThrow();
+      return Number(inserted.insertId);
+    };
+    const delivery = async (eventId: number, status: string, at: Date) =>
+      h.db
+        .insertInto('notification_deliveries')
+        .values({
+          event_id: eventId,
+          endpoint_id: 'ep_ret',
+          subject: 'payment:x',
+          status,
+          attempts: 1,
+          next_attempt_at: toDbTime(at),
+          created_at: toDbTime(at),
+        })
+        .execute();
+    const oldDone = await event(daysAgo(40));
+    await delivery(oldDone, 'delivered', daysAgo(40));
+    await delivery(oldDone, 'failed', daysAgo(40));
+    const oldPending = await event(daysAgo(40));
+    await delivery(oldPending, 'pending', daysAgo(40));
+    const recent = await event(daysAgo(5));
+    await delivery(recent, 'delivered', daysAgo(5));
+
+    const eventIds = async () =>
+      (await h.db.selectFrom('notification_events').select('id').execute()).map((r) => Number(r.id)).sort();
+    await eventually(async () => !(await eventIds()).includes(oldDone));
+    expect(await eventIds()).toEqual(expect.arrayContaining([oldPending, recent]));
+    const left = await h.db.selectFrom('notification_deliveries').select(['event_id', 'status']).execute();
+    expect(left.map((d) => [Number(d.event_id), d.status]).sort()).toEqual(
+      [
+        [oldPending, 'pending'],
+        [recent, 'delivered'],
+      ].sort(),
     );
   });
 
