@@ -1,27 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { uid } from '@repo/test-support';
+import { describe, expect, it } from 'vitest';
 import { PortOneAuthError, PortOneNotFoundError } from '../src/index.ts';
 import {
   AGENCY_MERCHANT,
   DEFAULT_MERCHANT,
   EMULATOR_EPOCH,
-  type Emulator,
-  emulator,
   OTHER_MERCHANT,
   testClient,
-  uid,
+  useEmulator,
 } from './helpers.ts';
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await emulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator();
 
 describe('token cache', () => {
   it('shares one token request between 200 concurrent calls on a cold cache', async () => {

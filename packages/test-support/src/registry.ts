@@ -1,3 +1,5 @@
+import { realService } from './services.ts';
+
 /**
  * The two Docker registries scripts/services.sh starts on loopback (Debian's `docker-registry`,
  * Docker Distribution 2.8), and the accounts they know. The engine pulls from them without TLS:
@@ -25,3 +27,18 @@ export const REGISTRY_NOBODY = { username: 'nobody', password: 'nobody-registry-
 
 /** An OAuth refresh token (Docker's `identitytoken`) the issuer accepts for {@link REGISTRY_USER}. */
 export const REGISTRY_IDENTITY_TOKEN = 'stack-registry-identity-token-0123456789';
+
+/** The two registries and the token issuer scripts/services.sh starts (`registry`), or undefined (skip). */
+export async function requireRegistries(): Promise<true | undefined> {
+  return realService('docker registries (scripts/services.sh registry)', async () => {
+    for (const host of [REGISTRY.basic, REGISTRY.token]) {
+      const res = await fetch(`http://${host}/v2/`);
+      await res.arrayBuffer();
+      if (res.status !== 401) throw new Error(`${host}/v2/ answered ${res.status}, not 401`);
+    }
+    const stats = await fetch(`http://${REGISTRY.issuer}/stats`);
+    await stats.arrayBuffer();
+    if (!stats.ok) throw new Error(`token issuer on ${REGISTRY.issuer} answered ${stats.status}`);
+    return true as const;
+  });
+}

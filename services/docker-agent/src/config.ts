@@ -39,6 +39,8 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_HOST: z.string().default('0.0.0.0'),
   DOCKER_AGENT_PORT: env.port(3002),
   LOG_LEVEL: env.logLevel(),
+  /** One line per request received and answered (pnpm start turns it off to keep the terminal readable). */
+  LOG_REQUESTS: env.bool(true),
   API_KEYS: env.list().transform((entries, ctx): ApiKey[] => {
     try {
       return parseApiKeys(entries);
@@ -65,6 +67,9 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_AUDIT_FILE: z.string().default('.data/docker-agent-audit.jsonl'),
   DOCKER_AGENT_HEARTBEAT_MS: positiveInt(15_000),
   DOCKER_AGENT_BUILD_MAX_BYTES: positiveInt(512 * 1024 * 1024),
+  DOCKER_AGENT_LOGS_TAIL: positiveInt(1000),
+  DOCKER_AGENT_LOGS_MAX_BYTES: positiveInt(16 * 1024 * 1024),
+  DOCKER_AGENT_MAX_STREAMS: positiveInt(64),
   /** Credentials per registry host for pulls, compose pull/up and update checks (never logged or returned). */
   DOCKER_AGENT_REGISTRY_AUTH: registryAuthMap,
   DOCKER_AGENT_DOCKER_HUB_URL: z.url({ protocol: /^https?$/ }).default('https://registry-1.docker.io'),
@@ -77,6 +82,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  logRequests: boolean;
   apiKeys: ApiKey[];
   trustedProxies: string[];
   localModeHosts: string[];
@@ -93,6 +99,12 @@ export interface Config {
   auditFile: string;
   heartbeatMs: number;
   buildMaxBytes: number;
+  /** Lines of logs answered when the caller names no `tail`. */
+  logsTail: number;
+  /** Largest non-follow logs answer (422 LOGS_TOO_LARGE beyond). */
+  logsMaxBytes: number;
+  /** Concurrent streams (429 beyond). */
+  maxStreams: number;
   /** Configured registry credentials by host. */
   registryAuth: Record<string, z.infer<typeof RegistryAuthSchema>>;
   /** Docker Hub's registry API, for update checks of Docker Hub images. */
@@ -118,6 +130,7 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     host: e.DOCKER_AGENT_HOST,
     port: e.DOCKER_AGENT_PORT,
     logLevel: e.LOG_LEVEL,
+    logRequests: e.LOG_REQUESTS,
     apiKeys: e.API_KEYS,
     trustedProxies: e.TRUSTED_PROXIES,
     localModeHosts: e.LOCAL_MODE_HOSTS,
@@ -140,6 +153,9 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     auditFile: e.DOCKER_AGENT_AUDIT_FILE,
     heartbeatMs: e.DOCKER_AGENT_HEARTBEAT_MS,
     buildMaxBytes: e.DOCKER_AGENT_BUILD_MAX_BYTES,
+    logsTail: e.DOCKER_AGENT_LOGS_TAIL,
+    logsMaxBytes: e.DOCKER_AGENT_LOGS_MAX_BYTES,
+    maxStreams: e.DOCKER_AGENT_MAX_STREAMS,
     registryAuth: e.DOCKER_AGENT_REGISTRY_AUTH,
     dockerHubUrl: e.DOCKER_AGENT_DOCKER_HUB_URL,
   };

@@ -1,4 +1,4 @@
-import { auth, docs, drain, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import { auth, docs, drain, echoRequestId, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { CancelTurns } from './cancel-turns.ts';
@@ -52,6 +52,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const options = fastifyOptions({
     name: 'payment-gateway',
     logLevel: config.LOG_LEVEL,
+    logRequests: config.LOG_REQUESTS,
     trustedProxies: config.TRUSTED_PROXIES,
   });
   const logger = {
@@ -62,6 +63,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({ ...options, logger });
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
+  echoRequestId(app);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.
   app.decorate('config', config);

@@ -80,6 +80,8 @@ const Variables = z.object({
   /** Host names a keyless (local-mode) request may use beyond localhost, 127.0.0.1 and [::1]. */
   LOCAL_MODE_HOSTS: env.hostnames(),
   LOG_LEVEL: env.logLevel(),
+  /** One line per request received and answered (pnpm start turns it off to keep the terminal readable). */
+  LOG_REQUESTS: env.bool(true),
   WEBHOOK_ALLOWED_IPS: ipList(),
   WEBHOOK_SWEEP_INTERVAL_MS: millis(30_000),
   /** Deliveries one client address may send per window before it gets 429s. */

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { PolicyConfig } from '../config.ts';
 import { PolicyDeniedError } from '../errors.ts';
+import { imageAllowed } from './images.ts';
 import { isWithin, resolveHostPath } from './paths.ts';
 
 /** Rule names as they appear in `POLICY_DENIED` problems. */
@@ -22,6 +23,12 @@ export const RULES = {
   envFile: 'env-file-outside-project',
   protectedLabel: 'protected-container',
   self: 'agent-self-protection',
+  stack: 'agent-stack',
+  reservedLabel: 'reserved-label',
+  guardedVolume: 'guarded-volume',
+  guardedNetwork: 'guarded-network',
+  guardedImage: 'guarded-image-tag',
+  bindSymlink: 'bind-mount-symlink',
 } as const;
 
 export type Namespace = 'network' | 'pid' | 'ipc' | 'uts' | 'userns' | 'cgroup';
@@ -62,20 +69,6 @@ const HARMLESS_SECURITY_OPTS = /^no-new-privileges(?:[:=]true)?$/;
 
 const WELL_KNOWN_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
 
-/** `sha256:<hex>` or a bare hex id (full or short). */
-export function isImageId(ref: string): boolean {
-  return /^(sha256:)?[0-9a-f]{12,64}$/.test(ref);
-}
-
-/** `busybox` → `docker.io/library/busybox`, `me/app` → `docker.io/me/app`; registries stay. */
-export function normaliseImage(ref: string): string {
-  const slash = ref.indexOf('/');
-  if (slash < 0) return `docker.io/library/${ref}`;
-  const first = ref.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return ref;
-  return `docker.io/${ref}`;
-}
-
 /**
  * What may be created on this engine. Each check throws `PolicyDeniedError(rule, field)`; callers
  * name the field as the client wrote it (`binds[0]`, `services.web.volumes[1]`).
@@ -110,14 +103,11 @@ export function createPolicy(config: PolicyConfig): Policy {
 
   const policy: Policy = {
     checkImage(names, field) {
-      const prefixes = config.imageAllowlist.map((p) => p.replace(/\*$/, ''));
-      if (prefixes.length === 0) return;
-      // An id says nothing about where the image came from; only its repository names can match.
-      const named = names.filter((n) => !isImageId(n));
-      const allowed = named.some((n) => prefixes.some((p) => n.startsWith(p) || normaliseImage(n).startsWith(p)));
-      if (!allowed) {
-        deny(RULES.image, field, `image "${names[0] ?? ''}" is not in the image allowlist (${prefixes.join(', ')})`);
-      }
+      const allowlist = config.imageAllowlist;
+      if (allowlist.length === 0) return;
+      // Any of the image's names may match (a second tag of an allowed image); an id never does.
+      if (names.some((n) => imageAllowed(allowlist, n))) return;
+      deny(RULES.image, field, `image "${names[0] ?? ''}" is not in the image allowlist (${allowlist.join(', ')})`);
     },
     checkPrivileged(value, field) {
       if (value && !config.allowPrivileged) deny(RULES.privileged, field, 'privileged containers are not allowed');

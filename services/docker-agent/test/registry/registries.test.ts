@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  eventually,
   REGISTRY,
   REGISTRY_IDENTITY_TOKEN,
   REGISTRY_NOBODY,
@@ -20,7 +21,7 @@ import Docker from 'dockerode';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { eventually, listen, readAll, requireEngine, SOCKET, testConfig } from '../support/helpers.ts';
+import { listen, readAll, requireEngine, SOCKET, testConfig } from '../support/helpers.ts';
 import { tarOf } from '../support/tar.ts';
 
 const engine = await requireEngine();

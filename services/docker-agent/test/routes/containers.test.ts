@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testLogStream } from '@repo/test-support';
+import { eventually, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, json, makeApp, requireEngine, testConfig } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, json, makeApp, requireEngine, testConfig } from '../support/helpers.ts';
 
 const PREFIX = 'da-ctr-';
 const engine = await requireEngine();

@@ -1,9 +1,9 @@
+import { mariadb } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fillParams,
   type Harness,
   isPublicRoute,
-  mariadb,
   type ProblemBody,
   routeInventory,
   type SeenRoute,

@@ -127,7 +127,7 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
     app.post(
       `/:project/${op}`,
       {
-        config: { audit: `compose.${op}` },
+        config: { audit: `compose.${op}`, stream: true },
         schema: {
           tags,
           summary: spec.summary,
@@ -178,6 +178,7 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
   app.get(
     '/:project/logs',
     {
+      config: { stream: true },
       schema: {
         tags,
         summary: 'Merged service logs',

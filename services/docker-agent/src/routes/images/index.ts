@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContextTooLargeError, UnsupportedMediaTypeError } from '../../errors.ts';
+import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { locateImage } from '../../registry/reference.ts';
 import { UpdateCheck } from '../../registry/schemas.ts';
@@ -24,6 +25,8 @@ import { listImages, openBuild, openPull, removeImage, toImageDetail } from './s
 
 export interface ImageRoutesOptions extends StreamRouteOptions {
   policy: Policy;
+  guard: Guard;
+  protectLabel: string;
   buildMaxBytes: number;
 }
 
@@ -31,9 +34,9 @@ const tags = ['images'];
 const TAR_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
 
 export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app, options) => {
-  const { policy, heartbeatMs, translate, buildMaxBytes, clock } = options;
+  const { policy, guard, protectLabel, heartbeatMs, translate, buildMaxBytes, clock } = options;
 
-  // Build contexts are streamed through to the engine, never buffered; the limit is counted on the way.
+  // Build contexts are spooled to a temporary file (never held in memory), checked, then sent to the engine.
   app.addContentTypeParser(TAR_TYPES, (_request, payload, done) => done(null, payload));
 
   app.get(
@@ -65,7 +68,7 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
   app.post(
     '/pull',
     {
-      config: { audit: 'image.pull' },
+      config: { audit: 'image.pull', stream: true },
       schema: {
         tags,
         summary: 'Pull an image',
@@ -109,17 +112,19 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
   app.post(
     '/build',
     {
-      config: { audit: 'image.build' },
+      config: { audit: 'image.build', stream: true },
       schema: {
         tags,
         summary: 'Build an image from a tar context',
         description:
           `The request body is the build context as a tar (optionally gzipped) archive with Content-Type ` +
           `application/x-tar; at most DOCKER_AGENT_BUILD_MAX_BYTES (413 beyond). Streams NDJSON builder output; ` +
-          `a failing step ends the stream with \`{"type":"error","code":"BUILD_FAILED"}\`.`,
+          `a failing step ends the stream with \`{"type":"error","code":"BUILD_FAILED"}\`. Refused (403): a tag a ` +
+          `guarded container runs, Dockerfile images (FROM, COPY --from, RUN --mount from) outside the image allowlist ` +
+          `or not resolvable without build arguments, reserved LABELs.`,
         querystring: BuildQuery,
         consumes: TAR_TYPES,
-        response: { 200: buildResponse, ...problemResponses(400, 401, 403, 413, 415, 422, 503) },
+        response: { 200: buildResponse, ...problemResponses(400, 401, 403, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -133,7 +138,14 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
       }
       if (request.query.t) request.audit.target = request.query.t;
       const abort = new AbortController();
-      const events = await openBuild(app.docker, policy, request.body, request.query, buildMaxBytes, abort.signal);
+      const events = await openBuild(
+        app.docker,
+        { policy, guard, protectLabel },
+        request.body,
+        request.query,
+        buildMaxBytes,
+        abort.signal,
+      );
       return sendNdjson(request, reply, events, { heartbeatMs, abort, translate, prime: true });
     },
   );

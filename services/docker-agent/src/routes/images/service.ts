@@ -1,11 +1,14 @@
-import { PassThrough, type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DockerEngine, Filters, ImageInfo, ImageInspectInfo } from '../../docker/engine.ts';
 import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
 import { buildProgress, pullCallError, pullProgress } from '../../docker/progress.ts';
-import { BuildContextInvalidError, ContextTooLargeError } from '../../errors.ts';
-import type { Policy } from '../../policy/policy.ts';
+import { BuildContextInvalidError, PolicyDeniedError } from '../../errors.ts';
+import { checkDockerfile } from '../../policy/dockerfile.ts';
+import type { Guard } from '../../policy/guard.ts';
+import { type Policy, RULES } from '../../policy/policy.ts';
 import { engineAuth, type RegistryAuth } from '../../registry/credentials.ts';
 import { locateImage } from '../../registry/reference.ts';
+import { readDockerfile, spoolContext } from './context.ts';
 
 export function toImageSummary(i: ImageInfo) {
   return {
@@ -79,18 +82,6 @@ export async function openPull(
   })();
 }
 
-/** Counts the uploaded context and fails it (413) past the limit, whatever Content-Length said. */
-function limitBytes(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, callback) {
-      seen += chunk.length;
-      if (seen > max) callback(new ContextTooLargeError(`build context exceeds ${max} bytes`));
-      else callback(null, chunk);
-    },
-  });
-}
-
 /** What the engine says (as a 500) about a context it cannot read: the caller's upload, not the engine, is at fault. */
 const BAD_CONTEXT =
   /unexpected EOF|archive\/tar|gzip|invalid tar|Cannot locate specified Dockerfile|outside the build context/i;
@@ -101,36 +92,45 @@ function contextError(error: unknown) {
   return new BuildContextInvalidError(`the build context is not usable: ${message}`);
 }
 
+export interface BuildGuards {
+  policy: Policy;
+  guard: Guard;
+  protectLabel: string;
+}
+
 export async function openBuild(
   engine: DockerEngine,
-  policy: Policy,
+  { policy, guard, protectLabel }: BuildGuards,
   context: Readable,
   q: { t?: string; dockerfile: string; nocache: boolean },
   maxBytes: number,
   signal: AbortSignal,
 ) {
-  if (q.t) policy.checkImage([q.t], 't');
-  const limited = limitBytes(maxBytes);
-  const body = new PassThrough();
-  context.on('error', (err) => limited.destroy(err));
-  context
-    .pipe(limited)
-    .on('error', (err) => body.destroy(err))
-    .pipe(body);
-  let tooLarge: unknown;
-  limited.once('error', (err) => {
-    tooLarge = err;
-  });
+  if (q.t) {
+    policy.checkImage([q.t], 't');
+    // Retagging the image a guarded container runs would swap it under the stack at its next recreate.
+    const user = (await guard.stack()).imageUser(q.t);
+    if (user) {
+      throw new PolicyDeniedError(
+        RULES.guardedImage,
+        't',
+        `tag "${q.t}" is the image of "${user.name}", which is guarded`,
+      );
+    }
+  }
+  const spooled = await spoolContext(context, maxBytes, signal);
   let stream: Readable;
   try {
+    checkDockerfile(await readDockerfile(spooled, q.dockerfile), policy, protectLabel, `dockerfile:${q.dockerfile}`);
     stream = await engine.buildImage(
-      body,
+      spooled.createReadStream({ start: 0 }),
       // forcerm: the container of a failed step goes too, not only those of successful ones.
       { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
       signal,
     );
   } catch (error) {
-    throw tooLarge ?? contextError(error) ?? error;
+    await spooled.close();
+    throw contextError(error) ?? error;
   }
   return (async function* () {
     let imageId: string | null = null;
