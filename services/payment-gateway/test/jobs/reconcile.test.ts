@@ -148,7 +148,7 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     const paid = await checkout({ merchant_uid: uid('rl'), amount: 3_000 });
     try {
       const failed = await eventually(
-        async () => (await runs()).find((r) => r.status === 'failed'),
+        async () => (await runs()).find((r) => r.status === 'failed') ?? false,
         INTERVAL_SECONDS * 3000 + 5_000,
       );
       const detail = await h.inject({ method: 'GET', url: `/api/v1/reconciliation/runs/${failed.id}` });

@@ -207,7 +207,8 @@ describe.runIf(server)('notifications to internal services (signed, outbox, at l
       const paid = res.body.response;
       await eventually(
         async () =>
-          (await g.db.selectFrom('notification_deliveries').select('claimed_until').executeTakeFirst())?.claimed_until,
+          (await g.db.selectFrom('notification_deliveries').select('claimed_until').executeTakeFirst())
+            ?.claimed_until ?? false,
         10_000,
       );
       await g.app.close(); // mid-delivery: the subscriber has the request and has not answered
