@@ -15,7 +15,8 @@ const emu = useEmulator();
 describe('token cache', () => {
   it('shares one token request between 200 concurrent calls on a cold cache', async () => {
     const paid = await emu.checkout({ merchant_uid: uid(), amount: 1000 });
-    const { client } = testClient(emu.url);
+    // Timeouts generous enough that a loaded machine causes no retries: every request counts below.
+    const { client } = testClient(emu.url, { timeouts: { connectMs: 20_000, headersMs: 20_000, bodyMs: 20_000 } });
     const results = await Promise.all(
       Array.from({ length: 200 }, () => client.payments.get({ imp_uid: paid.imp_uid })),
     );

@@ -16,8 +16,8 @@
  *
  * Faults and webhooks have their own modules; `reset()` clears them through the emulator.
  */
-import type { Customer, Payment, Prepared, ScheduleResult } from './model.ts';
-import { newImpUid } from './model.ts';
+import { newImpUid } from './ids.ts';
+import type { Customer, Payment, Prepared, ScheduleResult } from './resources.ts';
 
 /** A merchant account: the V1 REST key pair and, for agency accounts, its sub-stores. */
 export interface Merchant {

@@ -8,6 +8,7 @@ import type { DockerEngine } from './docker/engine.ts';
 import { translateDockerError } from './docker/errors.ts';
 import { audit } from './plugins/audit.ts';
 import { docker } from './plugins/docker.ts';
+import { registry } from './plugins/registry.ts';
 import { shutdown } from './plugins/shutdown.ts';
 import { streamLimit } from './plugins/stream-limit.ts';
 import { createGuard } from './policy/guard.ts';
@@ -48,11 +49,16 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   const policy = createPolicy(config.policy);
   const stream = { heartbeatMs: config.heartbeatMs, translate, clock };
 
-  // 1. Infrastructure: the engine (and who we are on it), the audit trail, shutdown of open connections.
+  // 1. Infrastructure: the engine (and who we are on it), registries (credentials, the Registry API client), the audit trail, shutdown of open connections.
   await app.register(docker, {
     socketPath: config.dockerSocket,
     engine: deps.engine,
     selfContainer: config.selfContainer,
+  });
+  await app.register(registry, {
+    auth: config.registryAuth,
+    dockerHubUrl: config.dockerHubUrl,
+    now: () => clock().getTime(),
   });
   await app.register(audit, { file: config.auditFile, clock });
   await app.register(shutdown);

@@ -18,6 +18,31 @@ const bindAllowlist = () =>
     ),
   );
 
+const RegistryAuthSchema = z.union([
+  z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
+  z.strictObject({ identitytoken: z.string().min(1) }),
+]);
+
+/** `{"host": {"username","password"} | {"identitytoken"}}` as JSON; the message never repeats the value. */
+const registryAuthMap = z
+  .string()
+  .default('{}')
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object mapping registry hosts to credentials' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'keys must be registry hosts like "ghcr.io" or "127.0.0.1:5000"'),
+      RegistryAuthSchema,
+      { error: 'must map registry hosts to {"username","password"} or {"identitytoken"}' },
+    ),
+  );
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Every environment variable the agent reads, with defaults that start it on a laptop. */
@@ -56,6 +81,9 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_LOGS_TAIL: positiveInt(1000),
   DOCKER_AGENT_LOGS_MAX_BYTES: positiveInt(16 * 1024 * 1024),
   DOCKER_AGENT_MAX_STREAMS: positiveInt(64),
+  /** Credentials per registry host for pulls, compose pull/up and update checks (never logged or returned). */
+  DOCKER_AGENT_REGISTRY_AUTH: registryAuthMap,
+  DOCKER_AGENT_DOCKER_HUB_URL: z.url({ protocol: /^https?$/ }).default('https://registry-1.docker.io'),
   // Handed to the compose CLI, which gets no other variable of ours (API keys stay here).
   PATH: z.string().default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   HOME: z.string().default('/tmp'),
@@ -88,6 +116,10 @@ export interface Config {
   logsMaxBytes: number;
   /** Concurrent streams (429 beyond). */
   maxStreams: number;
+  /** Configured registry credentials by host. */
+  registryAuth: Record<string, z.infer<typeof RegistryAuthSchema>>;
+  /** Docker Hub's registry API, for update checks of Docker Hub images. */
+  dockerHubUrl: string;
 }
 
 export interface PolicyConfig {
@@ -139,5 +171,7 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     logsTail: e.DOCKER_AGENT_LOGS_TAIL,
     logsMaxBytes: e.DOCKER_AGENT_LOGS_MAX_BYTES,
     maxStreams: e.DOCKER_AGENT_MAX_STREAMS,
+    registryAuth: e.DOCKER_AGENT_REGISTRY_AUTH,
+    dockerHubUrl: e.DOCKER_AGENT_DOCKER_HUB_URL,
   };
 }

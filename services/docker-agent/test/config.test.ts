@@ -47,5 +47,27 @@ describe('config', () => {
     bad({ DOCKER_AGENT_BIND_ALLOWLIST: 'relative/path' }, 'DOCKER_AGENT_BIND_ALLOWLIST.0');
     bad({ API_KEYS: 'ops:admin:0123456789abcdef' }, 'API_KEYS');
     bad({ DOCKER_AGENT_ALLOW_PRIVILEGED: 'maybe' }, 'DOCKER_AGENT_ALLOW_PRIVILEGED');
+    bad({ DOCKER_AGENT_DOCKER_HUB_URL: 'ftp://hub' }, 'DOCKER_AGENT_DOCKER_HUB_URL');
+  });
+
+  it('reads registry credentials per host, and a bad map names the variable but never its value', () => {
+    const c = loadAgentConfig({
+      DOCKER_AGENT_REGISTRY_AUTH: JSON.stringify({
+        'ghcr.io': { username: 'u', password: 'config-secret-0123' },
+        '127.0.0.1:5000': { identitytoken: 'config-token-0123' },
+      }),
+    });
+    expect(c.registryAuth['127.0.0.1:5000']).toEqual({ identitytoken: 'config-token-0123' });
+    expect(loadAgentConfig({}).registryAuth).toEqual({});
+    for (const value of ['{"ghcr.io":', '{"ghcr.io":{"username":"u"}}', '{"bad host!":{"identitytoken":"t"}}']) {
+      try {
+        loadAgentConfig({ DOCKER_AGENT_REGISTRY_AUTH: value.replace('"u"}', '"u","pass":"config-secret-0123"}') });
+        expect.unreachable();
+      } catch (error) {
+        const issues = (error as ConfigError).issues;
+        expect(issues.map((i) => i.variable.split('.')[0])).toContain('DOCKER_AGENT_REGISTRY_AUTH');
+        expect(JSON.stringify(issues)).not.toContain('config-secret-0123');
+      }
+    }
   });
 });

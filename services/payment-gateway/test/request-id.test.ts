@@ -1,6 +1,7 @@
 import type { Payment } from '@repo/portone-client';
+import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from './helpers.ts';
+import { type Harness, type ProblemBody, startHarness } from './helpers.ts';
 
 const server = await mariadb();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

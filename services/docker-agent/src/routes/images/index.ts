@@ -4,6 +4,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ContextTooLargeError, UnsupportedMediaTypeError } from '../../errors.ts';
 import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
+import { locateImage } from '../../registry/reference.ts';
+import { UpdateCheck } from '../../registry/schemas.ts';
+import { checkUpdate } from '../../registry/updates.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
 import type { StreamRouteOptions } from '../stream-options.ts';
 import {
@@ -31,7 +34,7 @@ const tags = ['images'];
 const TAR_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
 
 export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app, options) => {
-  const { policy, guard, protectLabel, heartbeatMs, translate, buildMaxBytes } = options;
+  const { policy, guard, protectLabel, heartbeatMs, translate, buildMaxBytes, clock } = options;
 
   // Build contexts are spooled to a temporary file (never held in memory), checked, then sent to the engine.
   app.addContentTypeParser(TAR_TYPES, (_request, payload, done) => done(null, payload));
@@ -72,16 +75,38 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
         description:
           'Streams NDJSON progress. A pull the engine refuses before any progress (unknown image, registry ' +
           "unreachable) is a problem: 404 IMAGE_NOT_FOUND or 502 PULL_FAILED naming the image and Docker's " +
-          'message. A failure after progress started is the stream\'s last line, `{"type":"error"}`.',
+          'message. A failure after progress started is the stream\'s last line, `{"type":"error"}`. A registry ' +
+          'that refuses the credentials (given as `auth`, or configured for its host) is 401 ' +
+          'REGISTRY_UNAUTHORIZED or 403 REGISTRY_DENIED naming the registry.',
         body: PullBody,
         response: { 200: pullResponse, ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
       },
     },
     async (request, reply) => {
       const abort = new AbortController();
-      const events = await openPull(app.docker, { policy, guard, protectLabel }, request.body.image, abort.signal);
+      const { image } = request.body;
+      const auth = app.registry.credentials.for(locateImage(image).registry, request.body.auth);
+      const events = await openPull(app.docker, { policy, guard, protectLabel }, image, abort.signal, auth);
       return sendNdjson(request, reply, events, { heartbeatMs, abort, translate, prime: true });
     },
+  );
+
+  app.get(
+    '/:id/update',
+    {
+      schema: {
+        tags,
+        summary: 'Check the registry for a newer image under the same tag',
+        description:
+          "Compares the local image's repo digest with the registry's manifest digest for the same tag (HEAD " +
+          'manifest, with the credentials configured for the registry). 401 REGISTRY_UNAUTHORIZED / 403 ' +
+          'REGISTRY_DENIED when the registry refuses them, 404 when the registry has no such tag, 502 when it ' +
+          'cannot be reached.',
+        params: ImageParams,
+        response: { 200: UpdateCheck, ...problemResponses(400, 401, 403, 404, 502, 503) },
+      },
+    },
+    async (request) => checkUpdate(app.docker, app.registry.client, request.params.id, clock),
   );
 
   app.post(

@@ -7,6 +7,8 @@ import { checkDockerfile } from '../../policy/dockerfile.ts';
 import type { Guard } from '../../policy/guard.ts';
 import { isImageId } from '../../policy/images.ts';
 import { type Policy, RULES } from '../../policy/policy.ts';
+import { engineAuth, type RegistryAuth } from '../../registry/credentials.ts';
+import { locateImage } from '../../registry/reference.ts';
 import { readDockerfile, spoolContext } from './context.ts';
 
 export function toImageSummary(i: ImageInfo) {
@@ -58,13 +60,20 @@ export function toImageDetail(i: ImageInspectInfo) {
 }
 
 /** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
-export async function openPull(engine: DockerEngine, guards: ImageGuards, image: string, signal: AbortSignal) {
+export async function openPull(
+  engine: DockerEngine,
+  guards: ImageGuards,
+  image: string,
+  signal: AbortSignal,
+  auth?: RegistryAuth | undefined,
+) {
   guards.policy.checkImage([image], 'image');
   // A pull replaces the tag too: a registry's image of the same name must not take a guarded container's.
   await refuseGuardedTag(guards.guard, image, 'image');
+  const registry = locateImage(image).registry;
   let stream: Readable;
   try {
-    stream = await engine.pullImage(image, signal);
+    stream = await engine.pullImage(image, signal, auth && engineAuth(registry, auth));
   } catch (error) {
     throw pullCallError(image, error) ?? error;
   }
