@@ -28,7 +28,7 @@ export interface GuardedContainer extends GuardReason {
   image: string;
   imageId: string;
   volumes: string[];
-  /** Network id → the DNS names the container answers to there (its name, aliases, compose service). */
+  /** Network id and name → the DNS names the container answers to there (its name, aliases, compose service). */
   networks: Map<string, { name: string; dnsNames: string[] }>;
 }
 
@@ -37,7 +37,7 @@ export interface GuardedStack {
   byId(id: string): GuardedContainer | undefined;
   /** A guarded container using the named volume. */
   volumeUser(volume: string): GuardedContainer | undefined;
-  /** A guarded container on the network (id) answering to `dnsName` there. */
+  /** A guarded container on the network (id or name) answering to `dnsName` there. */
   answersTo(networkId: string, dnsName: string): GuardedContainer | undefined;
   /** A guarded container running this image reference (compared normalised). */
   imageUser(ref: string): GuardedContainer | undefined;
@@ -142,7 +142,10 @@ export function createGuard(engine: DockerEngine, protection: Protection) {
           ]);
           const service = info.Config.Labels?.['com.docker.compose.service'];
           if (service) dnsNames.add(service);
-          networks.set(endpoint.NetworkID || netName, { name: netName, dnsNames: [...dnsNames] });
+          // A created (never started) container may not have its network's id yet: keyed by name too.
+          const entry = { name: netName, dnsNames: [...dnsNames] };
+          networks.set(netName, entry);
+          if (endpoint.NetworkID) networks.set(endpoint.NetworkID, entry);
         }
         containers.push({
           ...why,
@@ -179,7 +182,7 @@ export function checkNetworkNames(
   field: string,
 ): void {
   for (const name of names) {
-    const owner = stack.answersTo(networkId, name);
+    const owner = stack.answersTo(networkId, name) ?? stack.answersTo(networkName, name);
     if (owner) {
       throw new PolicyDeniedError(
         RULES.guardedNetwork,

@@ -60,6 +60,14 @@ describe.runIf(engine)('the guarded stack: the agent, its compose project, prote
     );
     // A protected container outside the project.
     await run(`${PREFIX}prot`, { [PROTECT]: 'true' }, ['API_KEY=abc123']);
+    // A protected container that was created but never started: no live endpoint on its network yet.
+    await docker.createContainer({
+      Image: BUSYBOX,
+      name: `${PREFIX}idle`,
+      Labels: { [PROTECT]: 'true' },
+      HostConfig: { NetworkMode: NET },
+      NetworkingConfig: { EndpointsConfig: { [NET]: { Aliases: ['idle-alias'] } } },
+    });
     app = await makeApp({ API_KEYS: `writer:write:${WRITE_KEY}`, DOCKER_AGENT_SELF_CONTAINER: `${PREFIX}self` });
   });
   afterEach(async () => {
@@ -196,6 +204,11 @@ describe.runIf(engine)('the guarded stack: the agent, its compose project, prote
     );
     denied(
       await call('POST', `/networks/${NET}/connect`, { container: `${T}joiner`, aliases: ['db'] }),
+      'guarded-network',
+      'aliases',
+    );
+    denied(
+      await call('POST', `/networks/${NET}/connect`, { container: `${T}joiner`, aliases: ['idle-alias'] }),
       'guarded-network',
       'aliases',
     );

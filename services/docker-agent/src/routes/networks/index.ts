@@ -41,7 +41,7 @@ export const networkRoutes: FastifyPluginAsyncZod<NetworkRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Create a network',
-        description: 'A name already in use is a 409.',
+        description: 'A name already in use is a 409; reserved labels (the protect label, com.docker.compose.*) a 403.',
         body: CreateNetworkBody,
         response: { 201: Network, ...problemResponses(400, 401, 403, 409, 503) },
       },
@@ -69,6 +69,9 @@ export const networkRoutes: FastifyPluginAsyncZod<NetworkRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Connect a container to a network',
+        description:
+          "Refused (403): a container of the guarded stack, or a name (the container's or an alias) a guarded " +
+          'container answers to on that network.',
         params: NetworkParams,
         body: ConnectBody,
         response: { 200: ActionResult, ...problemResponses(400, 401, 403, 404, 409, 503) },
@@ -87,6 +90,7 @@ export const networkRoutes: FastifyPluginAsyncZod<NetworkRoutesOptions> = async 
       schema: {
         tags,
         summary: 'Disconnect a container from a network',
+        description: 'A container of the guarded stack is refused (403); one not attached is a 409.',
         params: NetworkParams,
         body: DisconnectBody,
         response: { 200: ActionResult, ...problemResponses(400, 401, 403, 404, 409, 503) },

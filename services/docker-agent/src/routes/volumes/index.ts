@@ -38,7 +38,8 @@ export const volumeRoutes: FastifyPluginAsyncZod<VolumeRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Create a volume',
-        description: 'local-driver bind options (o=bind, device=...) are held to the bind-mount policy.',
+        description:
+          'local-driver bind options (o=bind, device=...) are held to the bind-mount policy; reserved labels are a 403.',
         body: CreateVolumeBody,
         response: { 201: Volume, ...problemResponses(400, 401, 403, 409, 503) },
       },
@@ -70,7 +71,7 @@ export const volumeRoutes: FastifyPluginAsyncZod<VolumeRoutesOptions> = async (
       schema: {
         tags,
         summary: 'Remove a volume',
-        description: 'A volume in use by a container is a 409.',
+        description: 'A volume in use by a container is a 409; one a guarded container uses is a 403.',
         params: VolumeParams,
         querystring: RemoveVolumeQuery,
         response: { 200: ActionResult, ...problemResponses(400, 401, 403, 404, 409, 503) },
