@@ -34,3 +34,4 @@ export const ProjectNotManagedError = defineError('PROJECT_NOT_MANAGED', 409, 'P
 export const ProjectExistsError = defineError('PROJECT_EXISTS', 409, 'Project exists');
 export const UnsupportedMediaTypeError = defineError('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type');
 export const ComposeFailedError = defineError('COMPOSE_FAILED', 502, 'Compose command failed');
+export const ProjectBusyError = defineError('PROJECT_BUSY', 409, 'Another change to this project is running');

@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ProjectLocks } from '../../compose/lock.ts';
 import { joinLookup } from '../../policy/join-lookup.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
 import type { StreamRouteOptions } from '../stream-options.ts';
@@ -31,7 +32,9 @@ import {
   saveProject,
 } from './service.ts';
 
-export interface ComposeRoutesOptions extends StreamRouteOptions, Omit<ComposeDeps, 'engine' | 'joins'> {
+export interface ComposeRoutesOptions
+  extends StreamRouteOptions,
+    Omit<ComposeDeps, 'engine' | 'joins' | 'locks' | 'guard'> {
   protectLabel: string;
 }
 
@@ -43,6 +46,8 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
     ...options,
     engine: app.docker,
     joins: joinLookup(app.docker, app.selfContainer, options.protectLabel),
+    locks: new ProjectLocks(),
+    guard: { engine: app.docker, self: app.selfContainer, protectLabel: options.protectLabel },
   };
 
   app.get(
