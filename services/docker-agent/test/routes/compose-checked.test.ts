@@ -157,6 +157,7 @@ describe.runIf(engine)(
 
     it('runs the checked snapshot: a changed .env or compose file on disk does not change what runs', async () => {
       const name = `${PREFIX}snap`;
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a compose interpolation, written as the caller would
       const file = service('command: ["sleep", "300"]\nenvironment: {GREETING: "${GREETING}"}');
       expect((await put(name, { composeFile: file, env: { GREETING: 'checked' } })).statusCode).toBe(201);
       // Another writer (or a crash mid-write) leaves different files behind after the check.
