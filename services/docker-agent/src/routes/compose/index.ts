@@ -131,8 +131,9 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
           tags,
           summary: spec.summary,
           description:
-            'Streams the compose CLI output as NDJSON. Projects started elsewhere work when their compose files ' +
-            '(from the labels) are readable by the agent, else 409.',
+            'Streams the compose CLI output as NDJSON. Runs the snapshot checked when the project was saved ' +
+            '(up and pull check it again). Managed projects only (409 PROJECT_NOT_MANAGED); 409 PROJECT_BUSY ' +
+            'while another change to the project runs; 403 for a project holding a protected container or the agent.',
           params: ProjectParams,
           body: spec.body,
           response: { 200: operationResponse, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
