@@ -152,9 +152,16 @@ function snapshotTarget(deps: ComposeDeps, name: string): Target {
   return { name, dir: p.dir, files: [p.resolvedFile], envFile: p.resolvedEnvFile };
 }
 
+/** The snapshot, or the stored files of a project saved before snapshots were kept (for what creates nothing). */
+async function storedTarget(deps: ComposeDeps, name: string): Promise<Target> {
+  if ((await deps.store.readResolved(name)) !== undefined) return snapshotTarget(deps, name);
+  const p = deps.store.paths(name);
+  return { name, dir: p.dir, files: [p.file], envFile: p.envFile };
+}
+
 /** Where logs are read from: a managed project's snapshot, or the files another tool's labels name. */
 async function logsTarget(deps: ComposeDeps, name: string): Promise<Target> {
-  if (await deps.store.exists(name)) return snapshotTarget(deps, name);
+  if (await deps.store.exists(name)) return storedTarget(deps, name);
   const containers = await projectContainers(deps.engine, name);
   if (containers.length === 0) throw new ProjectNotFoundError(`no compose project "${name}" on this host`);
   const labels = containers[0]?.Labels ?? {};
@@ -260,11 +267,7 @@ async function startOperation(deps: ComposeDeps, name: string, operation: Compos
   const creates = operation.op === 'up' || operation.op === 'pull';
   if (creates) await checkedSnapshot(deps, name);
   // `down` and `restart` create nothing: a project stored before snapshots were kept uses its files.
-  const p = deps.store.paths(name);
-  const target =
-    creates || (await deps.store.readResolved(name)) !== undefined
-      ? snapshotTarget(deps, name)
-      : { name, dir: p.dir, files: [p.file], envFile: p.envFile };
+  const target = creates ? snapshotTarget(deps, name) : await storedTarget(deps, name);
   const events = deps.cli.stream([...argsFor(target), ...operationArgs(operation)], { cwd: target.dir, env: {} });
   return failOnExit(operation.op, events);
 }
