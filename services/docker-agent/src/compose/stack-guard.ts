@@ -88,23 +88,37 @@ export async function checkModelNetworks(guard: StackGuard, model: ComposeModel,
         `network driver "${String(driver)}" is not allowed`,
       );
     }
-    const existing = await guard.engine.inspectNetwork(name).catch((error: unknown) => {
-      if (dockerStatus(error) === 404) return undefined;
-      throw error;
-    });
-    if (!existing) continue;
-    if (existing.Driver === 'host' || existing.Name === 'host') {
-      throw new PolicyDeniedError(NETWORK_RULES.hostNetwork, field, `network "${name}" is the host's network stack`);
-    }
-    // Also containers created but not started, which the engine's `network` filter does not list.
-    const members = (await guard.engine.listContainers({ all: true })).filter(
-      (c) =>
-        c.HostConfig?.NetworkMode === existing.Name ||
-        c.HostConfig?.NetworkMode === existing.Id ||
-        Object.entries(c.NetworkSettings?.Networks ?? {}).some(
-          ([n, endpoint]) => n === existing.Name || endpoint.NetworkID === existing.Id,
-        ),
-    );
-    refuseStack(members, guard, field, `network "${name}"`);
+    await checkExistingNetwork(guard, name, field);
   }
+  // `network_mode` may name any network (the engine takes a name there too), bypassing `networks`.
+  for (const [service, spec] of Object.entries(model.services ?? {})) {
+    const mode = spec?.network_mode;
+    if (mode && !PRIVATE_MODES.has(mode) && !/^(?:service|container):/.test(mode)) {
+      await checkExistingNetwork(guard, mode, `services.${service}.network_mode`);
+    }
+  }
+}
+
+/** Modes the policy judges itself (`host`, `container:`) or that join no shared network. */
+const PRIVATE_MODES = new Set(['bridge', 'default', 'none', 'host']);
+
+async function checkExistingNetwork(guard: StackGuard, name: string, field: string): Promise<void> {
+  const existing = await guard.engine.inspectNetwork(name).catch((error: unknown) => {
+    if (dockerStatus(error) === 404) return undefined;
+    throw error;
+  });
+  if (!existing) return;
+  if (existing.Driver === 'host' || existing.Name === 'host') {
+    throw new PolicyDeniedError(NETWORK_RULES.hostNetwork, field, `network "${name}" is the host's network stack`);
+  }
+  // Also containers created but not started, which the engine's `network` filter does not list.
+  const members = (await guard.engine.listContainers({ all: true })).filter(
+    (c) =>
+      c.HostConfig?.NetworkMode === existing.Name ||
+      c.HostConfig?.NetworkMode === existing.Id ||
+      Object.entries(c.NetworkSettings?.Networks ?? {}).some(
+        ([n, endpoint]) => n === existing.Name || endpoint.NetworkID === existing.Id,
+      ),
+  );
+  refuseStack(members, guard, field, `network "${name}"`);
 }

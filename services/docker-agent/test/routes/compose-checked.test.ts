@@ -137,6 +137,8 @@ describe.runIf(engine)(
         'protected-container',
         'networks.x',
       );
+      // The engine also takes a network's name as the network mode.
+      await denied(service(`network_mode: ${PREFIX}stack-net`), 'protected-container', 'services.app.network_mode');
     });
 
     it('refuses builds from outside the project: remote contexts, absolute dockerfiles, the host network', async () => {
