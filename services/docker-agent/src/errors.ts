@@ -43,3 +43,4 @@ export const RegistryUnauthorizedError = defineError(
 );
 export const RegistryDeniedError = defineError('REGISTRY_DENIED', 403, 'Registry denied access');
 export const RegistryUnavailableError = defineError('REGISTRY_UNAVAILABLE', 502, 'Registry unreachable or failing');
+export const ProjectBusyError = defineError('PROJECT_BUSY', 409, 'Another change to this project is running');

@@ -33,37 +33,6 @@ async function insideProjectOrAllowlist(real: string, projectDir: string, bindAl
   return roots.some((r) => isWithin(real, r));
 }
 
-/**
- * `env_file` entries as written in the compose files. `compose config` inlines the files' contents into
- * `environment`, so the resolved model cannot show where they came from; and the compose CLI reads
- * them as the agent's own user, so `env_file: /proc/1/environ` would copy the agent's environment
- * (its API keys) into a container the caller controls. An env file must lie inside the project
- * directory or the bind allowlist, and may not be built by interpolation.
- */
-export async function checkEnvFiles(raw: unknown, projectDir: string, bindAllowlist: string[]): Promise<void> {
-  const services = (raw as { services?: Record<string, { env_file?: unknown } | null> } | null)?.services ?? {};
-  for (const [name, service] of Object.entries(services)) {
-    const entries = service?.env_file;
-    if (entries === undefined || entries === null) continue;
-    const list = (Array.isArray(entries) ? entries : [entries]) as unknown[];
-    for (const [i, entry] of list.entries()) {
-      const field = Array.isArray(entries) ? `services.${name}.env_file[${i}]` : `services.${name}.env_file`;
-      const path = typeof entry === 'string' ? entry : (entry as { path?: unknown } | null)?.path;
-      if (typeof path !== 'string' || path.includes('$') || path.startsWith('~')) {
-        throw new PolicyDeniedError(RULES.envFile, field, `env_file ${JSON.stringify(path)} must be a plain path`);
-      }
-      const real = await resolveHostPath(isAbsolute(path) ? path : resolve(projectDir, path));
-      if (!(await insideProjectOrAllowlist(real, projectDir, bindAllowlist))) {
-        throw new PolicyDeniedError(
-          RULES.envFile,
-          field,
-          `env_file "${path}" resolves to "${real}", outside the project directory and the bind allowlist`,
-        );
-      }
-    }
-  }
-}
-
 /** A short-syntax volume `source:target[:mode]`: a bind when the source is a path. */
 function shortSyntaxSource(spec: string): string | undefined {
   const parts = spec.split(':');

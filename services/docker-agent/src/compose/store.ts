@@ -1,14 +1,33 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 export const COMPOSE_FILE = 'compose.yaml';
 export const ENV_FILE = '.env';
+/** What `compose config` made of the stored files when they were checked; the only file operations run. */
+export const RESOLVED_FILE = 'resolved.yaml';
+/** Empty on purpose: the snapshot is interpolated already, so operations read no variables. */
+export const RESOLVED_ENV_FILE = 'resolved.env';
 
 export interface StoredProject {
   name: string;
   dir: string;
   file: string;
   envFile: string;
+  resolvedFile: string;
+  resolvedEnvFile: string;
+}
+
+/** Writes a temporary file beside `path`, then renames it over: a reader sees the old or the new file, whole. */
+async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, data, { mode: 0o600, flush: true });
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /**
@@ -24,7 +43,14 @@ export class ProjectStore {
 
   paths(name: string): StoredProject {
     const dir = join(this.root, name);
-    return { name, dir, file: join(dir, COMPOSE_FILE), envFile: join(dir, ENV_FILE) };
+    return {
+      name,
+      dir,
+      file: join(dir, COMPOSE_FILE),
+      envFile: join(dir, ENV_FILE),
+      resolvedFile: join(dir, RESOLVED_FILE),
+      resolvedEnvFile: join(dir, RESOLVED_ENV_FILE),
+    };
   }
 
   async exists(name: string): Promise<boolean> {
@@ -45,20 +71,38 @@ export class ProjectStore {
 
   /** Writes to a staging directory first, so a rejected file never replaces a good one. */
   async stage(name: string, composeFile: string, env: Record<string, string>): Promise<StoredProject> {
-    const staged = this.paths(`.staging-${name}-${process.pid}-${Date.now()}`);
+    const staged = this.paths(`.staging-${name}-${randomBytes(6).toString('hex')}`);
     await mkdir(staged.dir, { recursive: true });
     await writeFile(staged.file, composeFile, { mode: 0o600 });
     await writeFile(staged.envFile, envFile(env), { mode: 0o600 });
     return staged;
   }
 
-  async commit(name: string, staged: StoredProject): Promise<StoredProject> {
+  /**
+   * Moves checked files in, each atomically; the resolved snapshot goes last, since operations read
+   * only it. Callers hold the project's lock, so no two commits interleave.
+   */
+  async commit(name: string, staged: StoredProject, resolved: string): Promise<StoredProject> {
     const target = this.paths(name);
-    await mkdir(target.dir, { recursive: true });
-    await writeFile(target.file, await readFile(staged.file));
-    await writeFile(target.envFile, await readFile(staged.envFile), { mode: 0o600 });
+    await mkdir(target.dir, { recursive: true, mode: 0o700 });
+    await writeAtomic(target.envFile, await readFile(staged.envFile));
+    await writeAtomic(target.file, await readFile(staged.file));
+    await this.saveResolved(name, resolved);
     await this.discard(staged);
     return target;
+  }
+
+  async saveResolved(name: string, resolved: string): Promise<void> {
+    await writeAtomic(this.paths(name).resolvedEnvFile, '');
+    await writeAtomic(this.paths(name).resolvedFile, resolved);
+  }
+
+  /** The checked snapshot, or undefined for a project stored before snapshots were kept. */
+  async readResolved(name: string): Promise<string | undefined> {
+    return readFile(this.paths(name).resolvedFile, 'utf8').catch((error: { code?: string }) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
   }
 
   async discard(staged: StoredProject): Promise<void> {

@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ProjectLocks } from '../../compose/lock.ts';
 import { joinLookup } from '../../policy/join-lookup.ts';
 import { UpdateChecks } from '../../registry/schemas.ts';
 import { checkUpdate } from '../../registry/updates.ts';
@@ -36,7 +37,7 @@ import {
 
 export interface ComposeRoutesOptions
   extends StreamRouteOptions,
-    Omit<ComposeDeps, 'engine' | 'joins' | 'registryCredentials'> {
+    Omit<ComposeDeps, 'engine' | 'joins' | 'locks' | 'guard' | 'registryCredentials'> {
   protectLabel: string;
 }
 
@@ -49,6 +50,8 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
     engine: app.docker,
     joins: joinLookup(app.docker, app.selfContainer, options.protectLabel),
     registryCredentials: app.registry.credentials,
+    locks: new ProjectLocks(),
+    guard: { engine: app.docker, self: app.selfContainer, protectLabel: options.protectLabel },
   };
 
   app.get(
@@ -132,8 +135,9 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
           tags,
           summary: spec.summary,
           description:
-            'Streams the compose CLI output as NDJSON. Projects started elsewhere work when their compose files ' +
-            '(from the labels) are readable by the agent, else 409.',
+            'Streams the compose CLI output as NDJSON. Runs the snapshot checked when the project was saved ' +
+            '(up and pull check it again). Managed projects only (409 PROJECT_NOT_MANAGED); 409 PROJECT_BUSY ' +
+            'while another change to the project runs; 403 for a project holding a protected container or the agent.',
           params: ProjectParams,
           body: spec.body,
           response: { 200: operationResponse, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
