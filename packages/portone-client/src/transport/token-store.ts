@@ -20,6 +20,8 @@ interface CachedToken {
   token: AccessToken;
   /** Local-clock time from which the token is refreshed before use. */
   refreshAtMs: number;
+  /** PortOne's clock minus the local one, from the token's `now` as it arrived. */
+  offsetMs: number;
 }
 
 /**
@@ -67,6 +69,15 @@ export class TokenStore {
     if (this.#cache.get(key)?.token.access_token === accessToken) this.#cache.delete(key);
   }
 
+  /**
+   * PortOne's clock (UNIX seconds) as of the last token fetched for these credentials: the local clock
+   * plus the offset seen then. Undefined before any token; `get()` first.
+   */
+  portoneNow(credentials: Credentials): number | undefined {
+    const cached = this.#cache.get(cacheKey(credentials));
+    return cached && Math.floor((this.#options.now() + cached.offsetMs) / 1000);
+  }
+
   /** Number of merchants with a cached token. */
   get size(): number {
     return this.#cache.size;
@@ -83,7 +94,7 @@ export class TokenStore {
         // refresh on every call; fall back to refreshing inside PortOne's extension window.
         refreshAtMs = Math.max(requestedAt, expiresAtMs - EXTENSION_WINDOW_MS / 2);
       }
-      this.#cache.set(key, { token, refreshAtMs });
+      this.#cache.set(key, { token, refreshAtMs, offsetMs: token.now * 1000 - this.#options.now() });
       return token;
     } finally {
       this.#inflight.delete(key);
