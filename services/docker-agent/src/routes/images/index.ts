@@ -25,13 +25,13 @@ export interface ImageRoutesOptions extends StreamRouteOptions {
 }
 
 const tags = ['images'];
-const TAR_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
+export const BUILD_CONTEXT_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
 
 export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app, options) => {
   const { policy, heartbeatMs, translate, buildMaxBytes } = options;
 
   // Build contexts are streamed through to the engine, never buffered; the limit is counted on the way.
-  app.addContentTypeParser(TAR_TYPES, (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(BUILD_CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
 
   app.get(
     '/',
@@ -93,13 +93,13 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
           `application/x-tar; at most DOCKER_AGENT_BUILD_MAX_BYTES (413 beyond). Streams NDJSON builder output; ` +
           `a failing step ends the stream with \`{"type":"error","code":"BUILD_FAILED"}\`.`,
         querystring: BuildQuery,
-        consumes: TAR_TYPES,
+        consumes: BUILD_CONTEXT_TYPES,
         response: { 200: buildResponse, ...problemResponses(400, 401, 403, 413, 415, 422, 503) },
       },
     },
     async (request, reply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-      if (!TAR_TYPES.includes(type) || !(request.body instanceof Readable)) {
+      if (!BUILD_CONTEXT_TYPES.includes(type) || !(request.body instanceof Readable)) {
         throw new UnsupportedMediaTypeError(`build context must be sent as application/x-tar, not "${type}"`);
       }
       const declared = Number(request.headers['content-length'] ?? 0);
