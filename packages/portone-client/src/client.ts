@@ -146,6 +146,11 @@ export interface SubscribeApi {
 export interface PortOneClient {
   /** A valid access token for the call's credentials (cached; fetched once when missing or expiring). */
   getToken(opts?: CallOptions): Promise<AccessToken>;
+  /**
+   * PortOne's own clock, UNIX seconds: the `now` of the last token (fetched if none is cached) carried
+   * forward by the local clock. Dates PortOne checks (a virtual account's due date) are relative to it.
+   */
+  now(opts?: CallOptions): Promise<number>;
   readonly payments: PaymentsApi;
   readonly prepare: PrepareApi;
   readonly vbanks: VbanksApi;
@@ -318,6 +323,7 @@ export function createPortOneClient(options: PortOneClientOptions): PortOneClien
 
   return {
     getToken: (opts) => executor.getToken(opts),
+    now: (opts) => executor.portoneNow(opts),
     payments,
     prepare,
     vbanks,

@@ -109,7 +109,14 @@ export function createExecutor(options: ExecutorOptions) {
     return withRetry('getToken', 'read', {}, signal, (attempt) => options.tokens.get(credentials, { signal, attempt }));
   }
 
-  return { run, getToken };
+  /** PortOne's clock, UNIX seconds, read off the (cached or fetched) token's `now`. */
+  async function portoneNow(call: CallOptions | undefined): Promise<number> {
+    const credentials = call?.credentials ?? options.credentials;
+    await getToken(call);
+    return options.tokens.portoneNow(credentials) ?? Math.floor(Date.now() / 1000);
+  }
+
+  return { run, getToken, portoneNow };
 }
 
 function effectiveSafety(safety: Safety, input: CallInput): Exclude<Safety, 'checksum'> {

@@ -148,4 +148,20 @@ describe('401 handling', () => {
     expect(stats.byRoute['GET /payments/status/:payment_status']).toBe(2);
     await client.close();
   });
+
+  it("now() is PortOne's clock (from the token's now), not the local one, and costs one token request", async () => {
+    // The local clock is the real one here; the emulator's stands at EMULATOR_EPOCH.
+    const { client } = testClient(emu.url, { now: Date.now });
+    try {
+      const before = (await emu.stats()).tokenRequests[DEFAULT_MERCHANT.impKey] ?? 0;
+      const first = await client.now();
+      expect(first).toBeGreaterThanOrEqual(EMULATOR_EPOCH);
+      expect(first).toBeLessThan(EMULATOR_EPOCH + 60);
+      expect(Math.abs(first - Date.now() / 1000)).toBeGreaterThan(86400); // the epoch is not today
+      await client.now();
+      expect((await emu.stats()).tokenRequests[DEFAULT_MERCHANT.impKey]).toBe(before + 1);
+    } finally {
+      await client.close();
+    }
+  });
 });

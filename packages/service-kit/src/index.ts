@@ -1,6 +1,6 @@
 export { type ApiKey, type AuthOptions, auth, type Caller, parseApiKeys, type Role } from './auth.ts';
 export { ConfigError, env, loadConfig } from './config.ts';
-export { type DocsOptions, docs } from './docs.ts';
+export { type DocsOptions, docs, type OpenApiDocument, type OpenApiOperation } from './docs.ts';
 export { drain } from './drain.ts';
 export {
   AppError,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { auth, docs, echoRequestId, fastifyOptions, metrics, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -17,7 +18,7 @@ import { createPolicy } from './policy/policy.ts';
 import { composeRoutes } from './routes/compose/index.ts';
 import { containerRoutes } from './routes/containers/index.ts';
 import { healthRoutes } from './routes/health/index.ts';
-import { imageRoutes } from './routes/images/index.ts';
+import { BUILD_CONTEXT_TYPES, imageRoutes } from './routes/images/index.ts';
 import { networkRoutes } from './routes/networks/index.ts';
 import { systemRoutes } from './routes/system/index.ts';
 import { volumeRoutes } from './routes/volumes/index.ts';
@@ -31,6 +32,9 @@ export interface Deps {
 }
 
 export const API_PREFIX = '/api/v1';
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 export const DOCS_PREFIX = `${API_PREFIX}/docs/agent`;
 
 export async function buildApp(config: Config, deps: Deps = {}): Promise<FastifyInstance> {
@@ -77,7 +81,18 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   });
   await app.register(docs, {
     title: 'docker-agent',
-    version: '0.1.0',
+    version: VERSION,
+    // The build context is the raw body (a tar stream), which no zod schema describes.
+    finish: (document) => {
+      const build = document.paths?.[`${API_PREFIX}/images/build`]?.post;
+      if (build) {
+        const tar = { schema: { type: 'string', format: 'binary' } };
+        build.requestBody = {
+          required: true,
+          content: Object.fromEntries(BUILD_CONTEXT_TYPES.map((type) => [type, tar])),
+        };
+      }
+    },
     description:
       'REST API over a Docker engine: authenticated (X-API-Key), policy-checked, audited. Streams are NDJSON ' +
       '(application/x-ndjson, one JSON object per line, heartbeats on quiet streams).',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp, requireEngine } from './support/helpers.ts';
@@ -49,6 +50,17 @@ describe('app without an engine', () => {
       'content',
       'application/x-ndjson',
     ]);
+    // The build context is a raw tar body; lists have no trailing slash; servers and version are set.
+    const build = (doc as { paths: Record<string, Record<string, { requestBody?: { content: object } }>> }).paths[
+      '/api/v1/images/build'
+    ]?.post?.requestBody?.content;
+    expect(build).toHaveProperty(['application/x-tar', 'schema', 'format'], 'binary');
+    expect(Object.keys(doc.paths).filter((p) => p.length > 1 && p.endsWith('/'))).toEqual([]);
+    expect(doc.paths['/api/v1/containers']).toBeDefined();
+    const full = doc as unknown as { info: { version: string }; servers: { url: string }[] };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(full.info.version).toBe(pkg.version);
+    expect(full.servers[0]?.url).toBe('/');
     const ui = await app.inject({ method: 'GET', url: '/api/v1/docs/agent/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.headers['content-type']).toContain('text/html');

@@ -1,4 +1,15 @@
-import { auth, docs, drain, echoRequestId, fastifyOptions, metrics, problemHandler, useZod } from '@repo/service-kit';
+import { readFileSync } from 'node:fs';
+import {
+  auth,
+  docs,
+  drain,
+  echoRequestId,
+  fastifyOptions,
+  metrics,
+  type OpenApiDocument,
+  problemHandler,
+  useZod,
+} from '@repo/service-kit';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { CancelTurns } from './cancel-turns.ts';
@@ -36,6 +47,9 @@ export interface AppDeps {
 }
 
 const API = '/api/v1';
+const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const DOCS = `${API}/docs/gateway`;
 /** Routes answered without an API key: PortOne's webhook, health, and the API docs. */
 const PUBLIC_ROUTES = [
@@ -51,6 +65,32 @@ const PUBLIC_ROUTES = [
   `${DOCS}/static/index.html`,
   `${DOCS}/static/swagger-initializer.js`,
 ];
+
+/**
+ * What the route schemas cannot say: PortOne may post the webhook form-encoded (the same fields), and
+ * an answer replayed for a repeated Idempotency-Key carries `Idempotent-Replayed: true`.
+ */
+function documentBodiesAndHeaders(document: OpenApiDocument): void {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      const json = operation.requestBody?.content['application/json'];
+      if (path === `${API}/webhooks/portone` && json && operation.requestBody) {
+        operation.requestBody.content['application/x-www-form-urlencoded'] = json;
+      }
+      if (!operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key')) continue;
+      // Any stored answer is replayed, errors included.
+      for (const response of Object.values(operation.responses ?? {})) {
+        response.headers = {
+          ...response.headers,
+          'Idempotent-Replayed': {
+            description: 'true when this is the stored answer to an earlier request with the same Idempotency-Key',
+            schema: { type: 'string', enum: ['true'] },
+          },
+        };
+      }
+    }
+  }
+}
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const options = fastifyOptions({
@@ -94,9 +134,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   await app.register(docs, {
     title: 'payment-gateway',
-    version: '1.0.0',
+    version: VERSION,
     description: 'PortOne (iamport) V1 payments, subscriptions and webhooks behind /api/v1.',
     routePrefix: DOCS,
+    finish: documentBodiesAndHeaders,
     tags: [
       { name: 'payments', description: 'Lookups, prepare, verify, cancel, virtual accounts' },
       { name: 'subscriptions', description: 'Billing keys, billing-key payments, schedules' },

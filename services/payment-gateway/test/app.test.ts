@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '@repo/service-kit';
 import { mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
@@ -165,14 +166,14 @@ describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
       paths: Record<string, Record<string, { tags?: string[]; summary?: string; responses: Record<string, unknown> }>>;
     }>();
     const expected: [string, string, string[]][] = [
-      ['/api/v1/payments/', 'get', ['200', '400']],
+      ['/api/v1/payments', 'get', ['200', '400']],
       ['/api/v1/payments/{imp_uid}', 'get', ['200', '404', '503']],
       ['/api/v1/payments/find/{merchant_uid}', 'get', ['200', '404']],
       ['/api/v1/payments/prepare', 'post', ['201', '400', '409', '422']],
       ['/api/v1/payments/cancel', 'post', ['200', '400', '404', '409', '422', '502', '503', '504']],
       ['/api/v1/payments/vbank', 'post', ['201', '400', '422', '502']],
       ['/api/v1/payments/verify', 'post', ['200', '400', '404', '422']],
-      ['/api/v1/subscriptions/', 'get', ['200']],
+      ['/api/v1/subscriptions', 'get', ['200']],
       ['/api/v1/subscriptions/billing-key/{customer_uid}', 'get', ['200', '404']],
       ['/api/v1/subscriptions/billing-key/{customer_uid}', 'delete', ['200', '404']],
       ['/api/v1/subscriptions/billing-key', 'post', ['201', '400', '422']],
@@ -189,6 +190,33 @@ describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
       expect(op?.summary, `${method} ${path} summary`).toBeTruthy();
       for (const status of statuses) expect(Object.keys(op?.responses ?? {}), `${method} ${path}`).toContain(status);
     }
+  });
+
+  it('OpenAPI: servers, the package version, paths without a trailing slash, form webhooks, Idempotent-Replayed', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the document is inspected field by field
+    const doc = (await app.inject({ method: 'GET', url: '/api/v1/docs/gateway/json' })).json<any>();
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(doc.info.version).toBe(pkg.version);
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(Object.keys(doc.paths).filter((p) => p.length > 1 && p.endsWith('/'))).toEqual([]);
+    const webhook = doc.paths['/api/v1/webhooks/portone'].post.requestBody.content;
+    expect(Object.keys(webhook).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
+    expect(webhook['application/x-www-form-urlencoded'].schema).toEqual(webhook['application/json'].schema);
+    for (const [path, method] of [
+      ['/api/v1/payments/prepare', 'post'],
+      ['/api/v1/payments/cancel', 'post'],
+      ['/api/v1/subscriptions/pay', 'post'],
+    ] as const) {
+      const op = doc.paths[path][method];
+      expect(
+        op.parameters.map((p: { name: string }) => p.name),
+        path,
+      ).toContain('idempotency-key');
+      for (const [status, response] of Object.entries(op.responses)) {
+        expect((response as { headers?: object }).headers, `${path} ${status}`).toHaveProperty('Idempotent-Replayed');
+      }
+    }
+    expect(doc.paths['/api/v1/payments/{imp_uid}'].get.responses['200'].headers).toBeUndefined();
   });
 
   it('answers unknown routes with a 404 problem', async () => {

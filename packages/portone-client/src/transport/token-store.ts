@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Credentials } from '../credentials.ts';
 import type { AccessToken } from '../schemas/auth.ts';
 import { TokenCache } from './token-cache.ts';
@@ -31,8 +32,13 @@ const EXTENSION_WINDOW_MS = 60_000;
  */
 export class TokenStore {
   readonly #cache: TokenCache<Credentials, AccessToken>;
+  readonly #now: () => number;
+  /** PortOne's clock minus the local one (ms), from each merchant's last token `now` as it arrived. */
+  readonly #offsets: LRUCache<string, number>;
 
   constructor(options: TokenStoreOptions) {
+    this.#now = options.now;
+    this.#offsets = new LRUCache({ max: options.max });
     this.#cache = new TokenCache({
       keyOf: cacheKey,
       now: options.now,
@@ -47,6 +53,7 @@ export class TokenStore {
           // refresh on every call; fall back to refreshing inside PortOne's extension window.
           refreshAtMs = Math.max(requestedAt, expiresAtMs - EXTENSION_WINDOW_MS / 2);
         }
+        this.#offsets.set(cacheKey(credentials), token.now * 1000 - options.now());
         return { token, refreshAtMs };
       },
     });
@@ -63,6 +70,15 @@ export class TokenStore {
   /** Drops the cached token only if it is still `accessToken` (a concurrent refresh may have replaced it). */
   invalidate(credentials: Credentials, accessToken: string): void {
     this.#cache.invalidate(credentials, accessToken, (cached, stale) => cached.access_token === stale);
+  }
+
+  /**
+   * PortOne's clock (UNIX seconds) as of the last token fetched for these credentials: the local clock
+   * plus the offset seen then. Undefined before any token; `get()` first.
+   */
+  portoneNow(credentials: Credentials): number | undefined {
+    const offsetMs = this.#offsets.get(cacheKey(credentials));
+    return offsetMs === undefined ? undefined : Math.floor((this.#now() + offsetMs) / 1000);
   }
 
   /** Number of merchants with a cached token. */

@@ -575,7 +575,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
   });
 
   describe('POST /payments/vbank', () => {
-    it('issues the seed example with a default due date from the injected clock', async () => {
+    it("issues the seed example with a default due date from PortOne's clock, not the gateway's", async () => {
       const config = readConfig({
         DATABASE_URL: 'sqlite::memory:',
         PORTONE_API_URL: h.emulator.url,
@@ -608,8 +608,14 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
           amount: 50000,
           status: 'ready',
           pay_method: 'vbank',
-          vbank_date: FIXED_NOW + 3 * 86400,
         });
+        // The gateway's own clock says FIXED_NOW; PortOne's (the emulator's, frozen) says otherwise and wins.
+        const { now: portoneNow } = (await h.control<{ now: number }>('GET', '/clock')).body;
+        expect(Math.abs(portoneNow - FIXED_NOW)).toBeGreaterThan(86400);
+        const due = payment.vbank_date ?? 0;
+        expect(due).toBeGreaterThanOrEqual(portoneNow + 3 * 86400);
+        expect(due).toBeLessThan(portoneNow + 3 * 86400 + 300);
+        expect(due - (payment.vbank_issued_at ?? 0)).toBeLessThan(3 * 86400 + 300);
         expect(payment.vbank_num).toBeTruthy();
         expect((await storedPayment(payment.imp_uid))?.status).toBe('ready');
       } finally {

@@ -31,13 +31,13 @@ export interface ImageRoutesOptions extends StreamRouteOptions {
 }
 
 const tags = ['images'];
-const TAR_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
+export const BUILD_CONTEXT_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip'];
 
 export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app, options) => {
   const { policy, guard, protectLabel, heartbeatMs, translate, buildMaxBytes, clock } = options;
 
   // Build contexts are spooled to a temporary file (never held in memory), checked, then sent to the engine.
-  app.addContentTypeParser(TAR_TYPES, (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(BUILD_CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
 
   app.get(
     '/',
@@ -123,13 +123,13 @@ export const imageRoutes: FastifyPluginAsyncZod<ImageRoutesOptions> = async (app
           `guarded container runs, Dockerfile images (FROM, COPY --from, RUN --mount from) outside the image allowlist ` +
           `or not resolvable without build arguments, reserved LABELs.`,
         querystring: BuildQuery,
-        consumes: TAR_TYPES,
+        consumes: BUILD_CONTEXT_TYPES,
         response: { 200: buildResponse, ...problemResponses(400, 401, 403, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-      if (!TAR_TYPES.includes(type) || !(request.body instanceof Readable)) {
+      if (!BUILD_CONTEXT_TYPES.includes(type) || !(request.body instanceof Readable)) {
         throw new UnsupportedMediaTypeError(`build context must be sent as application/x-tar, not "${type}"`);
       }
       const declared = Number(request.headers['content-length'] ?? 0);

@@ -383,13 +383,16 @@ async function settleLostCancel(
   throw error;
 }
 
-/** Issues a virtual account; the due date defaults to now + VBANK_DUE_DAYS on the injected clock. */
+/**
+ * Issues a virtual account; the due date defaults to VBANK_DUE_DAYS from PortOne's clock (not ours:
+ * PortOne checks it against its own, and `vbank_issued_at` comes from there too).
+ */
 export async function issueVbank(
   ctx: ServiceContext,
   body: z.output<typeof VbankBody>,
   attempt: ChargeAttempt,
 ): Promise<Payment> {
-  const vbankDue = body.vbank_due ?? ctx.clock.nowSeconds() + ctx.config.VBANK_DUE_DAYS * DAY;
+  const vbankDue = body.vbank_due ?? (await ctx.portone.now()) + ctx.config.VBANK_DUE_DAYS * DAY;
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
