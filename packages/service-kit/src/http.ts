@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { destination } from 'pino';
 import { loggerOptions } from './logger.ts';
 import { problemBody } from './problem.ts';
 
@@ -16,13 +15,9 @@ export interface BaseOptions {
 /** Fastify options both services start from: pino with the redact list, proxy trust, request ids. */
 export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
   return {
-    logger: {
-      ...loggerOptions(options.logLevel, options.name),
-      // stdout written asynchronously: under load the lines queued while one write is in flight go
-      // out in the next single write, instead of one blocking write(2) per line (pino flushes what is
-      // queued when the process exits).
-      stream: options.logStream ?? destination({ dest: 1, sync: false }),
-    },
+    logger: options.logStream
+      ? { ...loggerOptions(options.logLevel, options.name), stream: options.logStream }
+      : loggerOptions(options.logLevel, options.name),
     // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).
     trustProxy: ['loopback', ...options.trustedProxies],
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
