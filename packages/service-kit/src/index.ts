@@ -12,7 +12,7 @@ export {
   UnauthorizedError,
 } from './errors.ts';
 export { type BaseOptions, fastifyOptions, frameworkProblem, useZod } from './http.ts';
-export { loggerOptions, REDACT_PATHS } from './logger.ts';
+export { loggerOptions, REDACTED_KEYS, redactLine } from './logger.ts';
 export {
   type Problem,
   type ProblemOptions,
