@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { nginxAvailable, startFront } from '../scripts/front.ts';
@@ -24,6 +24,8 @@ const mysqlServer = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1
 const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 if (!nginxAvailable()) throw new Error('pnpm bench needs nginx (scripts/services.sh installs it)');
 
+// Other work on the machine skews both sides of a ratio unevenly: the report says how busy it was.
+const loadAtStart = loadavg()[0] ?? Number.NaN;
 const dir = mkdtempSync(join(tmpdir(), 'stack-bench-'));
 const database = `bench_${process.pid}`;
 const admin = await createConnection(mysqlServer);
@@ -193,6 +195,7 @@ token, JSON through), a Docker socket proxy (undici on the socket, JSON through)
 (mysql2, one INSERT per delivery, acknowledged after commit).
 
 Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${mariadb}, nginx, Docker engine on the local socket.
+Load average (1 min) at start / end of the run: ${loadAtStart.toFixed(1)} / ${(loadavg()[0] ?? Number.NaN).toFixed(1)}; above the core count, other work was competing and the ratios are noisy.
 A missed target says **MISSED** and stays here until it is met.
 
 ${table}
