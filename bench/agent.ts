@@ -1,10 +1,11 @@
 /**
- * docker-agent part: median latency of listing 100+ containers and of inspect, each as a ratio to the
- * same Engine API call made directly on the socket, and log streaming throughput (agent NDJSON vs the
- * Engine's raw multiplexed stream) for the same container output.
+ * docker-agent part: throughput and p99 of listing 100+ containers and of inspect (API key on), each
+ * against a bare Fastify proxy on the same socket (bench/anchors/socket-proxy.ts), and log streaming
+ * throughput (agent NDJSON vs the Engine's raw multiplexed stream) for the same container output.
  */
+import type { Request } from 'autocannon';
 import { Agent, request } from 'undici';
-import { median, type Row, type Service } from './lib.ts';
+import { anchorRows, type LoadResult, load, median, type Row, type Service, summarise } from './lib.ts';
 
 const LABEL = 'com.portone-docker-stack.bench';
 
@@ -29,7 +30,7 @@ export function engine(socketPath: string): Engine {
   };
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
   await fn();
   return performance.now() - t;
@@ -56,28 +57,35 @@ export async function cleanup(docker: Engine): Promise<void> {
   for (const c of JSON.parse(res.text) as { Id: string }[]) await docker.call('DELETE', `/containers/${c.Id}?force=1`);
 }
 
-export async function benchAgent(agent: Service, docker: Engine, ids: string[], repeats: number): Promise<Row[]> {
-  const listAgent: number[] = [];
-  const listEngine: number[] = [];
-  const inspectAgent: number[] = [];
-  const inspectEngine: number[] = [];
+export interface AgentRig {
+  agent: Service;
+  /** The X-API-Key the agent was started with (read role). */
+  apiKey: string;
+  socketAnchor: Service;
+}
+
+export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], repeats: number, duration: number) {
+  const { agent } = rig;
+  const key = { 'x-api-key': rig.apiKey };
   const total = JSON.parse((await docker.call('GET', '/containers/json?all=1')).text).length as number;
+  const runs = { list: [] as LoadResult[], listAnchor: [] as LoadResult[], inspect: [] as LoadResult[] };
+  const inspectAnchor: LoadResult[] = [];
+  // Inspect cycles over the 100 containers.
+  const inspectRequests = (headers: Record<string, string>): Request[] => {
+    let i = 0;
+    return [
+      {
+        method: 'GET',
+        headers,
+        setupRequest: (req) => ({ ...req, path: `/api/v1/containers/${ids[i++ % ids.length]}` }),
+      },
+    ];
+  };
   for (let r = 0; r < repeats; r++) {
-    const la: number[] = [];
-    const le: number[] = [];
-    const ia: number[] = [];
-    const ie: number[] = [];
-    for (let i = 0; i < 40; i++) {
-      la.push(await timed(async () => (await fetch(`${agent.url}/api/v1/containers?all=true`)).text()));
-      le.push(await timed(() => docker.call('GET', '/containers/json?all=1')));
-      const id = ids[i % ids.length]!;
-      ia.push(await timed(async () => (await fetch(`${agent.url}/api/v1/containers/${id}`)).text()));
-      ie.push(await timed(() => docker.call('GET', `/containers/${id}/json`)));
-    }
-    listAgent.push(median(la));
-    listEngine.push(median(le));
-    inspectAgent.push(median(ia));
-    inspectEngine.push(median(ie));
+    runs.listAnchor.push(await load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration }));
+    runs.list.push(await load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key }));
+    inspectAnchor.push(await load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }));
+    runs.inspect.push(await load(agent.url, { duration, requests: inspectRequests(key) }));
   }
 
   // A container that writes ~8 MB of log lines and exits; both sides read all of it.
@@ -100,34 +108,37 @@ export async function benchAgent(agent: Service, docker: Engine, ids: string[], 
   for (let r = 0; r < repeats; r++) {
     agentTimes.push(
       await timed(async () => {
-        const text = await (await fetch(`${agent.url}/api/v1/containers/${logId}/logs?follow=true`)).text();
+        const text = await (
+          await fetch(`${agent.url}/api/v1/containers/${logId}/logs?follow=true`, { headers: key })
+        ).text();
         lines = text.split('\n').filter((l) => l.includes('"type":"log"')).length;
       }),
     );
     engineTimes.push(await timed(() => docker.call('GET', `/containers/${logId}/logs?stdout=1&stderr=1&follow=1`)));
   }
   const mb = engineBytes / 1024 / 1024;
+  if (lines !== 100_000) throw new Error(`agent log stream carried ${lines} of 100000 lines`);
   const agentMbps = mb / (median(agentTimes) / 1000);
   const engineMbps = mb / (median(engineTimes) / 1000);
 
-  const lam = median(listAgent);
-  const lem = median(listEngine);
-  const iam = median(inspectAgent);
-  const iem = median(inspectEngine);
-  return [
+  const list = summarise(runs.list);
+  const inspect = summarise(runs.inspect);
+  const rows: Row[] = [
+    ...anchorRows(
+      'docker-agent',
+      `list all containers (${total} on the engine)`,
+      list,
+      summarise(runs.listAnchor),
+      0.8,
+      1.5,
+    ),
+    ...anchorRows('docker-agent', 'inspect a container', inspect, summarise(inspectAnchor), 0.8, 1.5),
     {
       section: 'docker-agent',
-      metric: `median latency, list all containers (${total} on the engine) (ms), agent vs Engine API on the socket`,
-      value: lam.toFixed(2),
-      baseline: lem.toFixed(2),
-      ratio: (lam / lem).toFixed(2),
-    },
-    {
-      section: 'docker-agent',
-      metric: 'median latency, inspect one container (ms), agent vs Engine API',
-      value: iam.toFixed(2),
-      baseline: iem.toFixed(2),
-      ratio: (iam / iem).toFixed(2),
+      metric: 'failed or non-2xx answers during the list and inspect runs',
+      value: String(list.failures + inspect.failures),
+      target: '0',
+      met: list.failures + inspect.failures === 0,
     },
     {
       section: 'docker-agent',
@@ -135,6 +146,9 @@ export async function benchAgent(agent: Service, docker: Engine, ids: string[], 
       value: agentMbps.toFixed(1),
       baseline: engineMbps.toFixed(1),
       ratio: (agentMbps / engineMbps).toFixed(2),
+      target: '≥ 0.9×',
+      met: agentMbps / engineMbps >= 0.9,
     },
   ];
+  return rows;
 }

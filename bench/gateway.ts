@@ -1,10 +1,12 @@
 /**
- * payment-gateway part: GET /api/v1/payments/{imp_uid} throughput and p50/p99 through the gateway vs
- * the emulator called directly, and through nginx vs the gateway directly; webhooks acknowledged and
- * durably stored per second on MariaDB, with the lag until each is processed.
+ * payment-gateway part: GET /api/v1/payments/{imp_uid} throughput and p50/p99 through the gateway
+ * (API key on, info logging, MariaDB store kept current, audit rows written) vs a bare Fastify proxy
+ * doing the same call (bench/anchors/lookup-proxy.ts), and through nginx vs the gateway directly;
+ * webhooks acknowledged and durably stored per second on MariaDB vs a bare ingester
+ * (bench/anchors/webhook-ingester.ts), with the lag until each is processed.
  */
 import type { Connection } from 'mysql2/promise';
-import { type LoadResult, load, median, type Row, rssMiB, type Service } from './lib.ts';
+import { anchorRows, type LoadResult, load, median, type Row, rssMiB, type Service, summarise } from './lib.ts';
 
 const KEY = { imp_key: 'imp_emulator_key', imp_secret: 'imp_emulator_secret' };
 
@@ -39,40 +41,42 @@ async function underLoad<T>(pid: number, fn: () => Promise<T>): Promise<{ result
   }
 }
 
-const summarise = (runs: LoadResult[]) => ({
-  rps: median(runs.map((r) => r.rps)),
-  p50: median(runs.map((r) => r.p50)),
-  p99: median(runs.map((r) => r.p99)),
-  failures: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
-});
-
 export interface GatewayRig {
   emulator: Service;
   gateway: Service;
+  /** The X-API-Key the gateway was started with (read role). */
+  apiKey: string;
   front: { url: string };
   db: Connection;
+  lookupAnchor: Service;
+  webhookAnchor: Service;
 }
 
 export async function benchLookups(rig: GatewayRig, repeats: number, duration: number) {
   const impUid = await checkout(rig.emulator, `bench_lookup_${Date.now()}`);
   const auth = { authorization: `Bearer ${await token(rig.emulator)}` };
+  const key = { 'x-api-key': rig.apiKey };
   const direct: LoadResult[] = [];
+  const anchor: LoadResult[] = [];
   const viaGateway: LoadResult[] = [];
   const viaFront: LoadResult[] = [];
   let peak = 0;
   for (let r = 0; r < repeats; r++) {
     direct.push(await load(`${rig.emulator.url}/payments/${impUid}`, { duration, headers: auth }));
+    anchor.push(await load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }));
     const g = await underLoad(rig.gateway.pid, () =>
-      load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration }),
+      load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
     );
     viaGateway.push(g.result);
     peak = Math.max(peak, g.peakMiB);
-    viaFront.push(await load(`${rig.front.url}/api/v1/payments/${impUid}`, { duration }));
+    viaFront.push(await load(`${rig.front.url}/api/v1/payments/${impUid}`, { duration, headers: key }));
   }
   const e = summarise(direct);
+  const a = summarise(anchor);
   const g = summarise(viaGateway);
   const f = summarise(viaFront);
   const rows: Row[] = [
+    ...anchorRows('gateway', 'GET /payments/{imp_uid}', g, a, 0.8, 1.5),
     {
       section: 'gateway',
       metric: 'GET /payments/{imp_uid} throughput (req/s), gateway vs emulator direct',
@@ -112,8 +116,28 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   return { rows, peakMiB: peak };
 }
 
+/** `duration` seconds of deliveries (16 connections) cycling over `payments`; 2xx answers per second. */
+async function storm(url: string, payments: { imp_uid: string; merchant_uid: string }[], duration: number) {
+  let i = 0;
+  return load(`${url}/api/v1/webhooks/portone`, {
+    duration,
+    connections: 16,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ ...payments[i++ % payments.length], status: 'paid' }),
+        }),
+      },
+    ],
+  });
+}
+
 export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: number) {
   const rates: number[] = [];
+  const anchorRates: number[] = [];
   let acked = 0;
   let peak = 0;
   const [[before]] = (await rig.db.query('SELECT COALESCE(MAX(id), 0) AS id FROM webhook_deliveries')) as unknown as [
@@ -127,23 +151,9 @@ export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: 
       const merchant_uid = `bench_wh_${Date.now()}_${r}_${i}`;
       payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
     }
-    let i = 0;
-    const run = await underLoad(rig.gateway.pid, () =>
-      load(`${rig.gateway.url}/api/v1/webhooks/portone`, {
-        duration,
-        connections: 16,
-        requests: [
-          {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            setupRequest: (req) => ({
-              ...req,
-              body: JSON.stringify({ ...payments[i++ % payments.length], status: 'paid' }),
-            }),
-          },
-        ],
-      }),
-    );
+    const bare = await storm(rig.webhookAnchor.url, payments, duration);
+    anchorRates.push(bare.ok / duration);
+    const run = await underLoad(rig.gateway.pid, () => storm(rig.gateway.url, payments, duration));
     peak = Math.max(peak, run.peakMiB);
     acked += run.result.ok;
     rates.push(run.result.ok / duration);
@@ -164,11 +174,17 @@ export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: 
     "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE id > ? AND state = 'received'",
     [before.id],
   )) as unknown as [[{ n: number }]];
+  const rate = median(rates);
+  const anchorRate = median(anchorRates);
   const rows: Row[] = [
     {
       section: 'gateway',
-      metric: 'webhooks acknowledged and durably stored per second (MariaDB, 16 connections)',
-      value: median(rates).toFixed(0),
+      metric: 'webhooks acknowledged and durably stored per second (MariaDB, 16 connections), ours vs bare ingester',
+      value: rate.toFixed(0),
+      baseline: anchorRate.toFixed(0),
+      ratio: (rate / anchorRate).toFixed(2),
+      target: '≥ 0.8×',
+      met: rate / anchorRate >= 0.8,
     },
     {
       section: 'gateway',

@@ -120,6 +120,57 @@ export async function load(
   };
 }
 
+export interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+/** Medians of repeated runs (throughput and latency percentiles), failures summed. */
+export const summarise = (runs: LoadResult[]): Summary => ({
+  rps: median(runs.map((r) => r.rps)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  failures: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
+});
+
+/**
+ * Two rows comparing ours with an anchor measured side by side: throughput (ours / anchor at least
+ * `minRatio`) and p99 latency (ours / anchor at most `maxP99Ratio`; 1 ms is the resolution).
+ */
+export function anchorRows(
+  section: string,
+  what: string,
+  ours: Summary,
+  anchor: Summary,
+  minRatio: number,
+  maxP99Ratio: number,
+): Row[] {
+  const ratio = ours.rps / anchor.rps;
+  const p99Ratio = Math.max(ours.p99, 1) / Math.max(anchor.p99, 1);
+  return [
+    {
+      section,
+      metric: `${what} throughput (req/s), ours vs bare anchor`,
+      value: ours.rps.toFixed(0),
+      baseline: anchor.rps.toFixed(0),
+      ratio: ratio.toFixed(2),
+      target: `≥ ${minRatio}×`,
+      met: ratio >= minRatio,
+    },
+    {
+      section,
+      metric: `${what} p50 / p99 latency (ms), ours vs bare anchor`,
+      value: `${ours.p50} / ${ours.p99}`,
+      baseline: `${anchor.p50} / ${anchor.p99}`,
+      ratio: `${p99Ratio.toFixed(2)} (p99)`,
+      target: `p99 ≤ ${maxP99Ratio}×`,
+      met: p99Ratio <= maxP99Ratio,
+    },
+  ];
+}
+
 export function fmt(n: number, digits = 2): string {
   if (!Number.isFinite(n)) return 'n/a';
   return n >= 100 ? n.toFixed(0) : n.toFixed(digits);

@@ -30,7 +30,7 @@ async function receiver() {
 async function gatewayJson(rig: GatewayRig, method: string, path: string, body: unknown) {
   const res = await fetch(`${rig.gateway.url}/api/v1${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-api-key': rig.apiKey },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
@@ -84,7 +84,14 @@ export async function benchOutbox(rig: GatewayRig, repeats: number, duration: nu
       for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: mode === 'on' });
         await drained(rig);
-        lookups[mode].push((await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration })).rps);
+        lookups[mode].push(
+          (
+            await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, {
+              duration,
+              headers: { 'x-api-key': rig.apiKey },
+            })
+          ).rps,
+        );
         webhooks[mode].push(await ingest(rig, `${r}${mode}`, duration));
       }
     }

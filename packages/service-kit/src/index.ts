@@ -20,7 +20,7 @@ export {
   requestId,
   useZod,
 } from './http.ts';
-export { loggerOptions, REDACT_PATHS } from './logger.ts';
+export { loggerOptions, REDACTED_KEYS, redactLine } from './logger.ts';
 export { Counter, Gauge, metrics } from './metrics.ts';
 export {
   type Problem,

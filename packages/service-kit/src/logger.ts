@@ -2,42 +2,84 @@ import type { LoggerOptions } from 'pino';
 
 /**
  * One static redact list for every log line either service writes: credentials, tokens and card
- * data, wherever they appear in request/response objects or log objects.
+ * data. A value under one of these keys is replaced by `"[redacted]"` wherever it appears in a line,
+ * at any depth (request/response objects, log objects, nested bodies).
  */
-export const REDACT_PATHS: string[] = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers["x-imptokenheader"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  ...[
-    'authorization',
-    'apiKey',
-    'api_key',
-    'imp_secret',
-    'impSecret',
-    'access_token',
-    'accessToken',
-    'token',
-    'card_number',
-    'cardNumber',
-    'expiry',
-    'birth',
-    'pwd_2digit',
-    'cvc',
-    'buyer_tel',
-    'customer_tel',
-    'refund_tel',
-    'refund_account',
-    'password',
-    'identitytoken',
-  ].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+export const REDACTED_KEYS: readonly string[] = [
+  'authorization',
+  'x-api-key',
+  'x-imptokenheader',
+  'cookie',
+  'set-cookie',
+  'apiKey',
+  'api_key',
+  'imp_secret',
+  'impSecret',
+  'access_token',
+  'accessToken',
+  'token',
+  'card_number',
+  'cardNumber',
+  'expiry',
+  'birth',
+  'pwd_2digit',
+  'cvc',
+  'buyer_tel',
+  'customer_tel',
+  'refund_tel',
+  'refund_account',
+  'password',
+  'identitytoken',
 ];
 
+const CENSORED = '"[redacted]"';
+// A key is a quoted name right after `{` or `,`: inside a JSON string a quote is always escaped
+// (`\"`), so text that merely looks like a key inside a value never matches.
+const SECRET_KEY = new RegExp(`[{,]"(?:${REDACTED_KEYS.map((k) => k.replace(/[-]/g, '\\-')).join('|')})":`, 'g');
+
+/** Index just past the JSON value that starts at `i` (a string, number, literal, object or array). */
+function endOfValue(line: string, i: number): number {
+  let depth = 0;
+  let inString = false;
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) {
+        inString = false;
+        if (depth === 0) return i + 1;
+      }
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      if (depth === 0) return i;
+      if (--depth === 0) return i + 1;
+    } else if (c === 0x2c && depth === 0) return i;
+  }
+  return line.length;
+}
+
+/**
+ * A serialized log line with the value of every REDACTED_KEYS key replaced. Done once on the finished
+ * JSON instead of through pino's `redact` paths: covering these keys at three depths took 60
+ * wildcard paths, and pino's path redactor cloned and walked each logged object for every one of
+ * them (~0.5 ms per request for its three lines, measured in bench/); this is one regex scan.
+ */
+export function redactLine(line: string): string {
+  SECRET_KEY.lastIndex = 0;
+  let out = '';
+  let from = 0;
+  for (let m = SECRET_KEY.exec(line); m !== null; m = SECRET_KEY.exec(line)) {
+    const start = m.index + m[0].length;
+    const end = endOfValue(line, start);
+    out += line.slice(from, start) + CENSORED;
+    from = end;
+    SECRET_KEY.lastIndex = end;
+  }
+  return from === 0 ? line : out + line.slice(from);
+}
+
 export function loggerOptions(level: string, name: string): LoggerOptions {
-  return {
-    level,
-    name,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  };
+  return { level, name, hooks: { streamWrite: redactLine } };
 }

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { type Logger, pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -9,9 +10,11 @@ import {
   env,
   fastifyOptions,
   loadConfig,
+  loggerOptions,
   NotFoundError,
   parseApiKeys,
   problemHandler,
+  redactLine,
   useZod,
 } from '../src/index.ts';
 
@@ -205,5 +208,43 @@ describe('config', () => {
     });
     expect(() => loadConfig(schema, { PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig(schema, { PORT: 'eighty' })).toThrow(/PORT/);
+  });
+});
+
+describe('log redaction', () => {
+  function logged(write: (log: Logger) => void): Record<string, unknown> {
+    const lines: string[] = [];
+    const log = pino(loggerOptions('info', 'test'), { write: (line: string) => lines.push(line) });
+    write(log);
+    expect(lines).toHaveLength(1);
+    return JSON.parse(lines[0] as string) as Record<string, unknown>;
+  }
+
+  it('censors every listed key at any depth, whatever its value, and leaves the rest intact', () => {
+    const line = logged((log) =>
+      log.info(
+        {
+          req: { headers: { 'x-api-key': 'k-123', authorization: 'Bearer t', accept: 'a' } },
+          body: { card: { card_number: '4111-1111', cvc: 123, nested: { token: { a: [1, '}'] } } }, note: 'ok' },
+          imp_secret: 'shh',
+          list: [{ password: 'p"w\\"d' }, { birth: null }],
+          text: 'a "token":"not a key" inside a string',
+        },
+        'hello',
+      ),
+    );
+    expect(line).toMatchObject({
+      req: { headers: { 'x-api-key': '[redacted]', authorization: '[redacted]', accept: 'a' } },
+      body: { card: { card_number: '[redacted]', cvc: '[redacted]', nested: { token: '[redacted]' } }, note: 'ok' },
+      imp_secret: '[redacted]',
+      list: [{ password: '[redacted]' }, { birth: '[redacted]' }],
+      text: 'a "token":"not a key" inside a string',
+      msg: 'hello',
+    });
+  });
+
+  it('leaves a line without secrets as it was', () => {
+    const line = '{"level":30,"msg":"request completed","res":{"statusCode":200}}\n';
+    expect(redactLine(line)).toBe(line);
   });
 });

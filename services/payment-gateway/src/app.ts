@@ -31,6 +31,7 @@ import { reconciliationRoutes } from './routes/reconciliation/index.ts';
 import { subscriptionRoutes } from './routes/subscriptions/index.ts';
 import { webhookRoutes } from './routes/webhooks/index.ts';
 import type { Database } from './store/database.ts';
+import { StoredSnapshots } from './stored-snapshots.ts';
 
 /** What a caller (server.ts, a test) may hand in instead of the defaults. */
 export interface AppDeps {
@@ -116,6 +117,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.decorate('config', config);
   app.decorate('clock', deps.clock ?? systemClock);
   app.decorate('cancelTurns', new CancelTurns());
+  app.decorate('storedSnapshots', new StoredSnapshots());
   await app.register(db, { url: config.DATABASE_URL, migrate: config.MIGRATE_ON_START, db: deps.db });
   await app.register(portone, {
     baseUrl: config.PORTONE_API_URL,

@@ -5,6 +5,7 @@ import type { CancelTurns } from './cancel-turns.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Database } from './store/database.ts';
+import type { StoredSnapshots } from './stored-snapshots.ts';
 
 /** What route services need, and nothing of Fastify: the narrow interface they depend on. */
 export interface ServiceContext {
@@ -14,6 +15,7 @@ export interface ServiceContext {
   config: Config;
   log: FastifyBaseLogger;
   cancelTurns: CancelTurns;
+  storedSnapshots: StoredSnapshots;
 }
 
 declare module 'fastify' {
@@ -21,6 +23,7 @@ declare module 'fastify' {
     config: Config;
     clock: Clock;
     cancelTurns: CancelTurns;
+    storedSnapshots: StoredSnapshots;
   }
 }
 
@@ -33,5 +36,6 @@ export function contextOf(app: FastifyInstance, request?: FastifyRequest): Servi
     config: app.config,
     log: request?.log ?? app.log,
     cancelTurns: app.cancelTurns,
+    storedSnapshots: app.storedSnapshots,
   };
 }

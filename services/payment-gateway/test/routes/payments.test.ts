@@ -62,6 +62,50 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
       expect(Number(row?.amount)).toBe(15000);
     });
 
+    it('asks PortOne on every lookup and stores a change before answering; an unchanged repeat leaves the store alone', async () => {
+      const storeQueries: string[] = [];
+      const db = h.db.withPlugin({
+        transformQuery: (args) => {
+          if (JSON.stringify(args.node).includes('"name":"payments"')) storeQueries.push(args.node.kind);
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      });
+      const config = readConfig({
+        DATABASE_URL: 'sqlite::memory:',
+        PORTONE_API_URL: h.emulator.url,
+        LOG_LEVEL: 'silent',
+      });
+      const app = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db });
+      try {
+        const paid = await checkout(uid('order'), 10000);
+        const lookup = () => app.inject({ method: 'GET', url: `/api/v1/payments/${paid.imp_uid}` });
+        const asked = async () => (await stats())['GET /payments/:imp_uid'] ?? 0;
+        const before = await asked();
+
+        expect((await lookup()).statusCode).toBe(200);
+        expect((await storedPayment(paid.imp_uid))?.status).toBe('paid');
+        const firstQueries = storeQueries.length;
+        expect(firstQueries).toBeGreaterThan(0);
+        for (let i = 0; i < 3; i++) expect((await lookup()).json()).toMatchObject({ status: 'paid' });
+        expect(storeQueries.length).toBe(firstQueries);
+        expect(await asked()).toBe(before + 4);
+
+        // Cancelled at PortOne behind our back: the next lookup stores it before answering.
+        const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
+        await direct.payments.cancel({ imp_uid: paid.imp_uid, amount: 10000, checksum: 10000 });
+        await direct.close();
+        const res = await lookup();
+        expect(res.json()).toMatchObject({ status: 'cancelled', cancel_amount: 10000 });
+        const row = await storedPayment(paid.imp_uid);
+        expect(row?.status).toBe('cancelled');
+        expect(Number(row?.cancel_amount)).toBe(10000);
+        expect(await asked()).toBe(before + 5);
+      } finally {
+        await app.close();
+      }
+    });
+
     it('answers 503 when PortOne is down, 200 again once it is back', async () => {
       const paid = await checkout(uid('order'), 1000);
       await h.control('POST', '/faults', { method: 'GET', path: '/payments/:imp_uid', kind: 'status', status: 503 });

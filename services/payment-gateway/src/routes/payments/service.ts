@@ -18,6 +18,7 @@ import {
 import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '../../money.ts';
 import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
 import type { ServiceContext } from '../../service-context.ts';
+import { toDbJson } from '../../store/codec.ts';
 import {
   type CancelClaim,
   claimPaymentForCancel,
@@ -80,8 +81,17 @@ export async function listPayments(ctx: ServiceContext, query: z.output<typeof L
  */
 export async function fetchPayment(ctx: ServiceContext, impUid: string): Promise<Payment> {
   const payment = await ctx.portone.payments.get({ imp_uid: impUid, include_sandbox: true });
-  await upsertPaymentFromPortOne(ctx.db, payment);
+  await keepStored(ctx, payment);
   return payment;
+}
+
+/** Read-through: PortOne's answer is stored before it is returned, unless the store already holds it. */
+async function keepStored(ctx: ServiceContext, payment: Payment): Promise<void> {
+  const raw = toDbJson(payment);
+  if (ctx.storedSnapshots.has(payment.imp_uid, raw)) return;
+  const { outcome } = await upsertPaymentFromPortOne(ctx.db, payment);
+  // A stale answer (older than our copy) left the store as it was: not known to match.
+  if (outcome !== 'stale') ctx.storedSnapshots.remember(payment.imp_uid, raw);
 }
 
 export async function findPayment(
@@ -93,7 +103,7 @@ export async function findPayment(
     merchant_uid: merchantUid,
     ...(status ? { payment_status: status } : {}),
   });
-  await upsertPaymentFromPortOne(ctx.db, payment);
+  await keepStored(ctx, payment);
   return payment;
 }
 
