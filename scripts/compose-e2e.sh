@@ -48,11 +48,13 @@ cat "$work/images.env" >>"$env_file"
 # Every image of the stack; an image a rebuild replaced is removed, so reruns leave no dangling copies.
 images=(front payment-gateway docker-agent portone-emulator)
 old=$(for i in "${images[@]}"; do docker image inspect -f '{{.Id}}' "portone-docker-stack/$i:$IMAGE_TAG" 2>/dev/null || true; done)
+images_s=$(($(date +%s) - started))
 log "docker-compose build"
 dc build -q 2>&1 | grep -v -i -E 'deprecated|buildx|^ *$' >&2 || true
 for i in "${images[@]}"; do docker image inspect "portone-docker-stack/$i:$IMAGE_TAG" >/dev/null; done
 new=$(for i in "${images[@]}"; do docker image inspect -f '{{.Id}}' "portone-docker-stack/$i:$IMAGE_TAG"; done)
 for id in $old; do grep -q "$id" <<<"$new" || docker rmi "$id" >/dev/null 2>&1 || true; done
+build_s=$(($(date +%s) - started - images_s))
 
 # phpMyAdmin (dev profile) comes from a registry only; everything else starts.
 log "docker-compose up -d"
@@ -88,14 +90,16 @@ if [ "${COMPOSE_E2E_RECORD:-}" = 1 ]; then
     echo '<!-- compose-e2e -->'
     echo '## Images (scripts/compose-e2e.sh)'
     echo
-    echo "Written by \`COMPOSE_E2E_RECORD=1 scripts/compose-e2e.sh\` on $(date -u +%FT%TZ), base images: $base."
-    echo "Cold start: \`docker-compose up -d\` on built images and empty volumes until every container reports healthy."
+    echo "Written by \`COMPOSE_E2E_RECORD=1 scripts/compose-e2e.sh\` on $(date -u +%FT%TZ), base images: $base;"
+    echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores. Start to healthy: \`docker-compose up -d\`"
+    echo "on built images and empty volumes until every container reports healthy (healthcheck intervals included)."
     echo
-    echo '| image | size |'
+    echo '| what | measured |'
     echo '| --- | --- |'
     echo "$sizes"
-    echo
-    echo "| cold start to healthy (mysql, migrate, gateway, agent, emulator, front) | ${healthy_ms} ms |"
+    echo "| base images (scripts/local-images.sh; seconds when cached) | ${images_s} s |"
+    echo "| docker-compose build, every Dockerfile | ${build_s} s |"
+    echo "| start to healthy: mysql, migrate, gateway, agent, emulator, front | ${healthy_ms} ms |"
   } >"$work/results.md"
   cp "$work/results.md" bench/RESULTS.md
 fi

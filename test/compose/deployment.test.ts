@@ -141,6 +141,31 @@ describe('the compose deployment through its published front', { timeout: 180_00
     }
   });
 
+  it('lists compose projects through the agent; managing one needs the compose CLI in the image', async () => {
+    const projects = await api('/compose', keys.agentRead);
+    expect(projects.status).toBe(200);
+    expect(await projects.text()).toContain(`"${project}"`);
+    // The upstream docker:27-cli carries the compose v2 plugin; the Debian stand-in has none (README).
+    const [agent] = await containersOf('docker-agent');
+    const hasCompose = await docker('exec', agent ?? '', 'docker', 'compose', 'version').then(
+      () => true,
+      () => false,
+    );
+    const name = `${project}-managed`;
+    const saved = await api('/compose', keys.agentWrite, {
+      method: 'POST',
+      json: { name, composeFile: 'services:\n  idle:\n    image: local/busybox:1\n' },
+    });
+    const body = await saved.text();
+    if (hasCompose) {
+      expect(saved.status, body).toBe(201);
+      expect((await api(`/compose/${name}`, keys.agentWrite, { method: 'DELETE' })).status).toBeLessThan(300);
+    } else {
+      expect(saved.status, body).toBe(503);
+      expect(JSON.parse(body)).toMatchObject({ code: 'COMPOSE_UNAVAILABLE' });
+    }
+  });
+
   it('answers 401 without a key and 403 for a read key on a write route, on both services', async () => {
     const noKey = await api('/payments/imp_123456789', undefined);
     expect(noKey.status).toBe(401);
