@@ -15,6 +15,7 @@ import { benchAgent, cleanup, engine, setupContainers } from './agent.ts';
 import { benchClient } from './client.ts';
 import { benchLookups, benchWebhooks } from './gateway.ts';
 import { freePort, markdownTable, median, ROOT, type Row, rssMiB, type Service, startService } from './lib.ts';
+import { benchOutbox } from './outbox.ts';
 
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const duration = Number(process.env.BENCH_DURATION ?? 3);
@@ -93,6 +94,8 @@ try {
   log('gateway: webhook storm');
   const webhooks = await benchWebhooks({ emulator, gateway, front, db }, repeats, duration);
   rows.push(...webhooks.rows);
+  log('gateway: notification outbox, one endpoint subscribed vs none');
+  rows.push(...(await benchOutbox({ emulator, gateway, front, db }, repeats, duration)));
 
   log('docker-agent: 100 containers, list/inspect/logs');
   await cleanup(docker);

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts the real services the tests run against: MariaDB, the Docker
-# engine (+ docker-compose), nginx. Debian 12, as root. Idempotent: running services are left alone.
-#   scripts/services.sh [mariadb] [docker] [nginx]     (default: all three)
+# engine (+ docker-compose), nginx, two Docker registries. Debian 12, as root. Idempotent: running
+# services are left alone.
+#   scripts/services.sh [mariadb] [docker] [nginx] [registry]     (default: all four)
+# The registries keep their keys, accounts and storage under ${STACK_STATE_DIR:-/var/lib/stack-services}.
 set -euo pipefail
-want=("$@"); [ ${#want[@]} -eq 0 ] && want=(mariadb docker nginx)
+want=("$@"); [ ${#want[@]} -eq 0 ] && want=(mariadb docker nginx registry)
+state_dir="${STACK_STATE_DIR:-/var/lib/stack-services}"
+repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 log() { echo "services: $*" >&2; }
 
 apt_install() {
@@ -70,11 +74,66 @@ start_nginx() {
   log "nginx available: $(nginx -v 2>&1)"
 }
 
+# Debian's docker-registry (Distribution 2.8) twice on loopback, which dockerd already treats as an
+# insecure registry (its default InsecureRegistryCIDRs is 127.0.0.0/8), so the engine pulls and
+# pushes over plain HTTP with no daemon restart. Ports and accounts: packages/test-support/src/registry.ts.
+#   127.0.0.1:5101  htpasswd (Basic) auth
+#   127.0.0.1:5102  token auth, tokens from the issuer on 127.0.0.1:5103 (packages/test-support)
+registry_config() { # port, auth block
+  cat <<YAML
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $dir/data-$1 }
+  delete: { enabled: true }
+http:
+  addr: 127.0.0.1:$1
+$2
+YAML
+}
+
+registry_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$1/v2/")" = "401" ]; }
+
+start_registry() {
+  apt_install docker-registry apache2-utils openssl curl
+  local dir="$state_dir/registry"
+  mkdir -p "$dir"
+  [ -f "$dir/htpasswd" ] || htpasswd -Bbn stack stack-registry-password > "$dir/htpasswd"
+  if [ ! -f "$dir/token.crt" ]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=stack-registry-issuer \
+      -keyout "$dir/token.key" -out "$dir/token.crt" 2>/dev/null
+  fi
+  registry_config 5101 "auth:
+  htpasswd: { realm: stack-registry, path: $dir/htpasswd }" > "$dir/basic.yml"
+  registry_config 5102 "auth:
+  token:
+    realm: http://127.0.0.1:5103/token
+    service: stack-registry
+    issuer: stack-registry-issuer
+    rootcertbundle: $dir/token.crt" > "$dir/token.yml"
+  for kind in basic:5101 token:5102; do
+    if ! registry_up "127.0.0.1:${kind#*:}"; then
+      log "starting docker-registry ${kind%%:*} on 127.0.0.1:${kind#*:}"
+      nohup docker-registry serve "$dir/${kind%%:*}.yml" >>"$dir/${kind%%:*}.log" 2>&1 &
+      wait_for "registry ${kind%%:*}" 30 registry_up "127.0.0.1:${kind#*:}"
+    fi
+  done
+  if ! curl -s -o /dev/null http://127.0.0.1:5103/stats; then
+    log "starting the registry token issuer on 127.0.0.1:5103"
+    # Node 24 runs the TypeScript source directly (it only uses node: modules).
+    (. "$repo_root/scripts/ensure-node.sh" >/dev/null &&
+      nohup node "$repo_root/packages/test-support/src/registry-token-issuer.ts" "$dir" >>"$dir/issuer.log" 2>&1 &)
+    wait_for "token issuer" 30 curl -sf -o /dev/null http://127.0.0.1:5103/stats
+  fi
+  log "registries ready: 127.0.0.1:5101 (htpasswd), 127.0.0.1:5102 (token, issuer 127.0.0.1:5103)"
+}
+
 for s in "${want[@]}"; do
   case "$s" in
     mariadb) start_mariadb ;;
     docker) start_docker ;;
     nginx) start_nginx ;;
+    registry) start_registry ;;
     *) log "unknown service $s"; exit 2 ;;
   esac
 done

@@ -59,6 +59,18 @@ export const SECRET_PATTERNS: readonly { kind: string; pattern: RegExp }[] = [
     '0123456789abcdef',
     'fedcba9876543210',
   ].map((k) => ({ kind: 'API key', pattern: literal(k) })),
+  // Registry accounts (packages/test-support/src/registry.ts), their Basic form and issued JWTs.
+  ...[
+    'stack-registry-password',
+    'nobody-registry-password',
+    'stack-registry-identity-token',
+    'wrong-registry-password',
+  ].map((s) => ({ kind: 'registry credential', pattern: literal(s) })),
+  ...['stack:stack-registry-password', 'nobody:nobody-registry-password'].map((s) => ({
+    kind: 'registry Basic credential',
+    pattern: literal(Buffer.from(s).toString('base64').replace(/=+$/, '')),
+  })),
+  { kind: 'registry token', pattern: /eyJhbGciOiJSUzI1Ni/ },
   { kind: 'birth date', pattern: /(?<!\d)900101(?!\d)/ },
   { kind: 'birth date', pattern: unredacted('birth', '\\d') },
   { kind: 'card password digits', pattern: unredacted('pwd_2digit', '\\d') },

@@ -11,10 +11,18 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { dockerSocket, freePort, mysqlUrl, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
+import {
+  dockerEngine,
+  dockerSocket,
+  freePort,
+  mariadb,
+  mysqlUrl,
+  realService,
+  TEST_LOG_LEVEL,
+  testLogStream,
+} from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { createConnection } from 'mysql2/promise';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
 import { buildApp as buildAgent } from '../../services/docker-agent/src/app.ts';
@@ -24,19 +32,8 @@ import { readConfig } from '../../services/payment-gateway/src/config.ts';
 
 const exec = promisify(execFile);
 
-const mysql = await realService('MariaDB', async () => {
-  const connection = await createConnection(mysqlUrl());
-  await connection.end();
-  return true;
-});
-const docker = await realService('Docker engine', async () => {
-  const res = await request('http://docker/_ping', {
-    dispatcher: new Agent({ connect: { socketPath: dockerSocket() } }),
-  });
-  if (res.statusCode !== 200) throw new Error(`/_ping answered ${res.statusCode}`);
-  await res.body.text();
-  return true;
-});
+const mysql = await mariadb();
+const docker = await dockerEngine();
 const nginx = await realService('nginx', async () => {
   if (!nginxAvailable()) throw new Error('no nginx binary on PATH');
   return true;

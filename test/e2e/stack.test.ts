@@ -10,10 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { dockerSocket, freePort, mysqlUrl, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
+import {
+  dockerEngine,
+  dockerSocket,
+  freePort,
+  mariadb,
+  mysqlUrl,
+  realService,
+  TEST_LOG_LEVEL,
+  testLogStream,
+} from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { type Connection, createConnection } from 'mysql2/promise';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
 import { buildApp as buildAgent } from '../../services/docker-agent/src/app.ts';
@@ -28,19 +36,9 @@ const exec = promisify(execFile);
 const SEED_EPOCH = 1_704_034_800;
 const STAND_IN_LABEL = 'com.portone-docker-stack.e2e-stand-in';
 
-const mysql = await realService('MariaDB', async () => {
-  const connection = await createConnection(mysqlUrl());
-  await connection.query('SELECT 1');
-  return connection;
-});
-const docker = await realService('Docker engine', async () => {
-  const res = await request('http://docker/_ping', {
-    dispatcher: new Agent({ connect: { socketPath: dockerSocket() } }),
-  });
-  if (res.statusCode !== 200) throw new Error(`/_ping answered ${res.statusCode}`);
-  await res.body.text();
-  return true;
-});
+const server = await mariadb();
+const mysql = server ? await createConnection(server) : undefined;
+const docker = await dockerEngine();
 const nginx = await realService('nginx', async () => {
   if (!nginxAvailable()) throw new Error('no nginx binary on PATH');
   return true;

@@ -1,6 +1,3 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import pRetry, { type RetryContext } from 'p-retry';
 import type { Dispatcher } from 'undici';
 import type { CallOptions, Credentials } from './credentials.ts';
 import {
@@ -15,15 +12,8 @@ import { fillRoute, type QueryValue, toQueryString } from './query.ts';
 import type { AccessToken } from './schemas/auth.ts';
 import { type PreparedRequest, send, type Transport } from './send.ts';
 import { isClosedError, isNeverSent } from './transport/failure.ts';
+import { type RetryPolicy, withRetries } from './transport/retries.ts';
 import type { TokenStore } from './transport/token-store.ts';
-
-/** Resolved retry policy (see `PortOneClientOptions.retry`). */
-export interface RetryPolicy {
-  retries: number;
-  minTimeoutMs: number;
-  maxTimeoutMs: number;
-  maxRetryTimeMs: number;
-}
 
 export interface ExecutorOptions {
   transport: Transport;
@@ -31,6 +21,7 @@ export interface ExecutorOptions {
   api: Dispatcher;
   tokens: TokenStore;
   credentials: Credentials;
+  /** Resolved retry policy (see `PortOneClientOptions.retry`). */
   retry: RetryPolicy;
   isClosed: () => boolean;
 }
@@ -61,30 +52,12 @@ export function createExecutor(options: ExecutorOptions) {
     if (options.isClosed()) {
       throw new PortOneNetworkError({ operation: name, attempts: 0, reason: 'the client is closed' });
     }
-    const started = performance.now();
-    const shouldRetry = async ({ error, retryDelay }: RetryContext): Promise<boolean> => {
-      if (!isTransient(error) || options.isClosed()) return false;
-      if (!(safety === 'read' || isNeverSent(error))) return false;
-      if (error instanceof PortOneUnavailableError && error.retryAfterMs !== undefined) {
-        const remaining = retry.maxRetryTimeMs - (performance.now() - started);
-        // PortOne asked for a wait beyond the deadline: give up now rather than sleep and fail anyway.
-        if (error.retryAfterMs > remaining) return false;
-        // p-retry still waits its own backoff after this, so the total is max(Retry-After, backoff).
-        const extra = error.retryAfterMs - retryDelay;
-        if (extra > 0) await sleep(extra, undefined, signal ? { signal } : undefined);
-      }
-      return true;
-    };
     try {
-      return await pRetry(attemptOnce, {
-        retries: retry.retries,
-        factor: 2,
-        minTimeout: retry.minTimeoutMs,
-        maxTimeout: retry.maxTimeoutMs,
-        maxRetryTime: retry.maxRetryTimeMs,
-        randomize: true,
+      return await withRetries(attemptOnce, {
+        policy: retry,
         signal,
-        shouldRetry,
+        isRetryable: (error) => isTransient(error) && !options.isClosed() && (safety === 'read' || isNeverSent(error)),
+        retryAfterMs: (error) => (error instanceof PortOneUnavailableError ? error.retryAfterMs : undefined),
       });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;

@@ -1,4 +1,5 @@
-import { DEFAULT_MERCHANT, startEmulator } from '@repo/portone-emulator';
+import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
+import { useFixture } from '@repo/test-support';
 import { createPortOneClient, type Payment, type PortOneCallEvent, type PortOneClientOptions } from '../src/index.ts';
 
 /** Emulator stats (`GET /__emulator/stats`). */
@@ -26,16 +27,31 @@ export const OTHER_MERCHANT = { impKey: 'imp_other_merchant', impSecret: 'imp_ot
 /** An agency account with one sub-store (Tier `001`). */
 export const AGENCY_MERCHANT = { impKey: 'imp_agency_key', impSecret: 'imp_agency_secret_value' } as const;
 
-/** A running emulator on a manual clock, with its control API. */
-export async function emulator() {
-  const emu = await startEmulator({
-    port: 0,
-    clock: 'manual',
-    now: EMULATOR_EPOCH,
-    merchants: [DEFAULT_MERCHANT, OTHER_MERCHANT, { ...AGENCY_MERCHANT, tiers: { '001': 'Gangnam store' } }],
-  });
-  const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${emu.url}/__emulator${path}`, {
+/** An emulator on a manual clock, with its control API; `start()` runs it. */
+export class Emulator {
+  #running: RunningEmulator | undefined;
+
+  async start(): Promise<this> {
+    this.#running = await startEmulator({
+      port: 0,
+      clock: 'manual',
+      now: EMULATOR_EPOCH,
+      merchants: [DEFAULT_MERCHANT, OTHER_MERCHANT, { ...AGENCY_MERCHANT, tiers: { '001': 'Gangnam store' } }],
+    });
+    return this;
+  }
+
+  get url(): string {
+    if (!this.#running) throw new Error('the emulator is not started (useEmulator starts it in beforeAll)');
+    return this.#running.url;
+  }
+
+  async close(): Promise<void> {
+    await this.#running?.close();
+  }
+
+  async control<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.url}/__emulator${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? null : JSON.stringify(body),
@@ -43,30 +59,40 @@ export async function emulator() {
     const json = (await response.json()) as T;
     if (!response.ok) throw new Error(`control ${method} ${path} -> ${response.status}: ${JSON.stringify(json)}`);
     return json;
-  };
-  return {
-    url: emu.url,
-    close: () => emu.close(),
-    reset: () => control('POST', '/reset'),
-    advance: (seconds: number) => control('POST', '/clock/advance', { seconds }),
-    stats: () => control<Stats>('GET', '/stats'),
-    fault: (rule: FaultRule) => control('POST', '/faults', rule),
-    clearFaults: () => control('DELETE', '/faults'),
-    /** A paid (or failed) window payment, as if a customer had paid in the browser. */
-    checkout: async (body: {
-      merchant_uid: string;
-      amount: number;
-      pay_method?: string;
-      outcome?: 'paid' | 'failed';
-      imp_key?: string;
-      tier?: string;
-    }) => (await control<{ response: Payment }>('POST', '/checkout', body)).response,
-    deposit: async (impUid: string) =>
-      (await control<{ response: Payment }>('POST', `/vbanks/${impUid}/deposit`, {})).response,
-  };
+  }
+
+  reset = () => this.control('POST', '/reset');
+  advance = (seconds: number) => this.control('POST', '/clock/advance', { seconds });
+  stats = () => this.control<Stats>('GET', '/stats');
+  fault = (rule: FaultRule) => this.control('POST', '/faults', rule);
+  clearFaults = () => this.control('DELETE', '/faults');
+
+  /** A paid (or failed) window payment, as if a customer had paid in the browser. */
+  async checkout(body: {
+    merchant_uid: string;
+    amount: number;
+    pay_method?: string;
+    outcome?: 'paid' | 'failed';
+    imp_key?: string;
+    tier?: string;
+  }): Promise<Payment> {
+    return (await this.control<{ response: Payment }>('POST', '/checkout', body)).response;
+  }
+
+  async deposit(impUid: string): Promise<Payment> {
+    return (await this.control<{ response: Payment }>('POST', `/vbanks/${impUid}/deposit`, {})).response;
+  }
 }
 
-export type Emulator = Awaited<ReturnType<typeof emulator>>;
+/** An emulator started now, for a test that needs one of its own (closing it is the test's job). */
+export function emulator(): Promise<Emulator> {
+  return new Emulator().start();
+}
+
+/** The file's emulator: started before its tests, reset before each, closed after them. */
+export function useEmulator(): Emulator {
+  return useFixture(new Emulator());
+}
 
 /** A client with fast retries, recording its onCall events, with a clock the test moves. */
 export function testClient(url: string, overrides: Partial<PortOneClientOptions> = {}) {
@@ -82,13 +108,6 @@ export function testClient(url: string, overrides: Partial<PortOneClientOptions>
     ...overrides,
   });
   return { client, events, clock };
-}
-
-let counter = 0;
-/** A merchant_uid unique within the run. */
-export function uid(prefix = 'order'): string {
-  counter += 1;
-  return `${prefix}_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
 export { DEFAULT_MERCHANT };

@@ -1,21 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { uid } from '@repo/test-support';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PortOneApiError, type PortOneClient, PortOneNotFoundError } from '../src/index.ts';
-import { EMULATOR_EPOCH, type Emulator, emulator, testClient, uid } from './helpers.ts';
+import { EMULATOR_EPOCH, testClient, useEmulator } from './helpers.ts';
 
 const CARD = { card_number: '4092-0200-1234-5678', expiry: '2099-12', birth: '900101', pwd_2digit: '12' };
 const DAY = 24 * 60 * 60;
 
-let emu: Emulator;
+const emu = useEmulator();
 let client: PortOneClient;
 
-beforeAll(async () => {
-  emu = await emulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  await emu.reset();
+beforeEach(() => {
   client = testClient(emu.url).client;
 });
 afterEach(async () => {

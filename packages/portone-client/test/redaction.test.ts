@@ -1,22 +1,13 @@
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { uid } from '@repo/test-support';
+import { expect, it } from 'vitest';
 import { PortOneApiError } from '../src/index.ts';
-import { DEFAULT_MERCHANT, type Emulator, emulator, testClient, uid } from './helpers.ts';
+import { DEFAULT_MERCHANT, testClient, useEmulator } from './helpers.ts';
 
 const CARD_NUMBER = '4092-0200-1234-5678';
 const INVALID_CARD = '4000-0000-0000-0127';
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await emulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator();
 
 function secretsIn(text: string, token: string): string[] {
   const needles = [

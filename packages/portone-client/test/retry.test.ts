@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort, uid } from '@repo/test-support';
+import { describe, expect, it } from 'vitest';
 import {
   PortOneApiError,
   PortOneNetworkError,
@@ -8,30 +8,11 @@ import {
   PortOneOutcomeUnknownError,
   PortOneUnavailableError,
 } from '../src/index.ts';
-import { type Emulator, emulator, testClient, uid } from './helpers.ts';
+import { emulator, testClient, useEmulator } from './helpers.ts';
 
 const CARD = { card_number: '4092-0200-1234-5678', expiry: '2099-12' };
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await emulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
-
-/** A port nothing listens on: connecting is refused before a byte is written. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const emu = useEmulator();
 
 async function billingKey(client: ReturnType<typeof testClient>['client']) {
   const customerUid = uid('cust');
@@ -165,7 +146,7 @@ describe('charges are not replayed blindly', () => {
   });
 
   it('retries a charge whose connection was refused (provably never sent)', async () => {
-    const port = await closedPort();
+    const port = await freePort(); // nothing listens there: the connection is refused before a byte is sent
     const { client, events } = testClient(`http://127.0.0.1:${port}`);
     const error = await client.subscribe
       .again({ customer_uid: 'cust', merchant_uid: uid(), amount: 5_000, name: 'Plan' })

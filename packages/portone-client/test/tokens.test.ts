@@ -1,32 +1,22 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { uid } from '@repo/test-support';
+import { describe, expect, it } from 'vitest';
 import { PortOneAuthError, PortOneNotFoundError } from '../src/index.ts';
 import {
   AGENCY_MERCHANT,
   DEFAULT_MERCHANT,
   EMULATOR_EPOCH,
-  type Emulator,
-  emulator,
   OTHER_MERCHANT,
   testClient,
-  uid,
+  useEmulator,
 } from './helpers.ts';
 
-let emu: Emulator;
-
-beforeAll(async () => {
-  emu = await emulator();
-});
-afterAll(async () => {
-  await emu.close();
-});
-beforeEach(async () => {
-  await emu.reset();
-});
+const emu = useEmulator();
 
 describe('token cache', () => {
   it('shares one token request between 200 concurrent calls on a cold cache', async () => {
     const paid = await emu.checkout({ merchant_uid: uid(), amount: 1000 });
-    const { client } = testClient(emu.url);
+    // Timeouts generous enough that a loaded machine causes no retries: every request counts below.
+    const { client } = testClient(emu.url, { timeouts: { connectMs: 20_000, headersMs: 20_000, bodyMs: 20_000 } });
     const results = await Promise.all(
       Array.from({ length: 200 }, () => client.payments.get({ imp_uid: paid.imp_uid })),
     );

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `portone-emulator` / `pnpm --filter @repo/portone-emulator start`: runs the emulator until SIGTERM or
+ * `pnpm --filter @repo/portone-emulator start` / `node dist/cli.js`: runs the emulator until SIGTERM or
  * SIGINT. The only place that reads the environment; a bad value stops it with the variable's name.
  *
  *   PORTONE_EMULATOR_PORT            default 3003
@@ -13,6 +13,7 @@
  *                                    1704034800 (2024-01-01 KST) replays the seed documents' dated examples
  *   PORTONE_EMULATOR_SANDBOX         true | false, default false
  *   PORTONE_EMULATOR_LOG             true | false, default false; true = one line per request on stdout
+ *   PORTONE_EMULATOR_STATE_FILE      a JSON file the state is kept in across restarts (unset = memory only)
  */
 import { z } from 'zod';
 import { DEFAULT_MERCHANT, type Merchant, startEmulator } from './index.ts';
@@ -63,6 +64,7 @@ const envSchema = z.object({
   PORTONE_EMULATOR_NOW: z.coerce.number().int().positive().optional(),
   PORTONE_EMULATOR_SANDBOX: bool.default(false),
   PORTONE_EMULATOR_LOG: bool.default(false),
+  PORTONE_EMULATOR_STATE_FILE: z.string().min(1).optional(),
 });
 
 const emptyAsUnset = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== ''));
@@ -82,11 +84,16 @@ const emulator = await startEmulator({
   clock: env.PORTONE_EMULATOR_CLOCK,
   now: env.PORTONE_EMULATOR_NOW,
   sandbox: env.PORTONE_EMULATOR_SANDBOX,
+  stateFile: env.PORTONE_EMULATOR_STATE_FILE,
   log: env.PORTONE_EMULATOR_LOG
     ? (line) => console.info(`${line.method} ${line.path} ${line.status} ${line.ms}ms`)
     : undefined,
 });
-console.info(`portone-emulator listening on ${emulator.url} (control API ${emulator.url}/__emulator)`);
+console.info(
+  `portone-emulator listening on ${emulator.url} (control API ${emulator.url}/__emulator); state ${
+    env.PORTONE_EMULATOR_STATE_FILE ? `kept in ${env.PORTONE_EMULATOR_STATE_FILE}` : 'in memory only'
+  }`,
+);
 
 let closing = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

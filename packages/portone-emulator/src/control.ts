@@ -6,6 +6,7 @@
  * deliveries have finished, so a test can assert on the receiver right away.
  */
 import { z } from 'zod';
+import { cardCompany, maskCardNumber, normaliseBankCode } from './code-tables.ts';
 import {
   chargeCard,
   checkCard,
@@ -22,7 +23,6 @@ import {
 import { badRequest, MESSAGES, notFound, ruleViolation } from './errors.ts';
 import { type FaultRegistry, faultSchema } from './faults.ts';
 import { type Ctx, json, ok, type RouteTable } from './http.ts';
-import { cardCompany, maskCardNumber, normaliseBankCode } from './model.ts';
 import { parseParams } from './params.ts';
 import type { PaymentRecord } from './state.ts';
 import type { WebhookDelivery, WebhookStatus } from './webhooks.ts';

@@ -3,18 +3,10 @@
  * card checks, approvals and declines (with the documented magic values), vbank issue/deposit,
  * schedule execution, and "send the webhook for this payment".
  */
+import { BANKS, cardCompany, maskCardNumber } from './code-tables.ts';
 import { MESSAGES, pgFailure } from './errors.ts';
-import {
-  BANKS,
-  blankPayment,
-  cardCompany,
-  maskCardNumber,
-  newApplyNum,
-  newPgTid,
-  newVbankNum,
-  type Payment,
-  type ScheduleResult,
-} from './model.ts';
+import { newApplyNum, newPgTid, newVbankNum } from './ids.ts';
+import { blankPayment, type Payment, type ScheduleResult } from './resources.ts';
 import type { CustomerRecord, EmulatorState, MerchantStore, PaymentRecord, ScheduleRecord } from './state.ts';
 import type { WebhookBody, WebhookDelivery, WebhookSender, WebhookStatus } from './webhooks.ts';
 
@@ -96,16 +88,6 @@ export interface Buyer {
   custom_data?: string | undefined;
 }
 
-function applyBuyer(p: Payment, b: Buyer): void {
-  p.name = b.name ?? null;
-  p.buyer_name = b.buyer_name ?? null;
-  p.buyer_email = b.buyer_email ?? null;
-  p.buyer_tel = b.buyer_tel ?? null;
-  p.buyer_addr = b.buyer_addr ?? null;
-  p.buyer_postcode = b.buyer_postcode ?? null;
-  p.custom_data = b.custom_data ?? null;
-}
-
 export interface Ops {
   state: EmulatorState;
   webhooks: WebhookSender;
@@ -113,37 +95,66 @@ export interface Ops {
   baseUrl: () => string;
 }
 
-export interface CardChargeInput extends Buyer {
+/** What every new payment starts from, whatever its method. */
+export interface NewPaymentInput extends Buyer {
   merchant_uid: string;
   amount: number;
   currency: string;
-  card: CardInfo;
   pg: { provider: string; id: string };
   channel: Payment['channel'];
+  noticeUrls: string[];
+}
+
+/** A payment started now: new ids (`pg_tid` prefixed `T`, or `V` for a virtual account), the PG, the buyer. */
+function newPayment(ops: Ops, input: NewPaymentInput, pay_method: string): Payment {
+  const p = blankPayment({
+    imp_uid: ops.state.newImpUid(),
+    merchant_uid: input.merchant_uid,
+    amount: input.amount,
+    currency: input.currency,
+    pay_method,
+    channel: input.channel,
+    pg_provider: input.pg.provider,
+    pg_id: input.pg.id,
+    sandbox: ops.state.sandbox,
+    started_at: ops.state.now(),
+  });
+  p.name = input.name ?? null;
+  p.buyer_name = input.buyer_name ?? null;
+  p.buyer_email = input.buyer_email ?? null;
+  p.buyer_tel = input.buyer_tel ?? null;
+  p.buyer_addr = input.buyer_addr ?? null;
+  p.buyer_postcode = input.buyer_postcode ?? null;
+  p.custom_data = input.custom_data ?? null;
+  p.pg_tid = newPgTid(pay_method === 'vbank' ? 'V' : 'T');
+  return p;
+}
+
+/** Ends a payment the PG answered at once: `failed` with the reason, else `paid` with a receipt. */
+function settle(ops: Ops, p: Payment, failReason: string | null | undefined): void {
+  if (failReason) {
+    p.status = 'failed';
+    p.failed_at = p.started_at;
+    p.fail_reason = failReason;
+  } else {
+    p.status = 'paid';
+    p.paid_at = p.started_at;
+    p.receipt_url = `${ops.baseUrl()}/__emulator/payments/${p.imp_uid}`;
+  }
+}
+
+export interface CardChargeInput extends NewPaymentInput {
+  card: CardInfo;
   card_quota?: number | undefined;
   customer_uid?: string | undefined;
   usage: Payment['customer_uid_usage'];
-  noticeUrls: string[];
   /** Forces a decline with this reason (checkout `outcome: 'failed'`). */
   forceFailReason?: string | undefined;
 }
 
 /** Creates an approved or declined card payment. Declines are real records with `status: 'failed'`. */
 export function chargeCard(ops: Ops, store: MerchantStore, input: CardChargeInput): PaymentRecord {
-  const now = ops.state.now();
-  const p = blankPayment({
-    imp_uid: ops.state.newImpUid(),
-    merchant_uid: input.merchant_uid,
-    amount: input.amount,
-    currency: input.currency,
-    pay_method: 'card',
-    channel: input.channel,
-    pg_provider: input.pg.provider,
-    pg_id: input.pg.id,
-    sandbox: ops.state.sandbox,
-    started_at: now,
-  });
-  applyBuyer(p, input);
+  const p = newPayment(ops, input, 'card');
   p.card_code = input.card.code;
   p.card_name = input.card.name;
   p.card_number = input.card.masked;
@@ -151,7 +162,6 @@ export function chargeCard(ops: Ops, store: MerchantStore, input: CardChargeInpu
   p.card_quota = input.card_quota ?? 0;
   p.customer_uid = input.customer_uid ?? null;
   p.customer_uid_usage = input.customer_uid ? input.usage : null;
-  p.pg_tid = newPgTid('T');
   const failReason =
     input.forceFailReason ??
     (input.card.declines
@@ -159,99 +169,43 @@ export function chargeCard(ops: Ops, store: MerchantStore, input: CardChargeInpu
       : input.amount === MAGIC.DECLINED_AMOUNT
         ? DECLINE_REASONS.amount
         : null);
-  if (failReason) {
-    p.status = 'failed';
-    p.failed_at = now;
-    p.fail_reason = failReason;
-  } else {
-    p.status = 'paid';
-    p.paid_at = now;
-    p.apply_num = newApplyNum();
-    p.receipt_url = `${ops.baseUrl()}/__emulator/payments/${p.imp_uid}`;
-  }
+  settle(ops, p, failReason);
+  if (p.status === 'paid') p.apply_num = newApplyNum();
   return ops.state.addPayment(store, p, input.noticeUrls);
 }
 
-export interface OtherMethodInput extends Buyer {
-  merchant_uid: string;
-  amount: number;
-  currency: string;
+export interface OtherMethodInput extends NewPaymentInput {
   pay_method: string;
-  pg: { provider: string; id: string };
-  channel: Payment['channel'];
-  noticeUrls: string[];
   failReason?: string | undefined;
 }
 
 /** A window payment by a method other than card or vbank (trans, phone, easy pays). */
 export function payOther(ops: Ops, store: MerchantStore, input: OtherMethodInput): PaymentRecord {
-  const now = ops.state.now();
-  const p = blankPayment({
-    imp_uid: ops.state.newImpUid(),
-    merchant_uid: input.merchant_uid,
-    amount: input.amount,
-    currency: input.currency,
-    pay_method: input.pay_method,
-    channel: input.channel,
-    pg_provider: input.pg.provider,
-    pg_id: input.pg.id,
-    sandbox: ops.state.sandbox,
-    started_at: now,
-  });
-  applyBuyer(p, input);
-  p.pg_tid = newPgTid('T');
+  const p = newPayment(ops, input, input.pay_method);
   if (input.pay_method === 'trans') {
     p.bank_code = '004';
     p.bank_name = BANKS['004'] ?? null;
   }
-  if (input.failReason) {
-    p.status = 'failed';
-    p.failed_at = now;
-    p.fail_reason = input.failReason;
-  } else {
-    p.status = 'paid';
-    p.paid_at = now;
-    p.receipt_url = `${ops.baseUrl()}/__emulator/payments/${p.imp_uid}`;
-  }
+  settle(ops, p, input.failReason);
   return ops.state.addPayment(store, p, input.noticeUrls);
 }
 
-export interface VbankInput extends Buyer {
-  merchant_uid: string;
-  amount: number;
-  currency: string;
+export interface VbankInput extends NewPaymentInput {
   vbank_code: string;
   vbank_due: number;
   vbank_holder?: string | undefined;
   vbank_num?: string | undefined;
-  pg: { provider: string; id: string };
-  channel: Payment['channel'];
-  noticeUrls: string[];
 }
 
 /** Issues a virtual account: a `ready` payment waiting for a deposit (notes §8.1). */
 export function issueVbank(ops: Ops, store: MerchantStore, input: VbankInput): PaymentRecord {
-  const now = ops.state.now();
-  const p = blankPayment({
-    imp_uid: ops.state.newImpUid(),
-    merchant_uid: input.merchant_uid,
-    amount: input.amount,
-    currency: input.currency,
-    pay_method: 'vbank',
-    channel: input.channel,
-    pg_provider: input.pg.provider,
-    pg_id: input.pg.id,
-    sandbox: ops.state.sandbox,
-    started_at: now,
-  });
-  applyBuyer(p, input);
-  p.pg_tid = newPgTid('V');
+  const p = newPayment(ops, input, 'vbank');
   p.vbank_code = input.vbank_code;
   p.vbank_name = BANKS[input.vbank_code] ?? null;
   p.vbank_num = input.vbank_num ?? newVbankNum();
   p.vbank_holder = input.vbank_holder ?? '(주)포트원 에뮬레이터';
   p.vbank_date = input.vbank_due;
-  p.vbank_issued_at = now;
+  p.vbank_issued_at = p.started_at;
   p.status = 'ready';
   return ops.state.addPayment(store, p, input.noticeUrls);
 }

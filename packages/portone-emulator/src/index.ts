@@ -2,6 +2,7 @@
  * @repo/portone-emulator — a stateful local stand-in for the PortOne (iamport) V1 REST API over real
  * HTTP, plus a control API under `/__emulator`. See README.md for every route and magic value.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { registerControlRoutes } from './control.ts';
 import { type Ops, runDueSchedules } from './engine.ts';
@@ -15,7 +16,7 @@ import { registerPrepareRoutes } from './routes/prepare.ts';
 import { registerScheduleRoutes } from './routes/schedules.ts';
 import { registerSubscribeRoutes } from './routes/subscribe.ts';
 import { registerVbankRoutes } from './routes/vbanks.ts';
-import { Clock, EmulatorState, type Merchant } from './state.ts';
+import { Clock, EmulatorState, type Merchant, type StateSnapshot } from './state.ts';
 import { WebhookSender } from './webhooks.ts';
 
 export { MAGIC } from './engine.ts';
@@ -48,6 +49,12 @@ export interface EmulatorOptions {
   clock?: 'manual' | 'real';
   /** Whether emulated payments and billing keys are sandbox ones (`include_sandbox`). Default false. */
   sandbox?: boolean;
+  /**
+   * A JSON file the state (payments, billing keys, schedules, tokens, the clock's reading) is kept in:
+   * read at start when it exists, rewritten after every changing request and at close, so a restart
+   * remembers what PortOne would. Default: none, the state lives in memory only (tests).
+   */
+  stateFile?: string;
   /** Called once per answered (or dropped, status 0) request. */
   log?: (line: { method: string; path: string; status: number; ms: number }) => void;
 }
@@ -79,6 +86,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     () => state.now(),
   );
+  const stateFile = options.stateFile;
+  if (stateFile && existsSync(stateFile)) {
+    try {
+      state.restore(JSON.parse(readFileSync(stateFile, 'utf8')) as StateSnapshot);
+    } catch (error) {
+      throw new Error(`portone-emulator: cannot read state file ${stateFile}: ${(error as Error).message}`);
+    }
+  }
+  // Written whole to a temporary file and renamed, so a crash mid-write leaves the previous state.
+  const save = () => {
+    if (!stateFile) return;
+    writeFileSync(`${stateFile}.tmp`, JSON.stringify(state.snapshot()));
+    renameSync(`${stateFile}.tmp`, stateFile);
+  };
+  let saveTimer: NodeJS.Timeout | undefined;
+  const saveSoon = () => {
+    if (!stateFile || saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      save();
+    }, 50);
+  };
   let url = '';
   const ops: Ops = { state, webhooks, baseUrl: () => url };
   const faults = new FaultRegistry();
@@ -94,7 +123,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   registerScheduleRoutes(routes);
   registerControlRoutes(routes, { ops, faults });
 
-  const server = createHttpServer({ ops, routes, faults, log: options.log });
+  const log = options.log;
+  const server = createHttpServer({
+    ops,
+    routes,
+    faults,
+    log: (line) => {
+      log?.(line);
+      if (line.method !== 'GET') saveSoon();
+    },
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 3003, host, () => {
@@ -106,7 +144,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   url = `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
   // With the real clock, due schedules run on their own (checked every second).
-  const ticker = clock.mode === 'real' ? setInterval(() => void runDueSchedules(ops).deliveries, 1000) : undefined;
+  const ticker =
+    clock.mode === 'real'
+      ? setInterval(() => {
+          const run = runDueSchedules(ops);
+          if (run.executed > 0) saveSoon();
+          void run.deliveries;
+        }, 1000)
+      : undefined;
   ticker?.unref();
 
   return {
@@ -114,6 +159,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port,
     close: async () => {
       if (ticker) clearInterval(ticker);
+      clearTimeout(saveTimer);
+      save();
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();

@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import { badRequest, MESSAGES } from './errors.ts';
-import type { Paged } from './model.ts';
 import { f } from './params.ts';
+import type { Paged } from './resources.ts';
 import type { PaymentRecord } from './state.ts';
 
 export const MAX_LIMIT = 1000;

@@ -16,8 +16,8 @@
  *
  * Faults and webhooks have their own modules; `reset()` clears them through the emulator.
  */
-import type { Customer, Payment, Prepared, ScheduleResult } from './model.ts';
-import { newImpUid } from './model.ts';
+import { newImpUid } from './ids.ts';
+import type { Customer, Payment, Prepared, ScheduleResult } from './resources.ts';
 
 /** A merchant account: the V1 REST key pair and, for agency accounts, its sub-stores. */
 export interface Merchant {
@@ -47,6 +47,12 @@ export class Clock {
   advance(seconds: number): number {
     this.offset += seconds;
     return this.now();
+  }
+
+  /** Continues from a saved reading (a restart with a state file): time goes on from `now`. */
+  resume(now: number): void {
+    this.base = now;
+    this.offset = this.mode === 'real' ? now - Math.floor(Date.now() / 1000) : 0;
   }
 
   /** Back to the configured start (`options.now`, or real time when none was given). */
@@ -110,6 +116,21 @@ export interface Stats {
   tokenRequests: Record<string, number>;
   requests: number;
   byRoute: Record<string, number>;
+}
+
+/** What a state file holds: everything a restart would otherwise forget (faults and queued webhooks aside). */
+export interface StateSnapshot {
+  version: 1;
+  now: number;
+  seq: number;
+  tokens: Token[];
+  stores: {
+    key: string;
+    payments: PaymentRecord[];
+    prepared: [string, Prepared][];
+    customers: [string, CustomerRecord][];
+    schedules: [string, ScheduleRecord][];
+  }[];
 }
 
 export class EmulatorState {
@@ -188,6 +209,45 @@ export class EmulatorState {
     store.payments.set(data.imp_uid, record);
     this.paymentIndex.set(data.imp_uid, record);
     return record;
+  }
+
+  snapshot(): StateSnapshot {
+    return {
+      version: 1,
+      now: this.now(),
+      seq: this.seq,
+      tokens: [...this.tokensByKey.values()],
+      stores: [...this.stores.values()].map((store) => ({
+        key: store.key,
+        payments: [...store.payments.values()],
+        prepared: [...store.prepared],
+        customers: [...store.customers],
+        schedules: [...store.schedules],
+      })),
+    };
+  }
+
+  /** Takes over a snapshot written by `snapshot()` (merchants and config stay as configured). */
+  restore(snapshot: StateSnapshot): void {
+    if (snapshot.version !== 1) throw new Error(`unknown state file version ${String(snapshot.version)}`);
+    this.reset();
+    this.clock.resume(snapshot.now);
+    this.seq = snapshot.seq;
+    for (const token of snapshot.tokens) {
+      this.tokensByKey.set(token.impKey, token);
+      this.tokensByValue.set(token.access_token, token);
+    }
+    for (const saved of snapshot.stores) {
+      const store = new MerchantStore(saved.key);
+      this.stores.set(saved.key, store);
+      for (const record of saved.payments) {
+        store.payments.set(record.data.imp_uid, record);
+        this.paymentIndex.set(record.data.imp_uid, record);
+      }
+      for (const [key, value] of saved.prepared) store.prepared.set(key, value);
+      for (const [key, value] of saved.customers) store.customers.set(key, value);
+      for (const [key, value] of saved.schedules) store.schedules.set(key, value);
+    }
   }
 
   /** Forget every payment, token, billing key, schedule and counter; merchants and config stay. */

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, KEY, SECRET, startHarness, T0 } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { KEY, SECRET, T0, useHarness } from './helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({
-    merchants: [
-      { impKey: KEY, impSecret: SECRET, tiers: { '001': 'Gangnam store', ABC: 'Busan store' } },
-      { impKey: 'imp_other', impSecret: 'other_secret' },
-    ],
-  });
+const h = useHarness({
+  merchants: [
+    { impKey: KEY, impSecret: SECRET, tiers: { '001': 'Gangnam store', ABC: 'Busan store' } },
+    { impKey: 'imp_other', impSecret: 'other_secret' },
+  ],
 });
-afterAll(() => h.close());
-beforeEach(() => h.control('POST', '/reset'));
 
 describe('POST /users/getToken', () => {
   it('issues a 40-hex token valid for 30 minutes with the server time', async () => {

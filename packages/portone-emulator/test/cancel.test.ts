@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, startReceiver, T0 } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { T0, useHarness, useReceiver } from './helpers.ts';
 
-let h: Harness;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-beforeAll(async () => {
-  receiver = await startReceiver();
-  h = await startHarness({ webhookUrl: receiver.url });
-});
-afterAll(async () => {
-  await h.close();
-  await receiver.close();
-});
-beforeEach(async () => {
-  await h.control('POST', '/reset');
-  receiver.received.length = 0;
-});
+const receiver = useReceiver();
+const h = useHarness(() => ({ webhookUrl: receiver.url }));
 
 const cancel = (body: Record<string, unknown>) => h.api('POST', '/payments/cancel', { body });
 

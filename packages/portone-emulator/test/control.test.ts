@@ -2,15 +2,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, T0 } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { startHarness, T0, useHarness } from './helpers.ts';
 
-let h: Harness;
 const lines: { method: string; path: string; status: number; ms: number }[] = [];
-beforeAll(async () => {
-  h = await startHarness({ log: (line) => lines.push(line) });
-});
-afterAll(() => h.close());
+const h = useHarness({ log: (line) => lines.push(line) }, { resetEach: false });
 
 describe('control API', () => {
   it('clock: GET and advance; negative or missing seconds are 400', async () => {

@@ -1,12 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { useHarness } from './helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-beforeEach(() => h.control('POST', '/reset'));
+const h = useHarness();
 
 const addFault = async (fault: Record<string, unknown>) => {
   const res = await h.control('POST', '/faults', fault);

@@ -1,9 +1,11 @@
 /**
  * Test helpers: a running emulator on a random port with a manual clock, a tiny V1 client over
- * `fetch`, and a local `node:http` receiver that records webhooks.
+ * `fetch`, and a local `node:http` receiver that records webhooks. A test file takes them with
+ * `useHarness()` / `useReceiver()`, which register their own setup and teardown.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useFixture } from '@repo/test-support';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../src/index.ts';
 
 export const KEY = 'imp_emulator_key';
@@ -27,9 +29,17 @@ export interface Call {
 }
 
 export class Harness {
-  readonly emulator: RunningEmulator;
-  constructor(emulator: RunningEmulator) {
-    this.emulator = emulator;
+  #emulator: RunningEmulator | undefined;
+
+  /** Starts the emulator on 127.0.0.1:0 with a manual clock at T0 unless `options` say otherwise. */
+  async start(options: EmulatorOptions = {}): Promise<this> {
+    this.#emulator = await startEmulator({ port: 0, clock: 'manual', now: T0, ...options });
+    return this;
+  }
+
+  get emulator(): RunningEmulator {
+    if (!this.#emulator) throw new Error('the harness is not started (useHarness starts it in beforeAll)');
+    return this.#emulator;
   }
 
   get url(): string {
@@ -93,13 +103,36 @@ export class Harness {
     return (await this.control('POST', '/clock/advance', { seconds })).body;
   }
 
-  close(): Promise<void> {
-    return this.emulator.close();
+  /** Forgets payments, tokens, faults and webhooks (`POST /__emulator/reset`). */
+  async reset(): Promise<void> {
+    await this.control('POST', '/reset');
+  }
+
+  async close(): Promise<void> {
+    await this.#emulator?.close();
   }
 }
 
-export async function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
-  return new Harness(await startEmulator({ port: 0, clock: 'manual', now: T0, ...options }));
+/** A harness started now, for a test that needs one of its own (closing it is the test's job). */
+export function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
+  return new Harness().start(options);
+}
+
+/**
+ * The file's emulator: started before its tests, reset before each (unless `resetEach` is false),
+ * closed after them. `options` may be a function, read at start (e.g. for a receiver's URL).
+ */
+export function useHarness(
+  options: EmulatorOptions | (() => EmulatorOptions) = {},
+  { resetEach = true }: { resetEach?: boolean } = {},
+): Harness {
+  const harness = new Harness();
+  useFixture({
+    start: () => harness.start(typeof options === 'function' ? options() : options),
+    close: () => harness.close(),
+    ...(resetEach ? { reset: () => harness.reset() } : {}),
+  });
+  return harness;
 }
 
 export interface Received {
@@ -108,6 +141,8 @@ export interface Received {
   raw: string;
   body: Record<string, string>;
 }
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** A webhook receiver on 127.0.0.1:0 answering `status()` (default 200) and recording every request. */
 export async function startReceiver(status: () => number = () => 200) {
@@ -133,6 +168,32 @@ export async function startReceiver(status: () => number = () => 200) {
         server.close(() => r());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** The file's webhook receiver: started before its tests, emptied before each, closed after them. */
+export function useReceiver(status?: () => number): Pick<Receiver, 'url' | 'received'> {
+  let receiver: Receiver | undefined;
+  const started = () => {
+    if (!receiver) throw new Error('the receiver is not started (useReceiver starts it in beforeAll)');
+    return receiver;
+  };
+  useFixture({
+    start: async () => {
+      receiver = await startReceiver(status);
+    },
+    close: async () => receiver?.close(),
+    reset: async () => {
+      started().received.length = 0;
+    },
+  });
+  return {
+    get url() {
+      return started().url;
+    },
+    get received() {
+      return started().received;
+    },
   };
 }
 

@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAGIC } from '../src/index.ts';
-import { cardBody, type Harness, startHarness, startReceiver, T0 } from './helpers.ts';
+import { cardBody, T0, useHarness, useReceiver } from './helpers.ts';
 
-let h: Harness;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-beforeAll(async () => {
-  receiver = await startReceiver();
-  h = await startHarness({ webhookUrl: receiver.url });
-});
-afterAll(async () => {
-  await h.close();
-  await receiver.close();
-});
-beforeEach(async () => {
-  await h.control('POST', '/reset');
-  receiver.received.length = 0;
-});
+const receiver = useReceiver();
+const h = useHarness(() => ({ webhookUrl: receiver.url }));
 
 const HOUR = 3600;
 const schedule = (body: Record<string, unknown>) => h.api('POST', '/subscribe/payments/schedule', { body });

@@ -15,8 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cardBody, type Harness, type Json, startHarness, T0 } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cardBody, type Json, T0, useHarness } from './helpers.ts';
 
 interface FieldType {
   type?: string;
@@ -68,7 +68,10 @@ function definition(name: string, object: ObjectType): Schema {
 }
 
 let ajv: Ajv;
-let h: Harness;
+const h = useHarness(
+  { merchants: [{ impKey: 'imp_emulator_key', impSecret: 'imp_emulator_secret', tiers: { '001': 'A' } }] },
+  { resetEach: false },
+);
 
 function loadSpec() {
   const $defs = Object.fromEntries(Object.entries(fixture.objects).map(([k, v]) => [k, definition(k, v)]));
@@ -125,13 +128,7 @@ function expectValid(method: string, specPath: string, res: { status: number; bo
   checked.push(`${method} ${specPath}`);
 }
 
-beforeAll(async () => {
-  loadSpec();
-  h = await startHarness({
-    merchants: [{ impKey: 'imp_emulator_key', impSecret: 'imp_emulator_secret', tiers: { '001': 'A' } }],
-  });
-});
-afterAll(() => h?.close());
+beforeAll(loadSpec);
 
 describe('responses match the PortOne V1 spec', () => {
   it('the adjusted spec still rejects wrong shapes (the validator can fail)', () => {

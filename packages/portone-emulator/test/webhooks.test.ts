@@ -1,22 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, startReceiver } from './helpers.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startReceiver, useHarness, useReceiver } from './helpers.ts';
 
-let h: Harness;
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-let statuses: number[];
-beforeAll(async () => {
-  receiver = await startReceiver(() => statuses.shift() ?? 200);
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await receiver.close();
-});
+let statuses: number[] = [];
+const receiver = useReceiver(() => statuses.shift() ?? 200);
+const h = useHarness();
 beforeEach(async () => {
   statuses = [];
-  await h.control('POST', '/reset');
   await h.control('PUT', '/webhook', { url: receiver.url, format: 'json', retries: 0 });
-  receiver.received.length = 0;
 });
 afterEach(() => h.control('PUT', '/webhook', { url: null }));
 

@@ -1,4 +1,13 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { loggerOptions } from './logger.ts';
 import { problemBody } from './problem.ts';
@@ -8,6 +17,8 @@ export interface BaseOptions {
   logLevel: string;
   trustedProxies: string[];
   bodyLimit?: number;
+  /** One "incoming request" and one "request completed" line per request (default true; LOG_REQUESTS). */
+  logRequests?: boolean;
   /** Where log lines go instead of stdout (tests capture them to check nothing secret is logged). */
   logStream?: { write(line: string): void };
 }
@@ -21,13 +32,29 @@ export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
     // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).
     trustProxy: ['loopback', ...options.trustedProxies],
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    requestIdHeader: 'x-request-id',
+    // The caller's X-Request-Id when it is a sane token, a fresh UUID otherwise (see requestId()).
+    requestIdHeader: false,
+    genReqId: requestId,
+    logController: new LogController({ disableRequestLogging: options.logRequests === false }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     frameworkErrors: frameworkProblem,
     // Long path parameters reach the route schema, which names the parameter, not a bare 414.
     routerOptions: { maxParamLength: 1024 },
   };
+}
+
+/** What a caller (or nginx) may send as X-Request-Id: a token short and plain enough to log and echo. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/**
+ * The request id every log line, problem body and PortOne audit row carries, echoed as X-Request-Id:
+ * the caller's own when it matches REQUEST_ID_PATTERN (so one id follows a request across systems),
+ * otherwise a new UUID (an id that could break a log line or a header is never taken over).
+ */
+export function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
 }
 
 const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
@@ -49,6 +76,7 @@ export function frameworkProblem(error: FastifyError, request: FastifyRequest, r
   request.log.info({ code: error.code, status }, 'request refused before routing');
   return reply
     .code(status)
+    .header('x-request-id', String(request.id))
     .type('application/problem+json')
     .send({
       ...problemBody(status, code, known?.detail ?? error.message),
@@ -61,4 +89,12 @@ export function frameworkProblem(error: FastifyError, request: FastifyRequest, r
 export function useZod(app: FastifyInstance): void {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+}
+
+/** Every answer, errors and 404s included, carries the request's id (set at the root, first hook). */
+export function echoRequestId(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', String(request.id));
+    done();
+  });
 }

@@ -11,7 +11,15 @@ export {
   NotFoundError,
   UnauthorizedError,
 } from './errors.ts';
-export { type BaseOptions, fastifyOptions, frameworkProblem, useZod } from './http.ts';
+export {
+  type BaseOptions,
+  echoRequestId,
+  fastifyOptions,
+  frameworkProblem,
+  REQUEST_ID_PATTERN,
+  requestId,
+  useZod,
+} from './http.ts';
 export { loggerOptions, REDACT_PATHS } from './logger.ts';
 export {
   type Problem,

@@ -30,6 +30,7 @@ export const REDACT_PATHS: string[] = [
     'refund_tel',
     'refund_account',
     'password',
+    'identitytoken',
   ].flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
 ];
 

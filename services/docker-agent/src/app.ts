@@ -1,4 +1,4 @@
-import { auth, docs, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import { auth, docs, echoRequestId, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ComposeCli } from './compose/cli.ts';
@@ -8,7 +8,10 @@ import type { DockerEngine } from './docker/engine.ts';
 import { translateDockerError } from './docker/errors.ts';
 import { audit } from './plugins/audit.ts';
 import { docker } from './plugins/docker.ts';
+import { registry } from './plugins/registry.ts';
 import { shutdown } from './plugins/shutdown.ts';
+import { streamLimit } from './plugins/stream-limit.ts';
+import { createGuard } from './policy/guard.ts';
 import { createPolicy } from './policy/policy.ts';
 import { composeRoutes } from './routes/compose/index.ts';
 import { containerRoutes } from './routes/containers/index.ts';
@@ -34,24 +37,33 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     ...fastifyOptions({
       name: 'docker-agent',
       logLevel: config.logLevel,
+      logRequests: config.logRequests,
       trustedProxies: config.trustedProxies,
       logStream: deps.logStream,
     }),
   }).withTypeProvider<ZodTypeProvider>();
   useZod(app);
+  echoRequestId(app);
   const clock = deps.clock ?? (() => new Date());
   const translate = translateDockerError(config.dockerSocket);
   const policy = createPolicy(config.policy);
   const stream = { heartbeatMs: config.heartbeatMs, translate, clock };
 
-  // 1. Infrastructure: the engine (and who we are on it), the audit trail, shutdown of open connections.
+  // 1. Infrastructure: the engine (and who we are on it), registries (credentials, the Registry API client), the audit trail, shutdown of open connections.
   await app.register(docker, {
     socketPath: config.dockerSocket,
     engine: deps.engine,
     selfContainer: config.selfContainer,
   });
+  await app.register(registry, {
+    auth: config.registryAuth,
+    dockerHubUrl: config.dockerHubUrl,
+    now: () => clock().getTime(),
+  });
   await app.register(audit, { file: config.auditFile, clock });
   await app.register(shutdown);
+  await app.register(streamLimit, { maxStreams: config.maxStreams });
+  const guard = createGuard(app.docker, { protectLabel: config.protectLabel, self: app.selfContainer });
 
   // 2. Cross-cutting: one problem handler (dockerode errors translated), docs, API keys.
   await app.register(problemHandler, { translate });
@@ -88,17 +100,26 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     prefix: `${API_PREFIX}/containers`,
     policy,
     protectLabel: config.protectLabel,
+    guard,
+    logs: { tail: config.logsTail, maxBytes: config.logsMaxBytes },
     ...stream,
   });
   await app.register(imageRoutes, {
     prefix: `${API_PREFIX}/images`,
     policy,
+    guard,
+    protectLabel: config.protectLabel,
     buildMaxBytes: config.buildMaxBytes,
     ...stream,
   });
-  await app.register(volumeRoutes, { prefix: `${API_PREFIX}/volumes`, policy });
-  await app.register(networkRoutes, { prefix: `${API_PREFIX}/networks` });
-  await app.register(systemRoutes, { prefix: `${API_PREFIX}/system`, protectLabel: config.protectLabel });
+  await app.register(volumeRoutes, {
+    prefix: `${API_PREFIX}/volumes`,
+    policy,
+    guard,
+    protectLabel: config.protectLabel,
+  });
+  await app.register(networkRoutes, { prefix: `${API_PREFIX}/networks`, guard, protectLabel: config.protectLabel });
+  await app.register(systemRoutes, { prefix: `${API_PREFIX}/system`, protectLabel: config.protectLabel, guard });
   await app.register(composeRoutes, {
     prefix: `${API_PREFIX}/compose`,
     cli: new ComposeCli(config.composeCommand, config.composeEnv),

@@ -2,10 +2,46 @@ import { isAbsolute } from 'node:path';
 import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
 import { z } from 'zod';
 
-const absolutePaths = () =>
-  env
-    .list()
-    .pipe(z.array(z.string().refine((p) => isAbsolute(p), { message: 'every entry must be an absolute path' })));
+/** `path[:ro|:rw]` entries: absolute paths, read-only unless an entry says `:rw`. */
+const bindAllowlist = () =>
+  env.list().pipe(
+    z.array(
+      z
+        .string()
+        .transform((entry) => {
+          const m = /^(.*?)(?::(ro|rw))?$/.exec(entry);
+          return { path: m?.[1] ?? entry, writable: m?.[2] === 'rw' };
+        })
+        .refine((e) => isAbsolute(e.path), {
+          message: 'every entry must be an absolute path, optionally with :ro or :rw',
+        }),
+    ),
+  );
+
+const RegistryAuthSchema = z.union([
+  z.strictObject({ username: z.string().min(1), password: z.string().min(1) }),
+  z.strictObject({ identitytoken: z.string().min(1) }),
+]);
+
+/** `{"host": {"username","password"} | {"identitytoken"}}` as JSON; the message never repeats the value. */
+const registryAuthMap = z
+  .string()
+  .default('{}')
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object mapping registry hosts to credentials' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'keys must be registry hosts like "ghcr.io" or "127.0.0.1:5000"'),
+      RegistryAuthSchema,
+      { error: 'must map registry hosts to {"username","password"} or {"identitytoken"}' },
+    ),
+  );
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -14,6 +50,8 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_HOST: z.string().default('0.0.0.0'),
   DOCKER_AGENT_PORT: env.port(3002),
   LOG_LEVEL: env.logLevel(),
+  /** One line per request received and answered (pnpm start turns it off to keep the terminal readable). */
+  LOG_REQUESTS: env.bool(true),
   API_KEYS: env.list().transform((entries, ctx): ApiKey[] => {
     try {
       return parseApiKeys(entries);
@@ -31,7 +69,7 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_ALLOW_HOST_NAMESPACES: env.bool(false),
   DOCKER_AGENT_ALLOW_DEVICES: env.bool(false),
   DOCKER_AGENT_ALLOW_SECURITY_OPT: env.bool(false),
-  DOCKER_AGENT_BIND_ALLOWLIST: absolutePaths(),
+  DOCKER_AGENT_BIND_ALLOWLIST: bindAllowlist(),
   DOCKER_AGENT_IMAGE_ALLOWLIST: env.list(),
   DOCKER_AGENT_PROTECT_LABEL: z.string().min(1).default('com.portone-docker-stack.protected'),
   DOCKER_AGENT_SELF_CONTAINER: z.string().optional(),
@@ -40,6 +78,12 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_AUDIT_FILE: z.string().default('.data/docker-agent-audit.jsonl'),
   DOCKER_AGENT_HEARTBEAT_MS: positiveInt(15_000),
   DOCKER_AGENT_BUILD_MAX_BYTES: positiveInt(512 * 1024 * 1024),
+  DOCKER_AGENT_LOGS_TAIL: positiveInt(1000),
+  DOCKER_AGENT_LOGS_MAX_BYTES: positiveInt(16 * 1024 * 1024),
+  DOCKER_AGENT_MAX_STREAMS: positiveInt(64),
+  /** Credentials per registry host for pulls, compose pull/up and update checks (never logged or returned). */
+  DOCKER_AGENT_REGISTRY_AUTH: registryAuthMap,
+  DOCKER_AGENT_DOCKER_HUB_URL: z.url({ protocol: /^https?$/ }).default('https://registry-1.docker.io'),
   // Handed to the compose CLI, which gets no other variable of ours (API keys stay here).
   PATH: z.string().default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   HOME: z.string().default('/tmp'),
@@ -49,6 +93,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  logRequests: boolean;
   apiKeys: ApiKey[];
   trustedProxies: string[];
   localModeHosts: string[];
@@ -65,6 +110,16 @@ export interface Config {
   auditFile: string;
   heartbeatMs: number;
   buildMaxBytes: number;
+  /** Lines of logs answered when the caller names no `tail`. */
+  logsTail: number;
+  /** Largest non-follow logs answer (422 LOGS_TOO_LARGE beyond). */
+  logsMaxBytes: number;
+  /** Concurrent streams (429 beyond). */
+  maxStreams: number;
+  /** Configured registry credentials by host. */
+  registryAuth: Record<string, z.infer<typeof RegistryAuthSchema>>;
+  /** Docker Hub's registry API, for update checks of Docker Hub images. */
+  dockerHubUrl: string;
 }
 
 export interface PolicyConfig {
@@ -74,7 +129,10 @@ export interface PolicyConfig {
   allowDevices: boolean;
   /** Compose `security_opt` beyond no-new-privileges (seccomp/apparmor/label overrides). */
   allowSecurityOpt: boolean;
+  /** Host directories bind mounts may come from. */
   bindAllowlist: string[];
+  /** The entries of `bindAllowlist` marked `:rw`; binds from anywhere else are mounted read-only. */
+  bindWritable?: string[];
   imageAllowlist: string[];
   dockerSocket: string;
 }
@@ -86,6 +144,7 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     host: e.DOCKER_AGENT_HOST,
     port: e.DOCKER_AGENT_PORT,
     logLevel: e.LOG_LEVEL,
+    logRequests: e.LOG_REQUESTS,
     apiKeys: e.API_KEYS,
     trustedProxies: e.TRUSTED_PROXIES,
     localModeHosts: e.LOCAL_MODE_HOSTS,
@@ -96,7 +155,8 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
       allowHostNamespaces: e.DOCKER_AGENT_ALLOW_HOST_NAMESPACES,
       allowDevices: e.DOCKER_AGENT_ALLOW_DEVICES,
       allowSecurityOpt: e.DOCKER_AGENT_ALLOW_SECURITY_OPT,
-      bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST,
+      bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST.map((b) => b.path),
+      bindWritable: e.DOCKER_AGENT_BIND_ALLOWLIST.filter((b) => b.writable).map((b) => b.path),
       imageAllowlist: e.DOCKER_AGENT_IMAGE_ALLOWLIST,
       dockerSocket: e.DOCKER_SOCKET,
     },
@@ -108,5 +168,10 @@ export function loadAgentConfig(source: Record<string, string | undefined>): Con
     auditFile: e.DOCKER_AGENT_AUDIT_FILE,
     heartbeatMs: e.DOCKER_AGENT_HEARTBEAT_MS,
     buildMaxBytes: e.DOCKER_AGENT_BUILD_MAX_BYTES,
+    logsTail: e.DOCKER_AGENT_LOGS_TAIL,
+    logsMaxBytes: e.DOCKER_AGENT_LOGS_MAX_BYTES,
+    maxStreams: e.DOCKER_AGENT_MAX_STREAMS,
+    registryAuth: e.DOCKER_AGENT_REGISTRY_AUTH,
+    dockerHubUrl: e.DOCKER_AGENT_DOCKER_HUB_URL,
   };
 }

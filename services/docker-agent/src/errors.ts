@@ -34,3 +34,12 @@ export const ProjectNotManagedError = defineError('PROJECT_NOT_MANAGED', 409, 'P
 export const ProjectExistsError = defineError('PROJECT_EXISTS', 409, 'Project exists');
 export const UnsupportedMediaTypeError = defineError('UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type');
 export const ComposeFailedError = defineError('COMPOSE_FAILED', 502, 'Compose command failed');
+export const TooManyStreamsError = defineError('TOO_MANY_STREAMS', 429, 'Too many open streams');
+export const LogsTooLargeError = defineError('LOGS_TOO_LARGE', 422, 'Logs too large');
+export const RegistryUnauthorizedError = defineError(
+  'REGISTRY_UNAUTHORIZED',
+  401,
+  'Registry credentials missing or wrong',
+);
+export const RegistryDeniedError = defineError('REGISTRY_DENIED', 403, 'Registry denied access');
+export const RegistryUnavailableError = defineError('REGISTRY_UNAVAILABLE', 502, 'Registry unreachable or failing');

@@ -22,12 +22,13 @@ describe('config', () => {
   it('parses lists, booleans and keys', () => {
     const c = loadAgentConfig({
       API_KEYS: 'ops:write:0123456789abcdef,ci:read:fedcba9876543210',
-      DOCKER_AGENT_BIND_ALLOWLIST: '/srv/data, /tmp/agent',
+      DOCKER_AGENT_BIND_ALLOWLIST: '/srv/data:rw, /tmp/agent',
       DOCKER_AGENT_ALLOW_PRIVILEGED: 'true',
       DOCKER_AGENT_IMAGE_ALLOWLIST: '',
     });
     expect(c.apiKeys.map((k) => `${k.name}:${k.role}`)).toEqual(['ops:write', 'ci:read']);
     expect(c.policy.bindAllowlist).toEqual(['/srv/data', '/tmp/agent']);
+    expect(c.policy.bindWritable).toEqual(['/srv/data']);
     expect(c.policy.allowPrivileged).toBe(true);
     expect(c.policy.imageAllowlist).toEqual([]);
   });
@@ -46,5 +47,27 @@ describe('config', () => {
     bad({ DOCKER_AGENT_BIND_ALLOWLIST: 'relative/path' }, 'DOCKER_AGENT_BIND_ALLOWLIST.0');
     bad({ API_KEYS: 'ops:admin:0123456789abcdef' }, 'API_KEYS');
     bad({ DOCKER_AGENT_ALLOW_PRIVILEGED: 'maybe' }, 'DOCKER_AGENT_ALLOW_PRIVILEGED');
+    bad({ DOCKER_AGENT_DOCKER_HUB_URL: 'ftp://hub' }, 'DOCKER_AGENT_DOCKER_HUB_URL');
+  });
+
+  it('reads registry credentials per host, and a bad map names the variable but never its value', () => {
+    const c = loadAgentConfig({
+      DOCKER_AGENT_REGISTRY_AUTH: JSON.stringify({
+        'ghcr.io': { username: 'u', password: 'config-secret-0123' },
+        '127.0.0.1:5000': { identitytoken: 'config-token-0123' },
+      }),
+    });
+    expect(c.registryAuth['127.0.0.1:5000']).toEqual({ identitytoken: 'config-token-0123' });
+    expect(loadAgentConfig({}).registryAuth).toEqual({});
+    for (const value of ['{"ghcr.io":', '{"ghcr.io":{"username":"u"}}', '{"bad host!":{"identitytoken":"t"}}']) {
+      try {
+        loadAgentConfig({ DOCKER_AGENT_REGISTRY_AUTH: value.replace('"u"}', '"u","pass":"config-secret-0123"}') });
+        expect.unreachable();
+      } catch (error) {
+        const issues = (error as ConfigError).issues;
+        expect(issues.map((i) => i.variable.split('.')[0])).toContain('DOCKER_AGENT_REGISTRY_AUTH');
+        expect(JSON.stringify(issues)).not.toContain('config-secret-0123');
+      }
+    }
   });
 });

@@ -1,10 +1,12 @@
-import { auth, docs, drain, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
+import { auth, docs, drain, echoRequestId, fastifyOptions, problemHandler, useZod } from '@repo/service-kit';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { CancelTurns } from './cancel-turns.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { translatePortOneError } from './errors.ts';
+import { reconciler } from './jobs/reconcile.ts';
+import { notificationDispatcher } from './notifications/dispatcher.ts';
 import { db } from './plugins/db.ts';
 import { idempotency, idempotencyHashKey } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
@@ -12,7 +14,9 @@ import { retentionPurge } from './plugins/retention-purge.ts';
 import { webhookSweeper } from './plugins/webhook-sweeper.ts';
 import { serializeRequest } from './request-log.ts';
 import { healthRoutes } from './routes/health/index.ts';
+import { notificationRoutes } from './routes/notifications/index.ts';
 import { paymentRoutes } from './routes/payments/index.ts';
+import { reconciliationRoutes } from './routes/reconciliation/index.ts';
 import { subscriptionRoutes } from './routes/subscriptions/index.ts';
 import { webhookRoutes } from './routes/webhooks/index.ts';
 import type { Database } from './store/database.ts';
@@ -52,6 +56,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const options = fastifyOptions({
     name: 'payment-gateway',
     logLevel: config.LOG_LEVEL,
+    logRequests: config.LOG_REQUESTS,
     trustedProxies: config.TRUSTED_PROXIES,
   });
   const logger = {
@@ -62,6 +67,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({ ...options, logger });
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
+  echoRequestId(app);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.
   app.decorate('config', config);
@@ -93,6 +99,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       { name: 'payments', description: 'Lookups, prepare, verify, cancel, virtual accounts' },
       { name: 'subscriptions', description: 'Billing keys, billing-key payments, schedules' },
       { name: 'webhooks', description: 'PortOne notifications' },
+      { name: 'notifications', description: 'Signed notifications of payment changes to internal services' },
+      { name: 'reconciliation', description: 'What reconciliation with PortOne found and changed' },
       { name: 'health', description: 'Liveness and readiness' },
     ],
   });
@@ -111,17 +119,39 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     allowedIps: config.WEBHOOK_ALLOWED_IPS,
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_MAX, windowMs: config.WEBHOOK_RATE_LIMIT_WINDOW_MS },
   });
+  await app.register(notificationRoutes, { prefix: `${API}/notifications` });
+  await app.register(reconciliationRoutes, { prefix: `${API}/reconciliation` });
 
   // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
   await app.register(drain);
 
-  // 4. Background: webhook deliveries left `received` while PortOne was down; rows past retention.
+  // 4. Background: webhook deliveries left `received` while PortOne was down; rows past retention;
+  //    reconciliation with PortOne; the notification outbox.
   await app.register(webhookSweeper, { intervalMs: config.WEBHOOK_SWEEP_INTERVAL_MS });
   await app.register(retentionPurge, {
     intervalMs: config.RETENTION_PURGE_INTERVAL_MS,
     batchSize: config.RETENTION_PURGE_BATCH_SIZE,
     webhookDays: config.WEBHOOK_RETENTION_DAYS,
     portoneCallDays: config.PORTONE_CALL_RETENTION_DAYS,
+  });
+  // Reconciliation with PortOne and the notification outbox (README: design notes).
+  if (config.RECONCILE_INTERVAL_SECONDS > 0) {
+    await app.register(reconciler, {
+      intervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+      windowSeconds: config.RECONCILE_WINDOW_SECONDS,
+      concurrency: config.RECONCILE_CONCURRENCY,
+      maxBackoffSeconds: config.RECONCILE_MAX_BACKOFF_SECONDS,
+      pageSize: config.RECONCILE_PAGE_SIZE,
+    });
+  }
+  await app.register(notificationDispatcher, {
+    pollIntervalMs: config.NOTIFY_POLL_INTERVAL_MS,
+    concurrency: config.NOTIFY_CONCURRENCY,
+    timeoutMs: config.NOTIFY_TIMEOUT_MS,
+    retryMinMs: config.NOTIFY_RETRY_MIN_MS,
+    retryMaxMs: config.NOTIFY_RETRY_MAX_MS,
+    giveUpSeconds: config.NOTIFY_GIVE_UP_SECONDS,
+    configEndpoints: config.NOTIFY_ENDPOINTS,
   });
 
   await app.ready();

@@ -32,6 +32,61 @@ function isLoopbackHost(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+/** Reconciliation with PortOne (src/jobs/reconcile.ts). */
+const reconcileVariables = {
+  /** Period of both the re-fetch of non-final payments and the sweep of PortOne's lists; 0 = off. */
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** How far back each sweep looks; above the interval, so consecutive sweeps overlap. PortOne allows 90 days. */
+  RECONCILE_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 86_400)
+    .default(3_600),
+  RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  RECONCILE_MAX_BACKOFF_SECONDS: seconds(3_600),
+  RECONCILE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+};
+
+/** `[{"id":"billing","url":"http://billing:8080/hooks","secrets":["whsec_…"]}]` */
+const ConfigEndpoints = z
+  .array(
+    z.strictObject({
+      id: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/, 'letters, digits, _ or -, at most 40'),
+      url: z.url({ protocol: /^https?$/ }),
+      secrets: z
+        .array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, 'a Standard Webhooks secret: whsec_ + base64'))
+        .min(1),
+    }),
+  )
+  .refine((list) => new Set(list.map((e) => e.id)).size === list.length, 'endpoint ids must be unique');
+
+/** Outgoing notifications to internal services (src/notifications/). */
+const notifyVariables = {
+  NOTIFY_ENDPOINTS: z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {id, url, secrets}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ConfigEndpoints),
+  /** Deliveries in flight at once per replica. */
+  NOTIFY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  NOTIFY_TIMEOUT_MS: millis(10_000),
+  NOTIFY_POLL_INTERVAL_MS: millis(1_000),
+  NOTIFY_RETRY_MIN_MS: millis(1_000),
+  NOTIFY_RETRY_MAX_MS: millis(600_000),
+  /** A delivery still failing this long after its event is marked failed (replayable). */
+  NOTIFY_GIVE_UP_SECONDS: seconds(3 * 86_400),
+  /** After a rotation, the previous secret keeps signing this long. */
+  NOTIFY_SECRET_ROLLOVER_SECONDS: seconds(86_400),
+};
+
 /**
  * Every environment variable the gateway reads, with defaults that start it on a laptop against the
  * emulator and a local SQLite file. Parsed once in `server.ts`; nothing else reads `process.env`.
@@ -80,6 +135,8 @@ const Variables = z.object({
   /** Host names a keyless (local-mode) request may use beyond localhost, 127.0.0.1 and [::1]. */
   LOCAL_MODE_HOSTS: env.hostnames(),
   LOG_LEVEL: env.logLevel(),
+  /** One line per request received and answered (pnpm start turns it off to keep the terminal readable). */
+  LOG_REQUESTS: env.bool(true),
   WEBHOOK_ALLOWED_IPS: ipList(),
   WEBHOOK_SWEEP_INTERVAL_MS: millis(30_000),
   /** Deliveries one client address may send per window before it gets 429s. */
@@ -100,6 +157,8 @@ const Variables = z.object({
   /** An in-flight Idempotency-Key's lease: above the longest request, so only a dead holder loses it. */
   IDEMPOTENCY_LEASE_SECONDS: seconds(120),
   VBANK_DUE_DAYS: z.coerce.number().int().min(1).max(60).default(3),
+  ...reconcileVariables,
+  ...notifyVariables,
 });
 
 /** PORTONE_API_URL over plain http:// would send the key pair in the clear (except on loopback). */

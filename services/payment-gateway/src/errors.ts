@@ -139,3 +139,24 @@ export function isPortOneDown(error: unknown): boolean {
     error instanceof PortOneTimeoutError
   );
 }
+
+export const NotificationEndpointNotFoundError = defineError(
+  'NOTIFICATION_ENDPOINT_NOT_FOUND',
+  404,
+  'notification endpoint not found',
+);
+export const NotificationEndpointFromConfigError = defineError(
+  'NOTIFICATION_ENDPOINT_FROM_CONFIG',
+  409,
+  'the endpoint comes from NOTIFY_ENDPOINTS; change it there',
+);
+export const NotificationDeliveryNotFoundError = defineError(
+  'NOTIFICATION_DELIVERY_NOT_FOUND',
+  404,
+  'notification delivery not found',
+);
+export const ReconciliationRunNotFoundError = defineError(
+  'RECONCILIATION_RUN_NOT_FOUND',
+  404,
+  'reconciliation run not found',
+);

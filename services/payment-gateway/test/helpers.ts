@@ -1,50 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { Writable } from 'node:stream';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { realService, testLogStream } from '@repo/test-support';
+import { freshDatabase, testLogStream } from '@repo/test-support';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Kysely } from 'kysely';
-import { createConnection } from 'mysql2/promise';
 import { expect } from 'vitest';
 import { type AppDeps, buildApp } from '../src/app.ts';
 import { type Config, readConfig } from '../src/config.ts';
 import { createDatabase } from '../src/store/create-database.ts';
 import type { Database } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrator.ts';
-
-/** The MariaDB server the tests use; each test file gets its own database on it. */
-export const MYSQL_SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
-
-/**
- * Probes MariaDB once per file. Missing locally: the file is skipped with a reason; in CI
- * (STACK_REQUIRE_SERVICES=1) it fails instead.
- */
-export async function mariadb(): Promise<string | undefined> {
-  return realService('MariaDB', async () => {
-    const connection = await createConnection(MYSQL_SERVER);
-    await connection.end();
-    return MYSQL_SERVER;
-  });
-}
-
-/** A fresh database on the server; `drop()` removes it. */
-export async function freshDatabase(server: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `gw_test_${randomBytes(6).toString('hex')}`;
-  const connection = await createConnection(server);
-  await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-  await connection.end();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = await createConnection(server);
-      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await c.end();
-    },
-  };
-}
 
 /** Collects log lines (JSON) written by the app. */
 export class LogCapture extends Writable {
@@ -118,7 +83,7 @@ export interface HarnessOptions {
 /** One emulator (manual clock), one database, one gateway — per test file. */
 export async function startHarness(server: string, options: HarnessOptions = {}): Promise<Harness> {
   const emulator = await startEmulator({ port: 0, clock: 'manual' });
-  const database = await freshDatabase(server);
+  const database = await freshDatabase(server, 'gw_test');
   const db = createDatabase({ url: database.url });
   await migrateToLatest(db);
   const logs = new LogCapture();
@@ -170,22 +135,6 @@ export async function startHarness(server: string, options: HarnessOptions = {})
       await database.drop();
     },
   };
-}
-
-/** A unique id for merchant_uid/customer_uid, so tests never collide inside one emulator. */
-export function uid(prefix: string): string {
-  return `${prefix}_${randomBytes(5).toString('hex')}`;
-}
-
-/** Polls until `check` returns a truthy value or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** The fields of a problem body tests look at. */

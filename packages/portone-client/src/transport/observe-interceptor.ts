@@ -1,8 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { performance } from 'node:perf_hooks';
-import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { maskImpKey } from '../credentials.ts';
+import { callObserver } from './call-observer.ts';
 import type { PortOneDispatchOptions } from './context.ts';
 import { failureName, transportFailureName } from './failure.ts';
 
@@ -31,94 +29,30 @@ export interface ObserveInterceptorOptions {
   onCall: (event: PortOneCallEvent) => void;
 }
 
-type Handler = Dispatcher.DispatchHandler;
-type Controller = Dispatcher.DispatchController;
-
 // Envelopes put `code` first; only the head of the body is kept to read it.
-const HEAD_BYTES = 256;
 const CODE_AT_HEAD = /^\s*\{\s*"code"\s*:\s*(-?\d+)/;
 const CODE_ANYWHERE = /"code"\s*:\s*(-?\d+)\s*,\s*"message"/;
 
-/** Reports every HTTP attempt that carries a client context to `onCall`. */
+/** Reports every HTTP attempt that carries a client context to `onCall` (the shared call observer). */
 export function observeInterceptor({ onCall }: ObserveInterceptorOptions): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) =>
-    function portoneObserveInterceptor(opts: Dispatcher.DispatchOptions, handler: Handler): boolean {
+  return callObserver({
+    describe: (opts) => {
       const context = (opts as PortOneDispatchOptions).portone;
-      if (context === undefined) return dispatch(opts, handler);
-      const base = {
+      if (context === undefined) return undefined;
+      return {
         operation: context.operation,
         method: opts.method,
         path: context.route,
         attempt: context.attempt,
         impKey: maskImpKey(context.impKey),
       };
-      return dispatch(opts, new ObservingHandler(handler, (facts) => emit(onCall, { ...base, ...facts })));
-    };
-}
-
-function emit(onCall: (event: PortOneCallEvent) => void, event: PortOneCallEvent): void {
-  try {
-    onCall(event);
-  } catch {
-    // A logging hook must not break the call it observes.
-  }
-}
-
-type Facts = Pick<PortOneCallEvent, 'status' | 'code' | 'durationMs' | 'outcome' | 'error'>;
-
-class ObservingHandler implements Handler {
-  readonly #handler: Handler;
-  readonly #report: (facts: Facts) => void;
-  readonly #started = performance.now();
-  #status: number | undefined;
-  #head = '';
-
-  constructor(handler: Handler, report: (facts: Facts) => void) {
-    this.#handler = handler;
-    this.#report = report;
-  }
-
-  onRequestStart(controller: Controller, context: unknown): void {
-    this.#handler.onRequestStart?.(controller, context);
-  }
-
-  onRequestUpgrade(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
-    this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
-  }
-
-  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string) {
-    if (statusCode >= 200) this.#status = statusCode;
-    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
-  }
-
-  onResponseData(controller: Controller, chunk: Buffer): void {
-    if (this.#head.length < HEAD_BYTES) this.#head += chunk.subarray(0, HEAD_BYTES).toString('latin1');
-    this.#handler.onResponseData?.(controller, chunk);
-  }
-
-  onResponseEnd(controller: Controller, trailers: IncomingHttpHeaders): void {
-    const status = this.#status ?? 0;
-    const match = CODE_AT_HEAD.exec(this.#head) ?? CODE_ANYWHERE.exec(this.#head);
-    const code = match?.[1] === undefined ? undefined : Number(match[1]);
-    const error = failureName(status, code);
-    this.#report({
-      status,
-      code,
-      durationMs: performance.now() - this.#started,
-      outcome: error === undefined ? 'ok' : 'error',
-      ...(error === undefined ? {} : { error }),
-    });
-    this.#handler.onResponseEnd?.(controller, trailers);
-  }
-
-  onResponseError(controller: Controller, error: Error): void {
-    this.#report({
-      status: this.#status,
-      code: undefined,
-      durationMs: performance.now() - this.#started,
-      outcome: 'error',
-      error: transportFailureName(error),
-    });
-    this.#handler.onResponseError?.(controller, error);
-  }
+    },
+    classify: (status, head) => {
+      const match = CODE_AT_HEAD.exec(head) ?? CODE_ANYWHERE.exec(head);
+      const code = match?.[1] === undefined ? undefined : Number(match[1]);
+      return { error: failureName(status, code), fields: { code } };
+    },
+    classifyError: (error) => ({ error: transportFailureName(error), fields: { code: undefined } }),
+    onCall,
+  });
 }

@@ -7,7 +7,7 @@
  */
 import { MESSAGES, notFound, unauthorized, V1Error } from '../errors.ts';
 import { type Ctx, ok, type RouteTable } from '../http.ts';
-import { newAccessToken } from '../model.ts';
+import { newAccessToken } from '../ids.ts';
 import type { Token } from '../state.ts';
 
 export const TOKEN_TTL_SECONDS = 30 * 60;

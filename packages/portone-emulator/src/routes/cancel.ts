@@ -10,11 +10,15 @@
  *      webhook `cancelled` only with enable_webhook=true.
  */
 import { z } from 'zod';
+import { normaliseBankCode } from '../code-tables.ts';
 import { notify } from '../engine.ts';
 import { badRequest, invalidParam, MESSAGES, pgFailure, ruleViolation } from '../errors.ts';
 import { type AuthedCtx, ok, type RouteTable } from '../http.ts';
-import { money, newCancellationId, newPgTid, normaliseBankCode } from '../model.ts';
+import { newCancellationId, newPgTid } from '../ids.ts';
 import { f, parseParams } from '../params.ts';
+
+/** Money arithmetic on KRW integers and 2-decimal foreign amounts without float drift. */
+const money = (n: number) => Math.round(n * 100) / 100;
 
 const cancelSchema = z.object({
   imp_uid: f.optStr(32),

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { checkCard, DEFAULT_PG, pgOf } from '../engine.ts';
 import { badRequest, customerNotFoundMessage, MESSAGES, notFound } from '../errors.ts';
 import { type AuthedCtx, ok, type RouteTable } from '../http.ts';
-import type { Customer } from '../model.ts';
 import { paginate, pagingSchema, sortPayments } from '../paging.ts';
 import { f, parseParams } from '../params.ts';
+import type { Customer } from '../resources.ts';
 import type { CustomerRecord, MerchantStore } from '../state.ts';
 
 export const customerFields = {

@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import { badRequest, MESSAGES, notFound } from '../errors.ts';
 import { type AuthedCtx, ok, type RouteTable } from '../http.ts';
-import { PAYMENT_STATUSES, type PaymentStatus } from '../model.ts';
 import { paginate, pagingSchema, sortingSchema, sortPayments } from '../paging.ts';
 import { f, parseParams } from '../params.ts';
+import { PAYMENT_STATUSES, type PaymentStatus } from '../resources.ts';
 import type { PaymentRecord } from '../state.ts';
 
 const NINETY_DAYS = 90 * 24 * 60 * 60;

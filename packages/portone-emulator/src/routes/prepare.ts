@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { MESSAGES, notFound, ruleViolation } from '../errors.ts';
 import { type AuthedCtx, ok, type RouteTable } from '../http.ts';
-import type { Prepared } from '../model.ts';
 import { f, parseParams } from '../params.ts';
+import type { Prepared } from '../resources.ts';
 
 const prepareSchema = z.object({ merchant_uid: f.str(40), amount: f.num(), currency: f.optStr(3) });
 

@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { scheduleView } from '../engine.ts';
 import { badRequest, invalidParam, MESSAGES, notFound, ruleViolation } from '../errors.ts';
 import { type AuthedCtx, ok, type RouteTable } from '../http.ts';
-import { SCHEDULE_STATUSES, type ScheduleResult, type ScheduleStatus } from '../model.ts';
 import { paginate, pagingSchema } from '../paging.ts';
 import { f, parseParams } from '../params.ts';
+import { SCHEDULE_STATUSES, type ScheduleResult, type ScheduleStatus } from '../resources.ts';
 import type { ScheduleRecord } from '../state.ts';
 import { cardFields, customerFields, issueBillingKey } from './customers.ts';
 

@@ -4,10 +4,10 @@
  * required: without it `pg` (`{pg}` or `{pg}.{MID}`) or the default channel is used (README).
  */
 import { z } from 'zod';
+import { normaliseBankCode } from '../code-tables.ts';
 import { DEFAULT_PG, issueVbank, notify, pgOf } from '../engine.ts';
 import { badRequest, invalidParam, MESSAGES, notFound, ruleViolation } from '../errors.ts';
 import { type AuthedCtx, ok, type RouteTable } from '../http.ts';
-import { normaliseBankCode } from '../model.ts';
 import { buyerFields, f, parseParams } from '../params.ts';
 
 const issueSchema = z.object({

@@ -68,7 +68,8 @@ export interface DockerEngine {
 
   listImages(options: { all: boolean; filters?: Filters }): Promise<ImageInfo[]>;
   inspectImage(ref: string): Promise<ImageInspectInfo>;
-  pullImage(ref: string, signal?: AbortSignal): Promise<Readable>;
+  /** `auth` is Docker's AuthConfig for the image's registry (sent as X-Registry-Auth, never logged). */
+  pullImage(ref: string, signal?: AbortSignal, auth?: Record<string, string>): Promise<Readable>;
   buildImage(context: Readable, options: BuildOptions, signal?: AbortSignal): Promise<Readable>;
   removeImage(
     ref: string,
@@ -247,8 +248,11 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
     listImages: (o) => docker.listImages({ all: o.all, filters: o.filters ?? {} } as Docker.ListImagesOptions),
     inspectImage: (ref) => docker.getImage(ref).inspect(),
-    async pullImage(ref, signal) {
-      const stream = (await docker.pull(ref, { abortSignal: signal })) as Readable;
+    async pullImage(ref, signal, auth) {
+      const stream = (await docker.pull(ref, {
+        abortSignal: signal,
+        ...(auth ? { authconfig: auth } : {}),
+      })) as Readable;
       return abortable(stream, signal);
     },
     async buildImage(context, o, signal) {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { AppError } from '@repo/service-kit';
 import { BuildFailedError, ImageNotFoundError, PullFailedError } from '../errors.ts';
+import { registryRefusal } from '../registry/engine-errors.ts';
 import { dockerMessage, dockerStatus } from './errors.ts';
 import { jsonLines } from './json-lines.ts';
 
@@ -16,6 +17,8 @@ const NOT_FOUND = /not found|name unknown|manifest unknown|does not exist|pull a
 
 /** A pull failure, wherever Docker reported it (HTTP status or an error line in the stream). */
 export function pullError(image: string, message: string, status?: number): AppError {
+  const refused = registryRefusal(image, message);
+  if (refused !== undefined) return refused;
   if (status === 404 || NOT_FOUND.test(message)) {
     return new ImageNotFoundError(`image "${image}" not found: ${message}`, { details: { image } });
   }

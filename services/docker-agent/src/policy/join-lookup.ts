@@ -3,6 +3,7 @@ import type { DockerEngine } from '../docker/engine.ts';
 import { dockerStatus } from '../docker/errors.ts';
 import { trimSlash } from '../docker/names.ts';
 import type { SelfContainer } from '../plugins/docker.ts';
+import type { Guard } from './guard.ts';
 import type { JoinLookup } from './policy.ts';
 
 /** The container is the docker-agent's own (by id, id prefix or name it was configured with). */
@@ -17,8 +18,11 @@ export function isProtected(info: ContainerInspectInfo, protectLabel: string): b
   return label !== undefined && label !== 'false';
 }
 
-/** What the policy needs to know of a container another one asks to share a namespace with. */
-export function joinLookup(engine: DockerEngine, self: SelfContainer, protectLabel: string): JoinLookup {
+/**
+ * What the policy needs to know of a container another one asks to share a namespace with. With a
+ * `guard`, the agent's own compose project counts as protected too.
+ */
+export function joinLookup(engine: DockerEngine, self: SelfContainer, protectLabel: string, guard?: Guard): JoinLookup {
   return async (ref) => {
     const info = await engine.inspectContainer(ref).catch((error: unknown) => {
       if (dockerStatus(error) === 404) return undefined;
@@ -30,7 +34,7 @@ export function joinLookup(engine: DockerEngine, self: SelfContainer, protectLab
       id: info.Id,
       name: trimSlash(info.Name),
       self: isAgentItself(info, self),
-      protected: isProtected(info, protectLabel),
+      protected: isProtected(info, protectLabel) || Boolean(guard && (await guard.reason(info))),
       modes: {
         network: host.NetworkMode,
         pid: host.PidMode,

@@ -1,6 +1,7 @@
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { PolicyConfig } from '../config.ts';
 import { PolicyDeniedError } from '../errors.ts';
+import { imageAllowed } from './images.ts';
 import { isWithin, resolveHostPath } from './paths.ts';
 
 /** Rule names as they appear in `POLICY_DENIED` problems. */
@@ -22,6 +23,12 @@ export const RULES = {
   envFile: 'env-file-outside-project',
   protectedLabel: 'protected-container',
   self: 'agent-self-protection',
+  stack: 'agent-stack',
+  reservedLabel: 'reserved-label',
+  guardedVolume: 'guarded-volume',
+  guardedNetwork: 'guarded-network',
+  guardedImage: 'guarded-image-tag',
+  bindSymlink: 'bind-mount-symlink',
 } as const;
 
 export type Namespace = 'network' | 'pid' | 'ipc' | 'uts' | 'userns' | 'cgroup';
@@ -62,20 +69,6 @@ const HARMLESS_SECURITY_OPTS = /^no-new-privileges(?:[:=]true)?$/;
 
 const WELL_KNOWN_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
 
-/** `sha256:<hex>` or a bare hex id (full or short). */
-export function isImageId(ref: string): boolean {
-  return /^(sha256:)?[0-9a-f]{12,64}$/.test(ref);
-}
-
-/** `busybox` → `docker.io/library/busybox`, `me/app` → `docker.io/me/app`; registries stay. */
-export function normaliseImage(ref: string): string {
-  const slash = ref.indexOf('/');
-  if (slash < 0) return `docker.io/library/${ref}`;
-  const first = ref.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return ref;
-  return `docker.io/${ref}`;
-}
-
 /**
  * What may be created on this engine. Each check throws `PolicyDeniedError(rule, field)`; callers
  * name the field as the client wrote it (`binds[0]`, `services.web.volumes[1]`).
@@ -93,8 +86,13 @@ export interface Policy {
   checkJoinedNamespace(kind: Namespace, mode: string | undefined, field: string, lookup: JoinLookup): Promise<void>;
   checkSecurityOpt(values: string[] | undefined, field: string): void;
   checkDevices(count: number, field: string): void;
-  /** A host path about to be bind-mounted. */
+  /**
+   * A host path about to be bind-mounted: inside the allowlist, never the socket or /proc, and with no
+   * symlink at or below its allowlist entry (one could be swapped for another target before a start).
+   */
   checkBindSource(source: string, field: string): Promise<void>;
+  /** An allowlisted bind source under an entry marked `:rw`; every other bind is mounted read-only. */
+  bindWritable(source: string): boolean;
   /** Options of the `local` volume driver, which can bind any host path (`o=bind, device=...`). */
   checkVolumeDriverOptions(
     driver: string | undefined,
@@ -110,14 +108,11 @@ export function createPolicy(config: PolicyConfig): Policy {
 
   const policy: Policy = {
     checkImage(names, field) {
-      const prefixes = config.imageAllowlist.map((p) => p.replace(/\*$/, ''));
-      if (prefixes.length === 0) return;
-      // An id says nothing about where the image came from; only its repository names can match.
-      const named = names.filter((n) => !isImageId(n));
-      const allowed = named.some((n) => prefixes.some((p) => n.startsWith(p) || normaliseImage(n).startsWith(p)));
-      if (!allowed) {
-        deny(RULES.image, field, `image "${names[0] ?? ''}" is not in the image allowlist (${prefixes.join(', ')})`);
-      }
+      const allowlist = config.imageAllowlist;
+      if (allowlist.length === 0) return;
+      // Any of the image's names may match (a second tag of an allowed image); an id never does.
+      if (names.some((n) => imageAllowed(allowlist, n))) return;
+      deny(RULES.image, field, `image "${names[0] ?? ''}" is not in the image allowlist (${allowlist.join(', ')})`);
     },
     checkPrivileged(value, field) {
       if (value && !config.allowPrivileged) deny(RULES.privileged, field, 'privileged containers are not allowed');
@@ -192,6 +187,22 @@ export function createPolicy(config: PolicyConfig): Policy {
           : 'not allowed (no bind allowlist configured)';
         deny(RULES.bindOutside, field, `bind mount of "${source}" (resolves to "${real}") is ${where}`);
       }
+      // Within the allowlist, the path as written must be the path mounted: a symlink on the way could be
+      // pointed elsewhere between this check and any later start (the engine resolves binds at each start).
+      const lexical = resolve('/', source);
+      const root = config.bindAllowlist.find((r) => isWithin(lexical, resolve(r)));
+      const expected = root ? join(await resolveHostPath(root), relative(resolve(root), lexical)) : undefined;
+      if (expected !== real) {
+        deny(
+          RULES.bindSymlink,
+          field,
+          `bind mount of "${source}" goes through a symlink (to "${real}"); name the real path`,
+        );
+      }
+    },
+    bindWritable(source) {
+      const lexical = resolve('/', source);
+      return (config.bindWritable ?? []).some((r) => isWithin(lexical, resolve(r)));
     },
     async checkVolumeDriverOptions(driver, options, field) {
       if (!options || (driver && driver !== 'local')) return;
@@ -201,12 +212,29 @@ export function createPolicy(config: PolicyConfig): Policy {
       const isBind = flags.includes('bind') || flags.includes('rbind') || options.type === 'none';
       // Any absolute device is a host path the engine mounts: a directory (bind) or a block device
       // (type ext4/xfs/..., the host's disks), so it is held to the bind rules either way.
-      if (device && (isBind || device.startsWith('/'))) await policy.checkBindSource(device, `${field}.device`);
+      if (device && (isBind || device.startsWith('/'))) {
+        await policy.checkBindSource(device, `${field}.device`);
+        // Mounted read-only (o=ro) or from an entry that allows writing: the same rule as a bind.
+        if (!flags.includes('ro') && !policy.bindWritable(device)) {
+          deny(
+            RULES.bindOutside,
+            `${field}.device`,
+            `a volume over "${device}" is writable; it needs a ":rw" allowlist entry`,
+          );
+        }
+      }
       // overlay takes its host directories in the options: lowerdir=/a:/b,upperdir=/c,workdir=/d.
       for (const flag of flags) {
         const m = /^(lowerdir|upperdir|workdir)=(.*)$/.exec(flag);
         for (const dir of m?.[2]?.split(':') ?? []) {
           if (dir) await policy.checkBindSource(dir, `${field}.o`);
+          if (dir && m?.[1] !== 'lowerdir' && !policy.bindWritable(dir)) {
+            deny(
+              RULES.bindOutside,
+              `${field}.o`,
+              `overlay ${m?.[1]} "${dir}" is written to; it needs a ":rw" allowlist entry`,
+            );
+          }
         }
       }
     },

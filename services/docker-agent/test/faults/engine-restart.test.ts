@@ -1,8 +1,9 @@
+import { eventually } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
 import { startDockerd, stopDockerd } from '../support/dockerd.ts';
-import { BUSYBOX, cleanup, eventually, listen, makeApp, ndjson, requireEngine, SOCKET } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, listen, makeApp, ndjson, requireEngine, SOCKET } from '../support/helpers.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 
 const PREFIX = 'da-flt-';

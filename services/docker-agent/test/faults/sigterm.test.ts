@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, freshRequest } from '@repo/test-support';
+import { eventually, freePort, freshRequest } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, ndjson, requireEngine, SOCKET } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, ndjson, requireEngine, SOCKET } from '../support/helpers.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../../..');

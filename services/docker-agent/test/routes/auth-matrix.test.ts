@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp, requireEngine } from '../support/helpers.ts';
+import { startRegistry, type TestRegistry } from '../support/registry.ts';
 import { fillParams, isPublicRoute, isStateChanging, registeredRoutes } from '../support/routes.ts';
 
 const READ_KEY = 'auth-reader-0123456789';
@@ -23,14 +24,21 @@ function expectProblem(r: LightMyRequestResponse, status: number, code: string, 
 describe.runIf(engine)('auth matrix over every registered route', () => {
   let app: FastifyInstance;
   let local: FastifyInstance;
+  let registry: TestRegistry;
 
   beforeAll(async () => {
-    app = await makeApp({ API_KEYS: `reader:read:${READ_KEY},writer:write:${WRITE_KEY}` });
+    // An update check of `da-auth-nx` asks Docker Hub: here the test's own registry, which answers 404.
+    registry = await startRegistry();
+    app = await makeApp({
+      API_KEYS: `reader:read:${READ_KEY},writer:write:${WRITE_KEY}`,
+      DOCKER_AGENT_DOCKER_HUB_URL: `http://${registry.host}`,
+    });
     local = await makeApp();
   });
   afterAll(async () => {
     await app?.close();
     await local?.close();
+    await registry?.close();
     engine?.close();
   });
 

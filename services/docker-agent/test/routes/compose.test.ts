@@ -3,10 +3,11 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, json, listen, makeApp, readAll, requireEngine } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, json, listen, makeApp, readAll, requireEngine } from '../support/helpers.ts';
 
 const run = promisify(execFile);
 const PREFIX = 'da-cmp-';

@@ -1,12 +1,12 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testLogStream } from '@repo/test-support';
+import { eventually, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, json, makeApp, requireEngine, testConfig } from '../support/helpers.ts';
+import { BUSYBOX, buildOwnImage, cleanup, json, makeApp, requireEngine, testConfig } from '../support/helpers.ts';
 
 const PREFIX = 'da-ctr-';
 const engine = await requireEngine();
@@ -44,7 +44,13 @@ describe.runIf(engine)('containers (real engine)', () => {
     });
     auditFile = config.auditFile;
     // The "agent's own container" for self-protection: a stand-in named by DOCKER_AGENT_SELF_CONTAINER.
-    await docker.createContainer({ Image: BUSYBOX, name: `${PREFIX}self`, Cmd: ['sleep', '60'] });
+    // It has the allowlisted directory at the same path, as a containerised agent must (see the README).
+    await docker.createContainer({
+      Image: BUSYBOX,
+      name: `${PREFIX}self`,
+      Cmd: ['sleep', '60'],
+      HostConfig: { Binds: [`${allowed}:${allowed}`] },
+    });
     app = await buildApp(config, { logStream: testLogStream('docker-agent') });
   });
   afterAll(async () => {
@@ -364,21 +370,18 @@ describe.runIf(engine)('containers (real engine)', () => {
       expect(ok.statusCode, ok.body).toBe(201);
     });
 
-    it('enforces the image allowlist by prefix, also for an image given by id', async () => {
+    it('enforces the image allowlist by name, also for an image given by id', async () => {
+      // An image of our own: its id carries no tag but ours, whatever else local/busybox:1 is tagged as.
+      const own = `local/${PREFIX}own:1`;
+      const id = await buildOwnImage(own);
       const strict = await makeApp({ DOCKER_AGENT_IMAGE_ALLOWLIST: 'docker.io/library/,registry.example/' });
-      try {
-        const r = await strict.inject({ method: 'POST', url: '/api/v1/containers', ...json({ image: BUSYBOX }) });
-        expect(r.statusCode).toBe(403);
-        expect(r.json()).toMatchObject({ rule: 'image-not-allowed', field: 'image' });
-        const id = (await docker.inspectImage(BUSYBOX)).Id;
-        const byId = await strict.inject({ method: 'POST', url: '/api/v1/containers', ...json({ image: id }) });
-        expect(byId.statusCode).toBe(403);
-      } finally {
-        await strict.close();
-      }
       const local = await makeApp({ DOCKER_AGENT_IMAGE_ALLOWLIST: 'local/' });
       try {
-        const id = (await docker.inspectImage(BUSYBOX)).Id;
+        const r = await strict.inject({ method: 'POST', url: '/api/v1/containers', ...json({ image: own }) });
+        expect(r.statusCode).toBe(403);
+        expect(r.json()).toMatchObject({ rule: 'image-not-allowed', field: 'image' });
+        const strictById = await strict.inject({ method: 'POST', url: '/api/v1/containers', ...json({ image: id }) });
+        expect(strictById.statusCode).toBe(403);
         const byId = await local.inject({
           method: 'POST',
           url: '/api/v1/containers',
@@ -386,7 +389,10 @@ describe.runIf(engine)('containers (real engine)', () => {
         });
         expect(byId.statusCode, byId.body).toBe(201);
       } finally {
+        await strict.close();
         await local.close();
+        await docker.removeContainer(`${PREFIX}by-id`, { force: true, volumes: true }).catch(() => undefined);
+        await docker.removeImage(own, { force: true, noprune: false }).catch(() => undefined);
       }
     });
   });

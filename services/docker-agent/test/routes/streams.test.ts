@@ -1,7 +1,8 @@
+import { eventually } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, listen, makeApp, ndjson, readAll, requireEngine } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, listen, makeApp, ndjson, readAll, requireEngine } from '../support/helpers.ts';
 
 const PREFIX = 'da-str-';
 const engine = await requireEngine();

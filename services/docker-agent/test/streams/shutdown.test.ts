@@ -1,6 +1,7 @@
+import { eventually } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
-import { BUSYBOX, cleanup, eventually, listen, makeApp, ndjson, requireEngine } from '../support/helpers.ts';
+import { BUSYBOX, cleanup, listen, makeApp, ndjson, requireEngine } from '../support/helpers.ts';
 
 const PREFIX = 'da-shut-';
 const engine = await requireEngine();

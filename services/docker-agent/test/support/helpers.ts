@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { dockerSocket, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Deps } from '../../src/app.ts';
@@ -78,19 +80,6 @@ export async function readAll(response: Response): Promise<Record<string, unknow
   return out;
 }
 
-/** Polls until `check` passes or the time is up (then the last assertion error is thrown). */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-}
-
 /** Removes everything a test file created whose name starts with `prefix`. */
 export async function cleanup(engine: DockerEngine, prefix: string): Promise<void> {
   const containers = await engine.listContainers({ all: true, filters: { name: [prefix] } });
@@ -117,3 +106,28 @@ export const json = (body: unknown) => ({
   headers: { 'content-type': 'application/json' },
   payload: JSON.stringify(body),
 });
+
+/**
+ * Gives an image a tag of the test's own (`local/busybox:1` may carry others the test must not
+ * assume or touch); remove it with `cleanup` (by prefix) or `removeImage(tag)`.
+ */
+export async function tagImage(source: string, target: string): Promise<void> {
+  await promisify(execFile)('docker', ['-H', `unix://${SOCKET}`, 'tag', source, target], { timeout: 30_000 });
+}
+
+/**
+ * Builds an image of the test's own from BUSYBOX (a label makes its id unique), so that no tag
+ * another test or the operator gave `local/busybox:1` can change what the test sees.
+ */
+export async function buildOwnImage(tag: string): Promise<string> {
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+    const child = execFile(
+      'docker',
+      ['-H', `unix://${SOCKET}`, 'build', '-q', '-t', tag, '-'],
+      { timeout: 60_000 },
+      (error, out) => (error ? reject(error) : resolve({ stdout: out })),
+    );
+    child.stdin?.end(`FROM ${BUSYBOX}\nLABEL test.image=${JSON.stringify(tag)}\n`);
+  });
+  return stdout.trim();
+}

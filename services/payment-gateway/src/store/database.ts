@@ -1,9 +1,20 @@
 import { type Kysely, MysqlAdapter, type Transaction } from 'kysely';
 import type { BillingKeyTable } from './billing-key.repository.ts';
 import type { IdempotencyKeyTable } from './idempotency.repository.ts';
+import type { JobLeaseTable } from './job-lease.repository.ts';
+import type {
+  NotificationDeliveryTable,
+  NotificationEndpointTable,
+  NotificationEventTable,
+} from './notification.repository.ts';
 import type { CancelTable, PaymentTable } from './payment.repository.ts';
 import type { PortOneCallTable } from './portone-call.repository.ts';
 import type { PreparedPaymentTable } from './prepared.repository.ts';
+import type {
+  PaymentRecheckTable,
+  ReconciliationChangeTable,
+  ReconciliationRunTable,
+} from './reconciliation.repository.ts';
 import type { ScheduleTable } from './schedule.repository.ts';
 import type { WebhookDeliveryTable } from './webhook.repository.ts';
 
@@ -17,6 +28,13 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   idempotency_keys: IdempotencyKeyTable;
   portone_calls: PortOneCallTable;
+  job_leases: JobLeaseTable;
+  reconciliation_runs: ReconciliationRunTable;
+  reconciliation_changes: ReconciliationChangeTable;
+  payment_rechecks: PaymentRecheckTable;
+  notification_endpoints: NotificationEndpointTable;
+  notification_events: NotificationEventTable;
+  notification_deliveries: NotificationDeliveryTable;
 }
 
 /** Repositories take either the root handle or a transaction (a Transaction is a Kysely). */

@@ -28,6 +28,16 @@ import * as m202611221017 from './migrations/202611221017_add_idempotency_keys_l
 import * as m202612021300 from './migrations/202612021300_add_idempotency_keys_checkpoint.ts';
 import * as m202612021800 from './migrations/202612021800_index_webhook_deliveries_received_at.ts';
 import * as m202612021801 from './migrations/202612021801_add_payments_cancel_claimed_until.ts';
+import * as m202612062310 from './migrations/202612062310_create_job_leases.ts';
+import * as m202612062311 from './migrations/202612062311_create_reconciliation_runs.ts';
+import * as m202612062312 from './migrations/202612062312_create_reconciliation_changes.ts';
+import * as m202612062313 from './migrations/202612062313_index_reconciliation_changes_run_id.ts';
+import * as m202612062314 from './migrations/202612062314_create_payment_rechecks.ts';
+import * as m202612062315 from './migrations/202612062315_create_notification_endpoints.ts';
+import * as m202612062316 from './migrations/202612062316_create_notification_events.ts';
+import * as m202612062317 from './migrations/202612062317_create_notification_deliveries.ts';
+import * as m202612062318 from './migrations/202612062318_index_notification_deliveries_due.ts';
+import * as m202612062319 from './migrations/202612062319_index_notification_deliveries_order.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -55,6 +65,16 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202612021300_add_idempotency_keys_checkpoint': m202612021300,
   '202612021800_index_webhook_deliveries_received_at': m202612021800,
   '202612021801_add_payments_cancel_claimed_until': m202612021801,
+  '202612062310_create_job_leases': m202612062310,
+  '202612062311_create_reconciliation_runs': m202612062311,
+  '202612062312_create_reconciliation_changes': m202612062312,
+  '202612062313_index_reconciliation_changes_run_id': m202612062313,
+  '202612062314_create_payment_rechecks': m202612062314,
+  '202612062315_create_notification_endpoints': m202612062315,
+  '202612062316_create_notification_events': m202612062316,
+  '202612062317_create_notification_deliveries': m202612062317,
+  '202612062318_index_notification_deliveries_due': m202612062318,
+  '202612062319_index_notification_deliveries_order': m202612062319,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

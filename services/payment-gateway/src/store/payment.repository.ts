@@ -22,6 +22,7 @@ import {
   unixToDbTime,
 } from './codec.ts';
 import { type Db, dialectOf, inTransaction, type Trx } from './database.ts';
+import { type ChangeCause, enqueueEvent, type PaymentState, paymentEventType } from './notification.repository.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tables
@@ -423,6 +424,8 @@ export interface UpsertPaymentResult {
   payment: PaymentRecord;
   /** cancel_history entries stored for the first time by this call. */
   newCancellationIds: string[];
+  /** What the store held before (status, cancel amount); undefined when the payment was new. */
+  previous?: { status: string; cancelAmount: number };
 }
 
 /**
@@ -435,7 +438,13 @@ export interface UpsertPaymentResult {
 export async function upsertPaymentFromPortOne(
   db: Db,
   payment: PortOnePayment,
-  options: { now?: Date /** Attributed to newly seen cancel entries. */; requestedBy?: string } = {},
+  options: {
+    now?: Date;
+    /** Attributed to newly seen cancel entries. */
+    requestedBy?: string;
+    /** Why the store is being told (sent to notification subscribers); default `lookup`. */
+    cause?: ChangeCause;
+  } = {},
 ): Promise<UpsertPaymentResult> {
   const columns = paymentColumns(payment);
   // The common read-through case: PortOne says exactly what we hold. A plain read settles it without
@@ -478,12 +487,75 @@ export async function upsertPaymentFromPortOne(
     }
 
     const newCancellationIds = await insertMissingCancels(trx, payment, now, options.requestedBy ?? null);
+    const previous = existing && {
+      status: existing.status,
+      cancelAmount: fromDecimal(existing.cancel_amount),
+    };
     if (existing && outcome === 'unchanged' && newCancellationIds.length === 0) {
-      return { outcome, payment: toPaymentRecord(existing), newCancellationIds };
+      return { outcome, payment: toPaymentRecord(existing), newCancellationIds, previous };
     }
     const stored = await selectPaymentRow(trx, payment.imp_uid, false);
     if (!stored) throw new Error(`payment ${payment.imp_uid} vanished inside its own transaction`);
-    return { outcome, payment: toPaymentRecord(stored), newCancellationIds };
+    const record = toPaymentRecord(stored);
+    await notifyPaymentChange(trx, existing, record, options.cause ?? 'lookup');
+    return { outcome, payment: record, newCancellationIds, previous };
+  });
+}
+
+function stateOf(row: PaymentRow): PaymentState {
+  return { status: row.status, cancelHundredths: hundredths(fromDecimal(row.cancel_amount)), vbankNum: row.vbank_num };
+}
+
+/**
+ * Puts the change in the notification outbox, in the transaction that made it (a stored payment that
+ * changed state: paid, cancelled with its amount, failed, virtual account issued).
+ */
+async function notifyPaymentChange(
+  trx: Trx,
+  before: PaymentRow | undefined,
+  after: PaymentRecord,
+  cause: ChangeCause,
+): Promise<void> {
+  const type = paymentEventType(before && stateOf(before), {
+    status: after.status,
+    cancelHundredths: hundredths(after.cancelAmount),
+    vbankNum: after.vbankNum,
+  });
+  if (!type) return;
+  const previousCancel = before ? fromDecimal(before.cancel_amount) : 0;
+  await enqueueEvent(trx, {
+    type,
+    subject: `payment:${after.impUid}`,
+    cause,
+    data: {
+      imp_uid: after.impUid,
+      merchant_uid: after.merchantUid,
+      status: after.status,
+      previous_status: before?.status ?? null,
+      amount: after.amount,
+      currency: after.currency,
+      cancel_amount: after.cancelAmount,
+      ...(type === 'payment.cancelled'
+        ? { cancelled_amount: Math.max(0, hundredths(after.cancelAmount) - hundredths(previousCancel)) / 100 }
+        : {}),
+      pay_method: after.payMethod,
+      paid_at: after.paidAt?.toISOString() ?? null,
+      failed_at: after.failedAt?.toISOString() ?? null,
+      fail_reason: after.failReason,
+      cancelled_at: after.cancelledAt?.toISOString() ?? null,
+      cancel_reason: after.cancelReason,
+      ...(after.vbankNum != null
+        ? {
+            vbank: {
+              code: after.vbankCode,
+              name: after.vbankName,
+              num: after.vbankNum,
+              holder: after.vbankHolder,
+              due: after.vbankDate?.toISOString() ?? null,
+            },
+          }
+        : {}),
+    },
   });
 }
 
@@ -543,7 +615,11 @@ export interface CancelInput {
  * cancellation_id: a second call only fills in `requested_by` if it was unknown. Runs in the caller's
  * transaction or its own, locking the payment row; throws when the payment is not stored.
  */
-export async function recordCancel(db: Db, cancel: CancelInput): Promise<CancelRecord> {
+export async function recordCancel(
+  db: Db,
+  cancel: CancelInput,
+  options: { cause?: ChangeCause } = {},
+): Promise<CancelRecord> {
   return inTransaction(db, async (trx) => {
     const now = toDbTime(new Date());
     const payment = await selectPaymentRow(trx, cancel.impUid, true);
@@ -596,6 +672,8 @@ export async function recordCancel(db: Db, cancel: CancelInput): Promise<CancelR
         })
         .where('imp_uid', '=', cancel.impUid)
         .execute();
+      const after = await selectPaymentRow(trx, cancel.impUid, false);
+      if (after) await notifyPaymentChange(trx, payment, toPaymentRecord(after), options.cause ?? 'cancel');
     }
     const row = await trx
       .selectFrom('payment_cancels')

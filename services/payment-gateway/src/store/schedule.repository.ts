@@ -11,7 +11,8 @@ import {
   toDecimal,
   unixToDbTime,
 } from './codec.ts';
-import { type Db, inTransaction } from './database.ts';
+import { type Db, inTransaction, type Trx } from './database.ts';
+import { type ChangeCause, enqueueEvent } from './notification.repository.ts';
 
 /** `payment_schedules`: PortOne's ScheduleResult per merchant_uid (notes §11). */
 export interface ScheduleTable {
@@ -97,11 +98,24 @@ export function toScheduleRecord(row: ScheduleRow): ScheduleRecord {
 export async function upsertSchedules(
   db: Db,
   schedules: readonly PortOneSchedule[],
-  options: { now?: Date } = {},
+  options: { now?: Date; cause?: ChangeCause } = {},
 ): Promise<ScheduleRecord[]> {
   if (schedules.length === 0) return [];
   const now = toDbTime(options.now ?? new Date());
-  const write = async (trx: Db) => {
+  const write = async (trx: Trx) => {
+    const before = new Map(
+      (
+        await trx
+          .selectFrom('payment_schedules')
+          .select(['merchant_uid', 'schedule_status'])
+          .where(
+            'merchant_uid',
+            'in',
+            schedules.map((s) => s.merchant_uid),
+          )
+          .execute()
+      ).map((r) => [r.merchant_uid, r.schedule_status]),
+    );
     for (const s of schedules) {
       const values = {
         customer_uid: s.customer_uid,
@@ -139,6 +153,9 @@ export async function upsertSchedules(
       )
       .execute();
     const byId = new Map(rows.map((r) => [r.merchant_uid, toScheduleRecord(r)]));
+    for (const record of byId.values()) {
+      await notifyScheduleChange(trx, before.get(record.merchantUid), record, options.cause ?? 'lookup');
+    }
     return schedules.map((s) => byId.get(s.merchant_uid)).filter((r): r is ScheduleRecord => r !== undefined);
   };
   return inTransaction(db, write);
@@ -197,7 +214,7 @@ export async function markSchedulesRevoked(
   }
   if (target.merchantUids && target.merchantUids.length === 0) return [];
   const at = toDbTime(target.revokedAt ?? new Date());
-  const work = async (trx: Db) => {
+  const work = async (trx: Trx) => {
     let pending = trx.selectFrom('payment_schedules').select('merchant_uid').where('schedule_status', '=', 'scheduled');
     if (target.customerUid !== undefined) pending = pending.where('customer_uid', '=', target.customerUid);
     if (target.merchantUids) pending = pending.where('merchant_uid', 'in', [...target.merchantUids]);
@@ -215,7 +232,39 @@ export async function markSchedulesRevoked(
       .where('merchant_uid', 'in', ids)
       .orderBy('merchant_uid')
       .execute();
-    return rows.map(toScheduleRecord);
+    const records = rows.map(toScheduleRecord);
+    for (const record of records) await notifyScheduleChange(trx, 'scheduled', record, 'api');
+    return records;
   };
   return inTransaction(db, work);
+}
+
+/** Puts an executed or revoked schedule in the notification outbox, in the transaction that stored it. */
+async function notifyScheduleChange(
+  trx: Trx,
+  before: string | undefined,
+  after: ScheduleRecord,
+  cause: ChangeCause,
+): Promise<void> {
+  if (before === after.scheduleStatus) return;
+  if (after.scheduleStatus !== 'executed' && after.scheduleStatus !== 'revoked') return;
+  await enqueueEvent(trx, {
+    type: after.scheduleStatus === 'executed' ? 'schedule.executed' : 'schedule.revoked',
+    subject: `schedule:${after.merchantUid}`,
+    cause,
+    data: {
+      merchant_uid: after.merchantUid,
+      customer_uid: after.customerUid,
+      schedule_status: after.scheduleStatus,
+      previous_status: before ?? null,
+      schedule_at: after.scheduleAt.toISOString(),
+      amount: after.amount,
+      currency: after.currency,
+      payment_status: after.paymentStatus,
+      imp_uid: after.impUid,
+      executed_at: after.executedAt?.toISOString() ?? null,
+      revoked_at: after.revokedAt?.toISOString() ?? null,
+      fail_reason: after.failReason,
+    },
+  });
 }

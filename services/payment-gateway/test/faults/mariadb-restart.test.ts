@@ -1,5 +1,6 @@
+import { eventually, mariadb } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type Harness, mariadb, startHarness } from '../helpers.ts';
+import { type Harness, startHarness } from '../helpers.ts';
 import { startMariadb, stopMariadb } from '../support/mariadb-control.ts';
 
 const server = await mariadb();

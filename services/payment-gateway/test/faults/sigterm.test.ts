@@ -2,12 +2,12 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { freePort, freshRequest, testLogStream } from '@repo/test-support';
+import { eventually, freePort, freshDatabase, freshRequest, mariadb, testLogStream, uid } from '@repo/test-support';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/store/create-database.ts';
 import type { Database } from '../../src/store/database.ts';
-import { eventually, freshDatabase, mariadb, testLogName, uid } from '../helpers.ts';
+import { testLogName } from '../helpers.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -33,7 +33,7 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
   beforeAll(async () => {
     await run('pnpm', ['--filter', '@repo/payment-gateway...', 'run', 'build'], { cwd: ROOT, timeout: 180_000 });
     emulator = await startEmulator({ port: 0 });
-    database = await freshDatabase(server as string);
+    database = await freshDatabase(server as string, 'gw_test');
     db = createDatabase({ url: database.url });
     for (let i = 0; i < 10; i++) {
       const res = await fetch(`${emulator.url}/__emulator/checkout`, {

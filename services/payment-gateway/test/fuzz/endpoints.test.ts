@@ -1,7 +1,8 @@
+import { mariadb, uid } from '@repo/test-support';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fillParams, type Harness, mariadb, routeInventory, type SeenRoute, startHarness, uid } from '../helpers.ts';
+import { fillParams, type Harness, routeInventory, type SeenRoute, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 const WRITE_KEY = 'fuzz-writer-0123456789';

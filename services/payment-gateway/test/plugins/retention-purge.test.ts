@@ -1,9 +1,10 @@
 import type { Payment } from '@repo/portone-client';
+import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.ts';
 import { insertPortOneCall } from '../../src/store/portone-call.repository.ts';
 import { insertWebhookDelivery } from '../../src/store/webhook.repository.ts';
-import { buildTestApp, eventually, type Harness, mariadb, startHarness, uid } from '../helpers.ts';
+import { buildTestApp, type Harness, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);

@@ -1,9 +1,9 @@
+import { mariadb } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fillParams,
   type Harness,
   isPublicRoute,
-  mariadb,
   type ProblemBody,
   routeInventory,
   type SeenRoute,
@@ -88,13 +88,14 @@ describe.runIf(server)('auth matrix over every registered route', () => {
     }
   });
 
-  it('a read-only key: 403 FORBIDDEN on every POST and DELETE, never 401/403 on a GET', async () => {
-    const writes = guarded.filter((r) => r.method === 'POST' || r.method === 'DELETE');
-    expect(writes).toHaveLength(9);
+  it('a read-only key: 403 FORBIDDEN on every POST, PATCH and DELETE, never 401/403 on a GET', async () => {
+    const isWrite = (method: string) => method === 'POST' || method === 'PATCH' || method === 'DELETE';
+    const writes = guarded.filter((r) => isWrite(r.method));
+    expect(writes).toHaveLength(14);
     for (const route of guarded) {
       const res = await call(route, { 'x-api-key': READ_KEY });
       const label = `${route.method} ${route.url}`;
-      if (route.method === 'POST' || route.method === 'DELETE') {
+      if (isWrite(route.method)) {
         expect(res.statusCode, label).toBe(403);
         expect(res.json<ProblemBody>().code, label).toBe('FORBIDDEN');
       } else {

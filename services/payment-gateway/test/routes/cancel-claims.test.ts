@@ -1,8 +1,9 @@
 import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
+import { mariadb, uid } from '@repo/test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toDbTime } from '../../src/store/codec.ts';
-import { type Harness, mariadb, startHarness, uid } from '../helpers.ts';
+import { type Harness, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 

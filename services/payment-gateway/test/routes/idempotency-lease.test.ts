@@ -1,7 +1,8 @@
 import type { Payment } from '@repo/portone-client';
+import { mariadb, uid } from '@repo/test-support';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 

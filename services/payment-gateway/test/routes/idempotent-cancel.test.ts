@@ -1,9 +1,10 @@
 import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
+import { mariadb, uid } from '@repo/test-support';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyHashKey, requestHash } from '../../src/plugins/idempotency.ts';
-import { type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 

@@ -1,8 +1,9 @@
 import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
+import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.ts';
-import { buildTestApp, eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 const FIXED_NOW = 1_800_000_000;
@@ -684,7 +685,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
       return rows.length > 0 && rows;
     });
     expect(calls[0]?.imp_key_masked).not.toContain('imp_emulator_key');
-    expect(calls[0]?.request_id).toMatch(/^req-/);
+    expect(calls[0]?.request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/); // generated: the caller sent none
     expect(calls.some((c) => c.http_status === 200)).toBe(true);
   });
 });

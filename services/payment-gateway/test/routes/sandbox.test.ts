@@ -1,8 +1,9 @@
 import type { Payment } from '@repo/portone-client';
+import { mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.ts';
-import { buildTestApp, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 

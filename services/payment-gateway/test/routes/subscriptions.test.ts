@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createPortOneClient, type Payment, type ScheduleResult } from '@repo/portone-client';
 import { DEFAULT_MERCHANT, MAGIC } from '@repo/portone-emulator';
+import { mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 

@@ -1,8 +1,9 @@
 import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
+import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config.ts';
-import { buildTestApp, eventually, type Harness, mariadb, type ProblemBody, startHarness, uid } from '../helpers.ts';
+import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
 

@@ -74,11 +74,18 @@ describe.each(targets)('migrations on $name', (target) => {
       expect(tables).toEqual([
         'billing_keys',
         'idempotency_keys',
+        'job_leases',
+        'notification_deliveries',
+        'notification_endpoints',
+        'notification_events',
         'payment_cancels',
+        'payment_rechecks',
         'payment_schedules',
         'payments',
         'portone_calls',
         'prepared_payments',
+        'reconciliation_changes',
+        'reconciliation_runs',
         'webhook_deliveries',
       ]);
     } finally {

@@ -2,16 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { realService } from '@repo/test-support';
+import { freshDatabase, mariadb } from '@repo/test-support';
 import type { Kysely } from 'kysely';
-import { createConnection } from 'mysql2/promise';
 import { createDatabase } from '../../src/store/create-database.ts';
 import type { Database } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrator.ts';
 import type { PortOnePayment, PortOnePaymentCancel } from '../../src/store/payment.repository.ts';
-
-/** The MariaDB server: TEST_MYSQL_URL, else the stack user over TCP (scripts/services.sh sets it up). */
-export const MYSQL_SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
 
 export interface EmptyStore {
   url: string;
@@ -40,20 +36,8 @@ function mariadbTarget(server: string): StoreTarget {
   return {
     name: 'mariadb',
     empty: async () => {
-      const name = `pg_store_${randomBytes(6).toString('hex')}`;
-      const admin = await createConnection(server);
-      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-      await admin.end();
-      const url = new URL(server);
-      url.pathname = `/${name}`;
-      return {
-        url: url.toString(),
-        remove: async () => {
-          const c = await createConnection(server);
-          await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
-          await c.end();
-        },
-      };
+      const database = await freshDatabase(server, 'pg_store');
+      return { url: database.url, remove: database.drop };
     },
   };
 }
@@ -63,11 +47,7 @@ function mariadbTarget(server: string): StoreTarget {
  * (CI); locally it is left out with a visible warning (test-support's realService).
  */
 export async function storeTargets(): Promise<StoreTarget[]> {
-  const server = await realService('MariaDB', async () => {
-    const c = await createConnection(MYSQL_SERVER);
-    await c.end();
-    return MYSQL_SERVER;
-  });
+  const server = await mariadb();
   return server ? [mariadbTarget(server), sqliteTarget] : [sqliteTarget];
 }
 

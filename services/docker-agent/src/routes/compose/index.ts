@@ -1,6 +1,8 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { joinLookup } from '../../policy/join-lookup.ts';
+import { UpdateChecks } from '../../registry/schemas.ts';
+import { checkUpdate } from '../../registry/updates.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
 import type { StreamRouteOptions } from '../stream-options.ts';
 import {
@@ -26,23 +28,27 @@ import {
   getProject,
   listProjects,
   openLogs,
+  projectImages,
   removeProject,
   runOperation,
   saveProject,
 } from './service.ts';
 
-export interface ComposeRoutesOptions extends StreamRouteOptions, Omit<ComposeDeps, 'engine' | 'joins'> {
+export interface ComposeRoutesOptions
+  extends StreamRouteOptions,
+    Omit<ComposeDeps, 'engine' | 'joins' | 'registryCredentials'> {
   protectLabel: string;
 }
 
 const tags = ['compose'];
 
 export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async (app, options) => {
-  const { heartbeatMs, translate } = options;
+  const { heartbeatMs, translate, clock } = options;
   const deps: ComposeDeps = {
     ...options,
     engine: app.docker,
     joins: joinLookup(app.docker, app.selfContainer, options.protectLabel),
+    registryCredentials: app.registry.credentials,
   };
 
   app.get(
@@ -121,7 +127,7 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
     app.post(
       `/:project/${op}`,
       {
-        config: { audit: `compose.${op}` },
+        config: { audit: `compose.${op}`, stream: true },
         schema: {
           tags,
           summary: spec.summary,
@@ -142,8 +148,37 @@ export const composeRoutes: FastifyPluginAsyncZod<ComposeRoutesOptions> = async 
   }
 
   app.get(
+    '/:project/updates',
+    {
+      schema: {
+        tags,
+        summary: "Check the registries for newer images of the project's services",
+        description:
+          'The update check of GET /images/{ref}/update for every image the resolved compose model names ' +
+          '(services that only build are left out). A registry refusing the credentials fails the whole check ' +
+          '(401/403 naming it).',
+        params: ProjectParams,
+        response: { 200: UpdateChecks, ...problemResponses(400, 401, 403, 404, 409, 422, 502, 503) },
+      },
+    },
+    async (request) => {
+      const images = await projectImages(deps, request.params.project);
+      const checks = await Promise.all(
+        images.map((image) => checkUpdate(app.docker, app.registry.client, image, clock)),
+      );
+      return {
+        project: request.params.project,
+        images: checks,
+        update_available: checks.some((c) => c.update_available),
+        checked_at: clock().toISOString(),
+      };
+    },
+  );
+
+  app.get(
     '/:project/logs',
     {
+      config: { stream: true },
       schema: {
         tags,
         summary: 'Merged service logs',

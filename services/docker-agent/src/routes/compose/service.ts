@@ -14,6 +14,8 @@ import {
   ProjectNotManagedError,
 } from '../../errors.ts';
 import type { JoinLookup, Policy } from '../../policy/policy.ts';
+import type { RegistryCredentials } from '../../registry/credentials.ts';
+import { composeDockerConfig } from '../../registry/docker-config.ts';
 
 export interface ComposeDeps {
   engine: DockerEngine;
@@ -23,6 +25,8 @@ export interface ComposeDeps {
   bindAllowlist: string[];
   /** Finds containers a service asks to share a namespace with (`network_mode: container:…`). */
   joins: JoinLookup;
+  /** Configured registry credentials, handed to `pull` and `up` (never to other commands). */
+  registryCredentials: RegistryCredentials;
 }
 
 /** Where the CLI finds a project: our stored file, or the files its labels name (started elsewhere). */
@@ -192,11 +196,26 @@ async function* failOnExit(op: string, events: AsyncIterable<OutputLine | ExitEv
 export async function runOperation(deps: ComposeDeps, name: string, operation: ComposeOperation) {
   const target = await resolveTarget(deps, name);
   if (operation.op === 'up') await checkPolicy(deps, target);
+  const pulls = operation.op === 'up' || operation.op === 'pull';
+  const auth = pulls ? await composeDockerConfig(deps.registryCredentials) : undefined;
   const events = deps.cli.stream([...argsFor(target), ...operationArgs(operation)], {
     cwd: target.dir,
-    env: {},
+    env: auth?.env ?? {},
   });
-  return failOnExit(operation.op, events);
+  return (async function* () {
+    try {
+      yield* failOnExit(operation.op, events);
+    } finally {
+      await auth?.dispose();
+    }
+  })();
+}
+
+/** The images a project's services run (services that only build are left out). */
+export async function projectImages(deps: ComposeDeps, name: string): Promise<string[]> {
+  const model = await resolvedModel(deps, await resolveTarget(deps, name));
+  const images = Object.values(model.services ?? {}).flatMap((service) => (service?.image ? [service.image] : []));
+  return [...new Set(images)].sort();
 }
 
 export async function openLogs(

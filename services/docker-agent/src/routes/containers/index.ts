@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { ActionResult } from '../../schemas/common.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
@@ -20,7 +21,9 @@ import {
 } from './schemas.ts';
 import {
   changeState,
+  collectLogs,
   createContainer,
+  type LogLimits,
   listContainers,
   logEvents,
   openLogs,
@@ -33,12 +36,14 @@ import {
 export interface ContainerRoutesOptions extends StreamRouteOptions {
   policy: Policy;
   protectLabel: string;
+  guard: Guard;
+  logs: LogLimits;
 }
 
 const tags = ['containers'];
 
 export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = async (app, options) => {
-  const { policy, protectLabel, heartbeatMs, translate, clock } = options;
+  const { policy, protectLabel, guard, logs, heartbeatMs, translate, clock } = options;
   const protection = { protectLabel, self: app.selfContainer };
 
   app.get(
@@ -71,7 +76,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const created = await createContainer(app.docker, policy, request.body, protection);
+      const created = await createContainer(app.docker, policy, request.body, protection, guard);
       request.audit.target = created.name;
       return reply.code(201).send(created);
     },
@@ -83,12 +88,18 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       schema: {
         tags,
         summary: 'Inspect a container',
-        description: 'By id, id prefix or name. Environment values are shown to write keys only.',
+        description:
+          'By id, id prefix or name. Environment values are shown to write keys only, and never for the guarded ' +
+          'stack (the agent, its compose project, protected containers).',
         params: ContainerParams,
         response: { 200: ContainerDetail, ...problemResponses(400, 401, 403, 404, 503) },
       },
     },
-    async (request) => toDetail(await app.docker.inspectContainer(request.params.id), request.caller.role === 'write'),
+    async (request) => {
+      const info = await app.docker.inspectContainer(request.params.id);
+      // The guarded stack's environment holds its secrets (database passwords, API keys): never shown.
+      return toDetail(info, request.caller.role === 'write' && !(await guard.reason(info)));
+    },
   );
 
   for (const action of ['start', 'stop', 'restart'] as const) {
@@ -109,7 +120,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
       },
       async (request) => {
         const t = (request.query as { t?: number } | undefined)?.t;
-        return changeState(app.docker, request.params.id, action, protection, t);
+        return changeState(app.docker, request.params.id, action, guard, t);
       },
     );
   }
@@ -127,12 +138,13 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
         response: { 200: ActionResult, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => removeContainer(app.docker, request.params.id, request.query, protection),
+    async (request) => removeContainer(app.docker, request.params.id, request.query, guard),
   );
 
   app.get(
     '/:id/logs',
     {
+      config: { stream: (request) => (request.query as { follow?: boolean }).follow === true },
       schema: {
         tags,
         summary: 'Container logs',
@@ -141,17 +153,16 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
           'containers) until the caller disconnects.',
         params: ContainerParams,
         querystring: LogsQuery,
-        response: { 200: logsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: logsResponse, ...problemResponses(400, 401, 403, 404, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const abort = new AbortController();
-      const { info, lines } = await openLogs(app.docker, request.params.id, request.query, clock(), abort.signal);
+      const { info, lines } = await openLogs(app.docker, request.params.id, request.query, logs, clock(), abort.signal);
       if (request.query.follow) {
         return sendNdjson(request, reply, logEvents(lines), { heartbeatMs, abort, translate });
       }
-      const collected = [];
-      for await (const line of lines) collected.push(line);
+      const collected = await collectLogs(lines, logs.maxBytes, abort);
       return reply.type('application/json').send({ id: info.Id, lines: collected });
     },
   );
@@ -159,6 +170,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
   app.get(
     '/:id/stats',
     {
+      config: { stream: (request) => (request.query as { stream?: boolean }).stream === true },
       schema: {
         tags,
         summary: 'Container resource usage',
@@ -167,7 +179,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
           'stream of samples (about one a second) until the caller disconnects.',
         params: ContainerParams,
         querystring: StatsQuery,
-        response: { 200: statsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: statsResponse, ...problemResponses(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -223,7 +223,10 @@ const Since = z
 
 export const LogsQuery = z.strictObject({
   follow: BoolQuery.default(false).describe('Stream new lines (NDJSON) until the caller disconnects'),
-  tail: z.union([z.literal('all'), z.string().regex(/^\d{1,7}$/, 'must be a number of lines or "all"')]).default('all'),
+  tail: z
+    .union([z.literal('all'), z.string().regex(/^\d{1,7}$/, 'must be a number of lines or "all"')])
+    .optional()
+    .describe('Last lines to answer; default DOCKER_AGENT_LOGS_TAIL. Non-follow answers are capped in bytes (422)'),
   since: Since.optional(),
   until: Since.optional(),
   timestamps: BoolQuery.default(false),

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
   ContainerCreateOptions,
@@ -13,10 +14,19 @@ import { type LogLine, logLines } from '../../docker/logs.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, type StatsSnapshot, statsSnapshots } from '../../docker/stats.ts';
-import { ImageNotFoundError, PolicyDeniedError } from '../../errors.ts';
-import type { SelfContainer } from '../../plugins/docker.ts';
-import { isAgentItself, isProtected, joinLookup } from '../../policy/join-lookup.ts';
-import { isImageId, type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
+import { ImageNotFoundError, LogsTooLargeError, PolicyDeniedError } from '../../errors.ts';
+import {
+  checkNetworkNames,
+  type Guard,
+  type GuardedStack,
+  type Protection,
+  refuseGuardedVolume,
+} from '../../policy/guard.ts';
+import { isImageId } from '../../policy/images.ts';
+import { joinLookup } from '../../policy/join-lookup.ts';
+import { checkReservedLabels } from '../../policy/labels.ts';
+import { isWithin } from '../../policy/paths.ts';
+import { type JoinLookup, type Policy, RULES } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 import type { CreateContainerBody } from './schemas.ts';
 
@@ -262,13 +272,88 @@ export async function checkCreatePolicy(policy: Policy, body: CreateContainerBod
   }
 }
 
+/** Binds from allowlist entries not marked `:rw` are mounted read-only, whatever the caller asked. */
+export function readOnlyBinds(policy: Policy, body: CreateContainerBody): CreateContainerBody {
+  const binds = body.binds?.map((bind) => {
+    const [source = '', target = '', options = ''] = bind.split(':');
+    if (!source.startsWith('/') || policy.bindWritable(source)) return bind;
+    const flags = options.split(',').filter((o) => o && o !== 'rw' && o !== 'ro');
+    return `${source}:${target}:${['ro', ...flags].join(',')}`;
+  });
+  const mounts = body.mounts?.map((m) =>
+    m.type === 'bind' && !policy.bindWritable(m.source ?? '') ? { ...m, readOnly: true } : m,
+  );
+  return { ...body, ...(binds ? { binds } : {}), ...(mounts ? { mounts } : {}) };
+}
+
+/**
+ * When the agent runs in a container, it checks paths in its own filesystem while the engine mounts
+ * them from the host's. They agree only where the agent has the host directory mounted at the same
+ * path, so a bind source must lie in such a mount of the agent's own container.
+ */
+async function checkBindsSameOnHost(engine: DockerEngine, selfId: string, body: CreateContainerBody) {
+  const sources = [
+    ...(body.binds ?? []).map((b, i) => ({ source: b.slice(0, b.indexOf(':')), field: `binds[${i}]` })),
+    ...(body.mounts ?? []).flatMap((m, i) =>
+      m.type === 'bind' ? [{ source: m.source ?? '', field: `mounts[${i}].source` }] : [],
+    ),
+  ].filter((s) => s.source.startsWith('/'));
+  if (sources.length === 0) return;
+  const mounts = (await engine.inspectContainer(selfId)).Mounts ?? [];
+  for (const { source, field } of sources) {
+    const path = resolve('/', source);
+    const holder = mounts
+      .filter((m) => m.Type === 'bind' && isWithin(path, m.Destination))
+      .sort((a, b) => b.Destination.length - a.Destination.length)[0];
+    if (!holder || holder.Source !== holder.Destination) {
+      throw new PolicyDeniedError(
+        RULES.bindOutside,
+        field,
+        `the docker-agent runs in a container: "${source}" must lie in a host directory mounted into the agent at the same path`,
+      );
+    }
+  }
+}
+
+const PREDEFINED_NETWORK_MODES = /^(?:default|bridge|host|none|container:.*)$/;
+
+/**
+ * What a new container would take from the guarded stack: a named volume one of them uses (raw
+ * database files, the audit log), or a place on one of their networks under a name they answer to.
+ */
+async function checkGuardedResources(engine: DockerEngine, body: CreateContainerBody, stack: GuardedStack) {
+  const volumes = [
+    ...(body.binds ?? []).map((b, i) => ({ source: b.slice(0, b.indexOf(':')), field: `binds[${i}]` })),
+    ...(body.mounts ?? []).flatMap((m, i) =>
+      m.type === 'volume' && m.source ? [{ source: m.source, field: `mounts[${i}].source` }] : [],
+    ),
+  ];
+  for (const { source, field } of volumes) {
+    if (!source.startsWith('/')) refuseGuardedVolume(stack, source, field);
+  }
+  if (body.networkMode && body.name && !PREDEFINED_NETWORK_MODES.test(body.networkMode)) {
+    const network = await engine.inspectNetwork(body.networkMode).catch((error: unknown) => {
+      if (dockerStatus(error) === 404) return undefined; // the engine's own 404 follows on create
+      throw error;
+    });
+    if (network) checkNetworkNames(stack, network.Id, network.Name, [body.name], 'name');
+  }
+}
+
 export async function createContainer(
   engine: DockerEngine,
   policy: Policy,
   body: CreateContainerBody,
   protection: Protection,
+  guard: Guard,
 ) {
-  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel));
+  await checkCreatePolicy(policy, body, joinLookup(engine, protection.self, protection.protectLabel, guard));
+  checkReservedLabels(body.labels, protection.protectLabel, 'labels');
+  for (const [i, m] of (body.mounts ?? []).entries()) {
+    checkReservedLabels(m.volumeOptions?.labels, protection.protectLabel, `mounts[${i}].volumeOptions.labels`);
+  }
+  await checkGuardedResources(engine, body, await guard.stack());
+  if (protection.self.id) await checkBindsSameOnHost(engine, protection.self.id, body);
   if (!isImageId(body.image)) policy.checkImage([body.image], 'image');
   let image = await engine.inspectImage(body.image).catch((error: unknown) => {
     if (dockerStatus(error) === 404) return undefined;
@@ -292,8 +377,10 @@ export async function createContainer(
   }
   // An id or a second tag must not slip past the allowlist: any of the image's names may match.
   policy.checkImage([body.image, ...(image.RepoTags ?? [])], 'image');
+  // Containers inherit their image's labels: a built or pulled image must not smuggle reserved ones in.
+  checkReservedLabels(image.Config?.Labels, protection.protectLabel, 'image.labels');
 
-  const created = await engine.createContainer(toCreateOptions(body));
+  const created = await engine.createContainer(toCreateOptions(readOnlyBinds(policy, body)));
   if (body.start) await engine.startContainer(created.id);
   const info = await engine.inspectContainer(created.id);
   return {
@@ -305,25 +392,10 @@ export async function createContainer(
   };
 }
 
-export interface Protection {
-  protectLabel: string;
-  self: SelfContainer;
-}
-
-/** Inspects the target of a change and refuses the agent's own container and protected ones. */
-export async function guardedTarget(engine: DockerEngine, ref: string, protection: Protection) {
+/** Inspects the target of a change and refuses the guarded stack (the agent, its project, protected ones). */
+export async function guardedTarget(engine: DockerEngine, ref: string, guard: Guard) {
   const info = await engine.inspectContainer(ref);
-  const name = trimSlash(info.Name);
-  if (isAgentItself(info, protection.self)) {
-    throw new PolicyDeniedError(RULES.self, 'id', `container "${name}" is the docker-agent itself`);
-  }
-  if (isProtected(info, protection.protectLabel)) {
-    throw new PolicyDeniedError(
-      RULES.protectedLabel,
-      'id',
-      `container "${name}" carries the protect label ${protection.protectLabel}`,
-    );
-  }
+  await guard.refuse(info, 'id');
   return info;
 }
 
@@ -334,10 +406,10 @@ export async function changeState(
   engine: DockerEngine,
   ref: string,
   action: Action,
-  protection: Protection,
+  guard: Guard,
   timeoutSeconds?: number,
 ): Promise<ActionResult> {
-  const info = action === 'start' ? await engine.inspectContainer(ref) : await guardedTarget(engine, ref, protection);
+  const info = action === 'start' ? await engine.inspectContainer(ref) : await guardedTarget(engine, ref, guard);
   try {
     if (action === 'start') await engine.startContainer(info.Id);
     else if (action === 'stop') await engine.stopContainer(info.Id, timeoutSeconds);
@@ -357,9 +429,9 @@ export async function removeContainer(
   engine: DockerEngine,
   ref: string,
   options: { force: boolean; volumes: boolean },
-  protection: Protection,
+  guard: Guard,
 ): Promise<ActionResult> {
-  const info = await guardedTarget(engine, ref, protection);
+  const info = await guardedTarget(engine, ref, guard);
   await engine.removeContainer(info.Id, options);
   return { id: info.Id, action: 'remove', changed: true, message: 'container removed' };
 }
@@ -377,7 +449,7 @@ export function toUnixSeconds(value: string, now: Date): number {
 
 export interface LogsRequest {
   follow: boolean;
-  tail: string;
+  tail?: string | undefined;
   since?: string;
   until?: string;
   timestamps: boolean;
@@ -385,7 +457,21 @@ export interface LogsRequest {
   stderr: boolean;
 }
 
-export async function openLogs(engine: DockerEngine, ref: string, q: LogsRequest, now: Date, signal?: AbortSignal) {
+export interface LogLimits {
+  /** Lines when the caller names no `tail`. */
+  tail: number;
+  /** Largest non-follow answer, in bytes of line text. */
+  maxBytes: number;
+}
+
+export async function openLogs(
+  engine: DockerEngine,
+  ref: string,
+  q: LogsRequest,
+  limits: LogLimits,
+  now: Date,
+  signal?: AbortSignal,
+) {
   const info = await engine.inspectContainer(ref);
   const stream = await engine.containerLogs(
     info.Id,
@@ -394,13 +480,33 @@ export async function openLogs(engine: DockerEngine, ref: string, q: LogsRequest
       stdout: q.stdout,
       stderr: q.stderr,
       timestamps: q.timestamps,
-      tail: q.tail,
+      tail: q.tail ?? String(limits.tail),
       ...(q.since ? { since: toUnixSeconds(q.since, now) } : {}),
       ...(q.until ? { until: toUnixSeconds(q.until, now) } : {}),
     },
     signal,
   );
   return { info, lines: logLines(stream, { tty: info.Config.Tty ?? false, timestamps: q.timestamps }) };
+}
+
+/**
+ * A non-follow answer is built in memory, so it is capped: past `maxBytes` the engine stream is
+ * released (`abort`) and the caller told to ask for less, rather than the agent holding a whole log.
+ */
+export async function collectLogs(lines: AsyncIterable<LogLine>, maxBytes: number, abort: AbortController) {
+  const collected: LogLine[] = [];
+  let bytes = 0;
+  for await (const line of lines) {
+    bytes += Buffer.byteLength(line.line) + (line.ts?.length ?? 0);
+    if (bytes > maxBytes) {
+      abort.abort();
+      throw new LogsTooLargeError(
+        `the logs asked for exceed ${maxBytes} bytes (DOCKER_AGENT_LOGS_MAX_BYTES); ask for fewer lines (tail), a time window (since/until) or follow=true`,
+      );
+    }
+    collected.push(line);
+  }
+  return collected;
 }
 
 export async function* logEvents(lines: AsyncIterable<LogLine>) {

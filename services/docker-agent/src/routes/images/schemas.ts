@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RegistryAuthBody } from '../../registry/schemas.ts';
 import { BoolQuery, ImageRef, LabelFilter, Labels, ndjsonResponse, RepeatedQuery } from '../../schemas/common.ts';
 
 export const ImageParams = z.object({
@@ -53,6 +54,7 @@ export const ImageDetail = z
 
 export const PullBody = z.strictObject({
   image: ImageRef.describe('Image to pull, e.g. "redis:latest" (tag defaults to latest)'),
+  auth: RegistryAuthBody.optional(),
 });
 
 export const BuildQuery = z.strictObject({

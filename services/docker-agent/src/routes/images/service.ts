@@ -1,9 +1,15 @@
-import { PassThrough, type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DockerEngine, Filters, ImageInfo, ImageInspectInfo } from '../../docker/engine.ts';
 import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
 import { buildProgress, pullCallError, pullProgress } from '../../docker/progress.ts';
-import { BuildContextInvalidError, ContextTooLargeError } from '../../errors.ts';
-import type { Policy } from '../../policy/policy.ts';
+import { BuildContextInvalidError, PolicyDeniedError } from '../../errors.ts';
+import { checkDockerfile } from '../../policy/dockerfile.ts';
+import type { Guard } from '../../policy/guard.ts';
+import { isImageId } from '../../policy/images.ts';
+import { type Policy, RULES } from '../../policy/policy.ts';
+import { engineAuth, type RegistryAuth } from '../../registry/credentials.ts';
+import { locateImage } from '../../registry/reference.ts';
+import { readDockerfile, spoolContext } from './context.ts';
 
 export function toImageSummary(i: ImageInfo) {
   return {
@@ -54,11 +60,20 @@ export function toImageDetail(i: ImageInspectInfo) {
 }
 
 /** Starts a pull; a refusal the engine answers at once (no registry, unknown image) is thrown here. */
-export async function openPull(engine: DockerEngine, policy: Policy, image: string, signal: AbortSignal) {
-  policy.checkImage([image], 'image');
+export async function openPull(
+  engine: DockerEngine,
+  guards: ImageGuards,
+  image: string,
+  signal: AbortSignal,
+  auth?: RegistryAuth | undefined,
+) {
+  guards.policy.checkImage([image], 'image');
+  // A pull replaces the tag too: a registry's image of the same name must not take a guarded container's.
+  await refuseGuardedTag(guards.guard, image, 'image');
+  const registry = locateImage(image).registry;
   let stream: Readable;
   try {
-    stream = await engine.pullImage(image, signal);
+    stream = await engine.pullImage(image, signal, auth && engineAuth(registry, auth));
   } catch (error) {
     throw pullCallError(image, error) ?? error;
   }
@@ -68,18 +83,6 @@ export async function openPull(engine: DockerEngine, policy: Policy, image: stri
     const info = await engine.inspectImage(ref);
     yield { type: 'done' as const, image: ref, id: info.Id };
   })();
-}
-
-/** Counts the uploaded context and fails it (413) past the limit, whatever Content-Length said. */
-function limitBytes(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, callback) {
-      seen += chunk.length;
-      if (seen > max) callback(new ContextTooLargeError(`build context exceeds ${max} bytes`));
-      else callback(null, chunk);
-    },
-  });
 }
 
 /** What the engine says (as a 500) about a context it cannot read: the caller's upload, not the engine, is at fault. */
@@ -92,36 +95,52 @@ function contextError(error: unknown) {
   return new BuildContextInvalidError(`the build context is not usable: ${message}`);
 }
 
+/** Retagging the image a guarded container runs would swap it under the stack at its next recreate. */
+async function refuseGuardedTag(guard: Guard, tag: string, field: string) {
+  const user = (await guard.stack()).imageUser(tag);
+  if (user) {
+    throw new PolicyDeniedError(
+      RULES.guardedImage,
+      field,
+      `tag "${tag}" is the image of "${user.name}", which is guarded`,
+    );
+  }
+}
+
+export interface ImageGuards {
+  policy: Policy;
+  guard: Guard;
+  protectLabel: string;
+}
+
 export async function openBuild(
   engine: DockerEngine,
-  policy: Policy,
+  { policy, guard, protectLabel }: ImageGuards,
   context: Readable,
   q: { t?: string; dockerfile: string; nocache: boolean },
   maxBytes: number,
   signal: AbortSignal,
 ) {
-  if (q.t) policy.checkImage([q.t], 't');
-  const limited = limitBytes(maxBytes);
-  const body = new PassThrough();
-  context.on('error', (err) => limited.destroy(err));
-  context
-    .pipe(limited)
-    .on('error', (err) => body.destroy(err))
-    .pipe(body);
-  let tooLarge: unknown;
-  limited.once('error', (err) => {
-    tooLarge = err;
-  });
+  if (q.t) {
+    policy.checkImage([q.t], 't');
+    await refuseGuardedTag(guard, q.t, 't');
+  }
+  const spooled = await spoolContext(context, maxBytes, signal);
   let stream: Readable;
   try {
+    checkDockerfile(await readDockerfile(spooled, q.dockerfile), policy, protectLabel, `dockerfile:${q.dockerfile}`);
+    const upload = spooled.createReadStream({ start: 0 });
+    // An abandoned build may leave the upload unread: release the file with the request.
+    signal.addEventListener('abort', () => upload.destroy(), { once: true });
     stream = await engine.buildImage(
-      body,
+      upload,
       // forcerm: the container of a failed step goes too, not only those of successful ones.
       { ...(q.t ? { t: q.t } : {}), dockerfile: q.dockerfile, nocache: q.nocache, rm: true, forcerm: true },
       signal,
     );
   } catch (error) {
-    throw tooLarge ?? contextError(error) ?? error;
+    await spooled.close();
+    throw contextError(error) ?? error;
   }
   return (async function* () {
     let imageId: string | null = null;
@@ -137,8 +156,20 @@ export async function openBuild(
   })();
 }
 
-export async function removeImage(engine: DockerEngine, ref: string, o: { force: boolean; noprune: boolean }) {
+export async function removeImage(
+  engine: DockerEngine,
+  guard: Guard,
+  ref: string,
+  o: { force: boolean; noprune: boolean },
+) {
   const info = await engine.inspectImage(ref);
+  // Untagging (or deleting) what a guarded container runs would let another image take its name.
+  const stack = await guard.stack();
+  const user =
+    stack.imageUser(ref) ?? (isImageId(ref) ? stack.containers.find((c) => c.imageId === info.Id) : undefined);
+  if (user) {
+    throw new PolicyDeniedError(RULES.guardedImage, 'id', `image "${ref}" is run by "${user.name}", which is guarded`);
+  }
   const r = await engine.removeImage(ref, o);
   return { id: info.Id, ...r };
 }

@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Guard } from '../../policy/guard.ts';
 import { ActionResult } from '../../schemas/common.ts';
 import {
   ConnectBody,
@@ -14,7 +15,12 @@ import { connect, createNetwork, disconnect, listNetworks, removeNetwork, toNetw
 
 const tags = ['networks'];
 
-export const networkRoutes: FastifyPluginAsyncZod = async (app) => {
+export interface NetworkRoutesOptions {
+  guard: Guard;
+  protectLabel: string;
+}
+
+export const networkRoutes: FastifyPluginAsyncZod<NetworkRoutesOptions> = async (app, { guard, protectLabel }) => {
   app.get(
     '/',
     {
@@ -40,7 +46,7 @@ export const networkRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: Network, ...problemResponses(400, 401, 403, 409, 503) },
       },
     },
-    async (request, reply) => reply.code(201).send(await createNetwork(app.docker, request.body)),
+    async (request, reply) => reply.code(201).send(await createNetwork(app.docker, protectLabel, request.body)),
   );
 
   app.get(
@@ -70,7 +76,7 @@ export const networkRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       request.audit.target = `${request.params.id}<-${request.body.container}`;
-      return connect(app.docker, request.params.id, request.body.container, request.body.aliases);
+      return connect(app.docker, guard, request.params.id, request.body.container, request.body.aliases);
     },
   );
 
@@ -88,7 +94,7 @@ export const networkRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       request.audit.target = `${request.params.id}->${request.body.container}`;
-      return disconnect(app.docker, request.params.id, request.body.container, request.body.force);
+      return disconnect(app.docker, guard, request.params.id, request.body.container, request.body.force);
     },
   );
 

@@ -2,6 +2,8 @@ import type { DockerEngine, Filters, NetworkInspectInfo } from '../../docker/eng
 import { dockerMessage, dockerStatus } from '../../docker/errors.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { DockerConflictError, DockerRejectedError } from '../../errors.ts';
+import { checkNetworkNames, type Guard } from '../../policy/guard.ts';
+import { checkReservedLabels } from '../../policy/labels.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
@@ -36,6 +38,7 @@ export async function listNetworks(engine: DockerEngine, q: { label?: string[]; 
 
 export async function createNetwork(
   engine: DockerEngine,
+  protectLabel: string,
   body: {
     name: string;
     driver: string;
@@ -46,6 +49,7 @@ export async function createNetwork(
     gateway?: string;
   },
 ) {
+  checkReservedLabels(body.labels, protectLabel, 'labels');
   // Docker allows duplicate network names; the agent does not, so names stay usable as ids.
   const existing = await engine.listNetworks({ name: [body.name] });
   if (existing.some((n) => n.Name === body.name)) {
@@ -75,9 +79,15 @@ export async function createNetwork(
   return toNetwork(await engine.inspectNetwork(id));
 }
 
-export async function connect(engine: DockerEngine, ref: string, container: string, aliases?: string[]) {
+export async function connect(engine: DockerEngine, guard: Guard, ref: string, container: string, aliases?: string[]) {
   const network = await engine.inspectNetwork(ref);
   const target = await engine.inspectContainer(container);
+  // A guarded container joined to a caller's network would hand the caller its traffic.
+  await guard.refuse(target, 'container');
+  // Joining a guarded container's network under a name it answers to (e.g. `mysql`) would take its traffic.
+  const stack = await guard.stack();
+  checkNetworkNames(stack, network.Id, network.Name, [trimSlash(target.Name)], 'container');
+  checkNetworkNames(stack, network.Id, network.Name, aliases ?? [], 'aliases');
   await engine.connectNetwork(network.Id, target.Id, aliases);
   return {
     id: network.Id,
@@ -87,11 +97,16 @@ export async function connect(engine: DockerEngine, ref: string, container: stri
   } satisfies ActionResult;
 }
 
-export async function disconnect(engine: DockerEngine, ref: string, container: string, force: boolean) {
+export async function disconnect(engine: DockerEngine, guard: Guard, ref: string, container: string, force: boolean) {
   const network = await engine.inspectNetwork(ref);
   const target = await engine.inspectContainer(container);
-  // Docker answers a 500 for this; it is the caller's conflict, not an engine failure.
-  if (!Object.keys(network.Containers ?? {}).includes(target.Id)) {
+  await guard.refuse(target, 'container');
+  // Docker answers a 500 for this; it is the caller's conflict, not an engine failure. The container's
+  // own settings say where it is attached: a created (never started) one has no live endpoint yet.
+  const attached = Object.entries(target.NetworkSettings?.Networks ?? {}).some(
+    ([name, n]) => name === network.Name || (n as { NetworkID?: string }).NetworkID === network.Id,
+  );
+  if (!attached) {
     throw new DockerConflictError(`container ${trimSlash(target.Name)} is not connected to ${network.Name}`);
   }
   await engine.disconnectNetwork(network.Id, target.Id, force);

@@ -1,11 +1,15 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Guard } from '../../policy/guard.ts';
 import { DiskUsage, PruneBody, PruneResult, SystemInfo, SystemVersion } from './schemas.ts';
 import { diskUsage, prune, systemInfo, systemVersion } from './service.ts';
 
 const tags = ['system'];
 
-export const systemRoutes: FastifyPluginAsyncZod<{ protectLabel: string }> = async (app, { protectLabel }) => {
+export const systemRoutes: FastifyPluginAsyncZod<{ protectLabel: string; guard: Guard }> = async (
+  app,
+  { protectLabel, guard },
+) => {
   app.get(
     '/info',
     {
@@ -61,7 +65,7 @@ export const systemRoutes: FastifyPluginAsyncZod<{ protectLabel: string }> = asy
         (k) => request.body[k as 'containers'],
       );
       request.audit.target = `${chosen.join(',')}${request.body.dryRun ? ' (dry run)' : ''}`;
-      return prune(app.docker, request.body, protectLabel);
+      return prune(app.docker, request.body, protectLabel, guard);
     },
   );
 };

@@ -1,4 +1,6 @@
 import type { DockerEngine, Filters, PruneReport } from '../../docker/engine.ts';
+import { dockerStatus } from '../../docker/errors.ts';
+import type { Guard } from '../../policy/guard.ts';
 
 interface RawInfo {
   ID?: string;
@@ -130,21 +132,40 @@ const PREDEFINED = new Set(['bridge', 'host', 'none']);
 /**
  * Prune what the body chooses. Protected containers (the protect label) are excluded by a
  * `label!=` filter the engine applies itself; a dry run lists by the same rules Docker prunes by.
+ * The rest of the guarded stack (the agent's own compose project) cannot be named in an engine
+ * filter next to that one (the engine ANDs them), so when a stopped container of it would match,
+ * the candidates are removed one by one instead.
  */
-export async function prune(engine: DockerEngine, body: PruneRequest, protectLabel: string) {
+export async function prune(engine: DockerEngine, body: PruneRequest, protectLabel: string, guard: Guard) {
   const labels: Filters = body.labels?.length ? { label: body.labels } : {};
   const result: Record<string, ReturnType<typeof section>> = {};
 
   if (body.containers) {
     const filters: Filters = { ...labels, 'label!': [protectLabel] };
+    const stopped = await engine.listContainers({
+      all: true,
+      filters: { ...labels, status: ['created', 'exited', 'dead'] },
+    });
+    const stack = await guard.stack();
+    const unlabelled = stopped.filter((c) => !(protectLabel in (c.Labels ?? {})));
+    const candidates = unlabelled.filter((c) => !stack.byId(c.Id));
     if (body.dryRun) {
-      const stopped = await engine.listContainers({
-        all: true,
-        filters: { ...labels, status: ['created', 'exited', 'dead'] },
-      });
-      const candidates = stopped.filter((c) => !(protectLabel in (c.Labels ?? {})));
       result.containers = section({ deleted: candidates.map((c) => c.Id), spaceReclaimed: 0 });
-    } else result.containers = section(await engine.pruneContainers(filters));
+    } else if (candidates.length === unlabelled.length) {
+      result.containers = section(await engine.pruneContainers(filters));
+    } else {
+      const removed: string[] = [];
+      for (const c of candidates) {
+        try {
+          await engine.removeContainer(c.Id, { force: false, volumes: false });
+          removed.push(c.Id);
+        } catch (error) {
+          // Started or removed meanwhile: a prune leaves it, as the engine's would.
+          if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
+        }
+      }
+      result.containers = section({ deleted: removed, spaceReclaimed: 0 });
+    }
   }
   if (body.images) {
     const filters: Filters = { ...labels, dangling: [body.allImages ? 'false' : 'true'] };

@@ -1,5 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { ActionResult } from '../../schemas/common.ts';
 import { CreateVolumeBody, ListVolumesQuery, RemoveVolumeQuery, Volume, VolumeList, VolumeParams } from './schemas.ts';
@@ -7,7 +8,16 @@ import { createVolume, listVolumes, removeVolume, toVolume } from './service.ts'
 
 const tags = ['volumes'];
 
-export const volumeRoutes: FastifyPluginAsyncZod<{ policy: Policy }> = async (app, { policy }) => {
+export interface VolumeRoutesOptions {
+  policy: Policy;
+  guard: Guard;
+  protectLabel: string;
+}
+
+export const volumeRoutes: FastifyPluginAsyncZod<VolumeRoutesOptions> = async (
+  app,
+  { policy, guard, protectLabel },
+) => {
   app.get(
     '/',
     {
@@ -34,7 +44,7 @@ export const volumeRoutes: FastifyPluginAsyncZod<{ policy: Policy }> = async (ap
       },
     },
     async (request, reply) => {
-      const volume = await createVolume(app.docker, policy, request.body);
+      const volume = await createVolume(app.docker, policy, protectLabel, request.body);
       request.audit.target = volume.name;
       return reply.code(201).send(volume);
     },
@@ -66,6 +76,6 @@ export const volumeRoutes: FastifyPluginAsyncZod<{ policy: Policy }> = async (ap
         response: { 200: ActionResult, ...problemResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request) => removeVolume(app.docker, request.params.name, request.query.force),
+    async (request) => removeVolume(app.docker, guard, request.params.name, request.query.force),
   );
 };

@@ -1,4 +1,6 @@
 import type { DockerEngine, Filters, VolumeInspectInfo } from '../../docker/engine.ts';
+import { type Guard, refuseGuardedVolume } from '../../policy/guard.ts';
+import { checkReservedLabels } from '../../policy/labels.ts';
 import type { Policy } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
 
@@ -26,8 +28,10 @@ export async function listVolumes(engine: DockerEngine, q: { label?: string[]; d
 export async function createVolume(
   engine: DockerEngine,
   policy: Policy,
+  protectLabel: string,
   body: { name?: string; driver: string; driverOpts?: Record<string, string>; labels?: Record<string, string> },
 ) {
+  checkReservedLabels(body.labels, protectLabel, 'labels');
   // The local driver with o=bind mounts any host path: the same rule as a bind mount.
   await policy.checkVolumeDriverOptions(body.driver, body.driverOpts, 'driverOpts');
   const created = await engine.createVolume({
@@ -39,8 +43,14 @@ export async function createVolume(
   return toVolume(created);
 }
 
-export async function removeVolume(engine: DockerEngine, name: string, force: boolean): Promise<ActionResult> {
+export async function removeVolume(
+  engine: DockerEngine,
+  guard: Guard,
+  name: string,
+  force: boolean,
+): Promise<ActionResult> {
   await engine.inspectVolume(name);
+  refuseGuardedVolume(await guard.stack(), name, 'name');
   await engine.removeVolume(name, force);
   return { id: name, action: 'remove', changed: true, message: 'volume removed' };
 }

@@ -270,10 +270,10 @@ async function cancelClaimed(
   };
   if (previous && seen && balance === seen.checksum - seen.amount) {
     ctx.log.info({ impUid, amount: previous.amount }, 'cancel of an earlier attempt with this key found at PortOne');
-    await upsertPaymentFromPortOne(ctx.db, current, { requestedBy });
+    await upsertPaymentFromPortOne(ctx.db, current, { requestedBy, cause: 'cancel' });
     return current;
   }
-  await upsertPaymentFromPortOne(ctx.db, current);
+  await upsertPaymentFromPortOne(ctx.db, current, { cause: 'cancel' });
   if (previous && balance !== seen?.checksum) {
     throw new IdempotentCancelConflictError(
       `payment ${impUid} changed at PortOne since the first attempt with this Idempotency-Key (balance ${previous.checksum} then, ${major(balance)} now); nothing was sent. Look the payment up before cancelling with a new key.`,
@@ -325,7 +325,7 @@ async function cancelClaimed(
     after = await settleLostCancel(ctx, { impUid, currency, balance, amount }, error, getFromPortOne);
   }
   // PortOne's answer, with its cancel_history, is what we store; the new entry is attributed to the caller.
-  await upsertPaymentFromPortOne(ctx.db, after, { requestedBy });
+  await upsertPaymentFromPortOne(ctx.db, after, { requestedBy, cause: 'cancel' });
   ctx.log.info(
     { impUid, amount: major(amount), balanceBefore: major(balance), balanceAfter: major(balanceOf(after)) },
     'payment cancelled',
@@ -410,7 +410,7 @@ export async function issueVbank(
         since: attempt.startedAt,
       }),
   );
-  await upsertPaymentFromPortOne(ctx.db, payment);
+  await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'charge' });
   ctx.log.info({ impUid: payment.imp_uid, merchantUid: payment.merchant_uid }, 'virtual account issued');
   return payment;
 }

@@ -119,7 +119,7 @@ export async function payWithBillingKey(
         since: attempt.startedAt,
       }),
   );
-  await upsertPaymentFromPortOne(ctx.db, payment);
+  await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'charge' });
   if (payment.status === 'failed') {
     ctx.log.info({ impUid: payment.imp_uid, customerUid: body.customer_uid }, 'billing key payment declined');
     throw new PaymentDeclinedError(
@@ -168,7 +168,7 @@ export async function schedulePayments(
       return found;
     },
   );
-  await upsertSchedules(ctx.db, results);
+  await upsertSchedules(ctx.db, results, { cause: 'api' });
   ctx.log.info({ customerUid: body.customer_uid, merchantUids }, 'payments scheduled');
   return results;
 }
@@ -184,7 +184,7 @@ export async function unschedulePayments(
     customer_uid: customerUid,
     ...(list ? { merchant_uid: list } : {}),
   });
-  await upsertSchedules(ctx.db, revoked);
+  await upsertSchedules(ctx.db, revoked, { cause: 'api' });
   if (revoked.length > 0) await markSchedulesRevoked(ctx.db, { merchantUids: revoked.map((s) => s.merchant_uid) });
   ctx.log.info({ customerUid, merchantUids: revoked.map((s) => s.merchant_uid) }, 'schedules revoked');
   return revoked;

@@ -104,7 +104,7 @@ export async function processDelivery(
     return 'sandbox';
   }
   if (!['ready', 'paid', 'cancelled', 'failed'].includes(delivery.status)) {
-    await upsertPaymentFromPortOne(ctx.db, payment);
+    await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'webhook' });
     await markWebhookProcessed(ctx.db, delivery.id, 'ignored', {
       outcome: { reason: `unknown webhook status "${delivery.status}"`, status: payment.status },
     });
@@ -128,7 +128,7 @@ export async function processDelivery(
     ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid, detail }, 'forged payment amount');
     return 'forged';
   }
-  const stored = await upsertPaymentFromPortOne(ctx.db, payment, { requestedBy: 'webhook' });
+  const stored = await upsertPaymentFromPortOne(ctx.db, payment, { requestedBy: 'webhook', cause: 'webhook' });
   await markWebhookProcessed(ctx.db, delivery.id, 'processed', {
     outcome: { status: payment.status, store: stored.outcome },
   });

@@ -1,0 +1,110 @@
+/**
+ * The notification outbox's cost: lookups and webhook ingest with one subscribed endpoint (every change
+ * written to the outbox in its transaction and POSTed to a loopback receiver) vs the same with the
+ * endpoint disabled (nothing written). The two modes alternate within each repeat, so drift in the
+ * machine's load falls on both.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkout, type GatewayRig } from './gateway.ts';
+import { load, median, type Row } from './lib.ts';
+
+async function receiver() {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+    received: () => received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function gatewayJson(rig: GatewayRig, method: string, path: string, body: unknown) {
+  const res = await fetch(`${rig.gateway.url}/api/v1${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { endpoint: { id: string } };
+}
+
+async function ingest(rig: GatewayRig, tag: string, duration: number): Promise<number> {
+  const payments: { imp_uid: string; merchant_uid: string }[] = [];
+  for (let i = 0; i < 200; i++) {
+    const merchant_uid = `bench_ob_${tag}_${Date.now()}_${i}`;
+    payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
+  }
+  let i = 0;
+  const run = await load(`${rig.gateway.url}/api/v1/webhooks/portone`, {
+    duration,
+    connections: 16,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ ...payments[i++ % payments.length], status: 'paid' }),
+        }),
+      },
+    ],
+  });
+  return run.ok / duration;
+}
+
+export async function benchOutbox(rig: GatewayRig, repeats: number, duration: number): Promise<Row[]> {
+  const sink = await receiver();
+  const { endpoint } = await gatewayJson(rig, 'POST', '/notifications/endpoints', { url: sink.url });
+  const impUid = await checkout(rig.emulator, `bench_ob_lookup_${Date.now()}`);
+  const lookups = { on: [] as number[], off: [] as number[] };
+  const webhooks = { on: [] as number[], off: [] as number[] };
+  try {
+    for (let r = 0; r < repeats; r++) {
+      for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+        await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: mode === 'on' });
+        lookups[mode].push((await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration })).rps);
+        webhooks[mode].push(await ingest(rig, `${r}${mode}`, duration));
+      }
+    }
+    // Let the dispatcher drain what the last runs wrote.
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    await sink.close();
+  }
+  const [[events]] = (await rig.db.query('SELECT COUNT(*) AS n FROM notification_events')) as unknown as [
+    [{ n: number }],
+  ];
+  const row = (metric: string, series: { on: number[]; off: number[] }): Row => {
+    const on = median(series.on);
+    const off = median(series.off);
+    return {
+      section: 'outbox',
+      metric,
+      value: on.toFixed(0),
+      baseline: off.toFixed(0),
+      ratio: (on / off).toFixed(3),
+      target: '>= 0.95',
+      met: on / off >= 0.95,
+    };
+  };
+  return [
+    row('GET /payments/{imp_uid} throughput (req/s), one endpoint subscribed vs none', lookups),
+    row('webhooks stored per second (MariaDB, 16 connections), one endpoint subscribed vs none', webhooks),
+    {
+      section: 'outbox',
+      metric: 'notifications written to the outbox / received by the subscriber',
+      value: `${Number(events.n)} / ${sink.received()}`,
+      target: 'equal',
+      met: Number(events.n) === sink.received(),
+    },
+  ];
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { TooManyStreamsError } from '../errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route answers a long-lived stream (always, or when this says so for the request): it takes
+     * one of DOCKER_AGENT_MAX_STREAMS slots until the answer closes.
+     */
+    stream?: boolean | ((request: FastifyRequest) => boolean);
+  }
+}
+
+/**
+ * Caps concurrent streams (followed logs, stats, pulls, builds, compose operations and logs): each
+ * holds an engine connection or a child process, so a caller opening them without end would exhaust
+ * the agent. Past the cap a request is a 429 before anything is opened for it.
+ */
+async function streamLimitPlugin(app: FastifyInstance, options: { maxStreams: number }) {
+  let open = 0;
+  app.addHook('preHandler', async (request, reply) => {
+    const stream = request.routeOptions.config.stream;
+    if (!(typeof stream === 'function' ? stream(request) : stream)) return;
+    if (open >= options.maxStreams) {
+      throw new TooManyStreamsError(
+        `${open} streams are open, the most DOCKER_AGENT_MAX_STREAMS allows; close one or retry later`,
+      );
+    }
+    open += 1;
+    reply.raw.once('close', () => {
+      open -= 1;
+    });
+  });
+}
+
+export const streamLimit = fp(streamLimitPlugin, { name: 'stream-limit' });

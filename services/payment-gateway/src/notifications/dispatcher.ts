@@ -1,0 +1,163 @@
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Webhook } from 'standardwebhooks';
+import type { Db } from '../store/database.ts';
+import {
+  activeSecrets,
+  claimDelivery,
+  type DueDelivery,
+  findDueDeliveries,
+  recordAttempt,
+  syncConfigEndpoints,
+} from '../store/notification.repository.ts';
+
+export interface DispatcherOptions {
+  pollIntervalMs: number;
+  concurrency: number;
+  timeoutMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  giveUpSeconds: number;
+  /** NOTIFY_ENDPOINTS: stored (and the others from config disabled) at start. */
+  configEndpoints: readonly { id: string; url: string; secrets: readonly string[] }[];
+}
+
+/**
+ * The Standard Webhooks headers for one message: one `v1,<sig>` per active secret, space-separated
+ * (during a rotation the subscriber verifies with whichever secret it has).
+ */
+export function signatureHeaders(delivery: DueDelivery, now: Date): Record<string, string> {
+  const secrets = activeSecrets(delivery.secrets, now);
+  const signatures = secrets.map((secret) => new Webhook(secret).sign(delivery.messageId, now, delivery.payload));
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'payment-gateway-notifications',
+    'webhook-id': delivery.messageId,
+    'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+    'webhook-signature': signatures.join(' '),
+  };
+}
+
+/** Exponential backoff with full jitter: attempt n waits up to min(max, min·2^(n−1)). */
+export function retryDelayMs(attempts: number, minMs: number, maxMs: number): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+  return Math.max(minMs, Math.round(Math.random() * ceiling));
+}
+
+async function send(delivery: DueDelivery, timeoutMs: number, signal: AbortSignal) {
+  const response = await fetch(delivery.url, {
+    method: 'POST',
+    headers: signatureHeaders(delivery, new Date()),
+    body: delivery.payload,
+    redirect: 'manual',
+    signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]),
+  });
+  await response.arrayBuffer().catch(() => undefined);
+  return response.status;
+}
+
+/** One pass: claims what is due (in order per endpoint and payment) and sends it, `concurrency` at a time. */
+export async function dispatchOnce(db: Db, options: DispatcherOptions, log: FastifyBaseLogger, signal: AbortSignal) {
+  const due = await findDueDeliveries(db, new Date(), options.concurrency * 4);
+  let sent = 0;
+  const worker = async () => {
+    for (let next = due.shift(); next && !signal.aborted; next = due.shift()) {
+      // The claim outlasts one attempt, so a sender that died mid-attempt is replaced only after it.
+      const claim = await claimDelivery(db, next.id, options.timeoutMs + 5_000, new Date());
+      if (!claim) continue; // another replica has it
+      let statusCode: number | null = null;
+      let error: string | null = null;
+      try {
+        statusCode = await send(next, options.timeoutMs, signal);
+        if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+      } catch (err) {
+        error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      }
+      const at = new Date();
+      const attempts = next.attempts + 1;
+      const givesUp = at.getTime() - next.createdAt.getTime() >= options.giveUpSeconds * 1000;
+      const status = error === null ? 'delivered' : givesUp && !signal.aborted ? 'failed' : 'pending';
+      // Cut short by shutdown: due again at once (another replica or the next start sends it).
+      const delay = signal.aborted ? 0 : retryDelayMs(attempts, options.retryMinMs, options.retryMaxMs);
+      await recordAttempt(db, next.id, claim, {
+        status,
+        statusCode,
+        error,
+        at,
+        ...(status === 'pending' ? { nextAttemptAt: new Date(at.getTime() + delay) } : {}),
+      });
+      if (status === 'delivered') sent += 1;
+      else
+        log[status === 'failed' ? 'error' : 'warn'](
+          { deliveryId: next.id, endpointId: next.endpointId, attempts, statusCode, error },
+          status === 'failed' ? 'notification given up' : 'notification attempt failed',
+        );
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return sent;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Asks the dispatcher to look for work now (after this process wrote an event). */
+    notifyDispatcher: () => void;
+  }
+}
+
+/**
+ * Delivers the outbox: polls every `pollIntervalMs` (and at once when nudged), passes never overlap
+ * within a process, and per-delivery claims keep replicas from sending one delivery concurrently.
+ * A pass that found work is followed by another at once. Closing aborts in-flight sends (their
+ * claims expire, and the deliveries are sent again later: at least once).
+ */
+async function dispatcherPlugin(app: FastifyInstance, options: DispatcherOptions) {
+  const log = app.log.child({ component: 'notifications' });
+  const closing = new AbortController();
+  let running: Promise<void> | undefined;
+  let again = false;
+  let synced = false;
+
+  const pass = async () => {
+    // At the first pass that can reach the tables (the gateway may start before its migrations ran).
+    if (!synced) {
+      await syncConfigEndpoints(app.db, options.configEndpoints);
+      synced = true;
+    }
+    return dispatchOnce(app.db, options, log, closing.signal);
+  };
+
+  const tick = () => {
+    if (closing.signal.aborted) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .then((sent) => {
+        if (sent > 0) again = true;
+      })
+      .catch((err: unknown) => {
+        if (!closing.signal.aborted) log.warn({ err }, 'notification pass failed');
+      })
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          setImmediate(tick);
+        }
+      });
+  };
+
+  app.decorate('notifyDispatcher', tick);
+  const timer = setInterval(tick, options.pollIntervalMs);
+  timer.unref();
+  app.addHook('onReady', async () => tick());
+  app.addHook('preClose', async () => {
+    clearInterval(timer);
+    closing.abort();
+    await running;
+  });
+}
+
+export const notificationDispatcher = fp(dispatcherPlugin, { name: 'notification-dispatcher', dependencies: ['db'] });

@@ -1,0 +1,276 @@
+import type { Selectable } from 'kysely';
+import {
+  type BigIntIdColumn,
+  type DateTimeColumn,
+  type DecimalColumn,
+  fromBigIntId,
+  fromDbTime,
+  fromDecimal,
+  fromNullableDbTime,
+  fromNullableDecimal,
+  type NullableDateTimeColumn,
+  type NullableDecimalColumn,
+  toDbTime,
+  toDecimal,
+} from './codec.ts';
+import type { Db } from './database.ts';
+
+// ---------------------------------------------------------------------------------------------------
+// Tables
+
+export interface ReconciliationRunTable {
+  id: BigIntIdColumn;
+  holder: string;
+  /** running | succeeded | failed */
+  status: string;
+  started_at: DateTimeColumn;
+  finished_at: NullableDateTimeColumn;
+  window_from: DateTimeColumn;
+  window_to: DateTimeColumn;
+  rechecked: number;
+  swept: number;
+  changed: number;
+  discovered: number;
+  errors: number;
+  error: string | null;
+}
+
+export interface ReconciliationChangeTable {
+  id: BigIntIdColumn;
+  run_id: number | string;
+  imp_uid: string;
+  merchant_uid: string;
+  from_status: string | null;
+  to_status: string;
+  from_cancel_amount: NullableDecimalColumn;
+  to_cancel_amount: DecimalColumn;
+  /** recheck (a non-final payment re-fetched) | sweep (found in PortOne's list) */
+  reason: string;
+  at: DateTimeColumn;
+}
+
+export interface PaymentRecheckTable {
+  imp_uid: string;
+  attempts: number;
+  next_check_at: DateTimeColumn;
+  last_checked_at: DateTimeColumn;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Records
+
+export interface RunTotals {
+  rechecked: number;
+  swept: number;
+  changed: number;
+  discovered: number;
+  errors: number;
+}
+
+export interface RunRecord extends RunTotals {
+  id: number;
+  holder: string;
+  status: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  windowFrom: Date;
+  windowTo: Date;
+  error: string | null;
+}
+
+export type ChangeReason = 'recheck' | 'sweep';
+
+export interface ChangeRecord {
+  impUid: string;
+  merchantUid: string;
+  fromStatus: string | null;
+  toStatus: string;
+  fromCancelAmount: number | null;
+  toCancelAmount: number;
+  reason: ChangeReason;
+  at: Date;
+}
+
+function toRunRecord(row: Selectable<ReconciliationRunTable>): RunRecord {
+  return {
+    id: fromBigIntId(row.id),
+    holder: row.holder,
+    status: row.status,
+    startedAt: fromDbTime(row.started_at),
+    finishedAt: fromNullableDbTime(row.finished_at),
+    windowFrom: fromDbTime(row.window_from),
+    windowTo: fromDbTime(row.window_to),
+    rechecked: row.rechecked,
+    swept: row.swept,
+    changed: row.changed,
+    discovered: row.discovered,
+    errors: row.errors,
+    error: row.error,
+  };
+}
+
+function toChangeRecord(row: Selectable<ReconciliationChangeTable>): ChangeRecord {
+  return {
+    impUid: row.imp_uid,
+    merchantUid: row.merchant_uid,
+    fromStatus: row.from_status,
+    toStatus: row.to_status,
+    fromCancelAmount: fromNullableDecimal(row.from_cancel_amount),
+    toCancelAmount: fromDecimal(row.to_cancel_amount),
+    reason: row.reason as ChangeReason,
+    at: fromDbTime(row.at),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Runs
+
+export async function startRun(
+  db: Db,
+  run: { holder: string; windowFrom: Date; windowTo: Date; startedAt: Date },
+): Promise<number> {
+  const result = await db
+    .insertInto('reconciliation_runs')
+    .values({
+      holder: run.holder,
+      status: 'running',
+      started_at: toDbTime(run.startedAt),
+      window_from: toDbTime(run.windowFrom),
+      window_to: toDbTime(run.windowTo),
+      rechecked: 0,
+      swept: 0,
+      changed: 0,
+      discovered: 0,
+      errors: 0,
+    })
+    .executeTakeFirstOrThrow();
+  return fromBigIntId(result.insertId ?? 0n);
+}
+
+export async function finishRun(
+  db: Db,
+  id: number,
+  outcome: RunTotals & { status: 'succeeded' | 'failed'; error?: string },
+): Promise<void> {
+  await db
+    .updateTable('reconciliation_runs')
+    .set({
+      status: outcome.status,
+      finished_at: toDbTime(new Date()),
+      rechecked: outcome.rechecked,
+      swept: outcome.swept,
+      changed: outcome.changed,
+      discovered: outcome.discovered,
+      errors: outcome.errors,
+      error: outcome.error?.slice(0, 500) ?? null,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function recordChange(db: Db, runId: number, change: ChangeRecord): Promise<void> {
+  await db
+    .insertInto('reconciliation_changes')
+    .values({
+      run_id: runId,
+      imp_uid: change.impUid,
+      merchant_uid: change.merchantUid,
+      from_status: change.fromStatus,
+      to_status: change.toStatus,
+      from_cancel_amount: change.fromCancelAmount === null ? null : toDecimal(change.fromCancelAmount),
+      to_cancel_amount: toDecimal(change.toCancelAmount),
+      reason: change.reason,
+      at: toDbTime(change.at),
+    })
+    .execute();
+}
+
+/** Runs, newest first. */
+export async function listRuns(db: Db, page: number, limit: number): Promise<{ total: number; items: RunRecord[] }> {
+  const counted = await db
+    .selectFrom('reconciliation_runs')
+    .select((eb) => eb.fn.countAll<number | string>().as('total'))
+    .executeTakeFirst();
+  const rows = await db
+    .selectFrom('reconciliation_runs')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset((page - 1) * limit)
+    .execute();
+  return { total: Number(counted?.total ?? 0), items: rows.map(toRunRecord) };
+}
+
+export async function getRun(db: Db, id: number): Promise<(RunRecord & { changes: ChangeRecord[] }) | undefined> {
+  const row = await db.selectFrom('reconciliation_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const changes = await db
+    .selectFrom('reconciliation_changes')
+    .selectAll()
+    .where('run_id', '=', id)
+    .orderBy('id')
+    .execute();
+  return { ...toRunRecord(row), changes: changes.map(toChangeRecord) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Non-final payments and their backoff
+
+/**
+ * `ready` payments due for a re-fetch: virtual accounts until a day past their due date, anything else
+ * for a day after we first stored it (an abandoned checkout never moves), and each only once its
+ * backoff (payment_rechecks) has run out. Oldest first.
+ */
+export async function dueRechecks(db: Db, now: Date, limit: number): Promise<string[]> {
+  const at = toDbTime(now);
+  const dayAgo = toDbTime(new Date(now.getTime() - 86_400_000));
+  const rows = await db
+    .selectFrom('payments as p')
+    .leftJoin('payment_rechecks as r', 'r.imp_uid', 'p.imp_uid')
+    .select('p.imp_uid')
+    .where('p.status', '=', 'ready')
+    .where((eb) =>
+      eb.or([
+        eb('p.vbank_date', '>', dayAgo),
+        eb.and([eb('p.vbank_date', 'is', null), eb('p.created_at', '>', dayAgo)]),
+      ]),
+    )
+    .where((eb) => eb.or([eb('r.next_check_at', 'is', null), eb('r.next_check_at', '<=', at)]))
+    .orderBy('p.created_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.imp_uid);
+}
+
+/** After a re-fetch: final payments leave the list; the others wait `backoff(attempts)` longer. */
+export async function recordRecheck(
+  db: Db,
+  impUid: string,
+  final: boolean,
+  now: Date,
+  backoffMs: (attempts: number) => number,
+): Promise<void> {
+  if (final) {
+    await db.deleteFrom('payment_rechecks').where('imp_uid', '=', impUid).execute();
+    return;
+  }
+  const current = await db
+    .selectFrom('payment_rechecks')
+    .select('attempts')
+    .where('imp_uid', '=', impUid)
+    .executeTakeFirst();
+  const attempts = (current?.attempts ?? 0) + 1;
+  const values = {
+    attempts,
+    next_check_at: toDbTime(new Date(now.getTime() + backoffMs(attempts))),
+    last_checked_at: toDbTime(now),
+  };
+  if (current) {
+    await db.updateTable('payment_rechecks').set(values).where('imp_uid', '=', impUid).execute();
+  } else {
+    await db
+      .insertInto('payment_rechecks')
+      .values({ imp_uid: impUid, ...values })
+      .execute();
+  }
+}
