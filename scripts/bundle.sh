@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one deployable (a service or the emulator) and writes its production bundle to OUT_DIR:
 # compiled dist/ plus production dependencies only (workspace packages copied in, no dev tools).
-# Each Dockerfile runs exactly this; CI runs it too and starts the bundle from its own directory.
+# Each Dockerfile runs exactly this (CI builds every image and starts them: scripts/compose-e2e.sh).
 #   scripts/bundle.sh @repo/payment-gateway /tmp/out
 set -euo pipefail
 pkg=$1 out=$2
