@@ -21,7 +21,7 @@ export {
   useZod,
 } from './http.ts';
 export { loggerOptions, REDACTED_KEYS, redactLine } from './logger.ts';
-export { Counter, Gauge, metrics } from './metrics.ts';
+export { Counter, Gauge, Histogram, metrics } from './metrics.ts';
 export {
   type Problem,
   type ProblemOptions,

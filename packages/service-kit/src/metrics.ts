@@ -43,4 +43,4 @@ async function metricsPlugin(app: FastifyInstance) {
 }
 
 export const metrics = fp(metricsPlugin, { name: 'metrics' });
-export { Counter, Gauge } from 'prom-client';
+export { Counter, Gauge, Histogram } from 'prom-client';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Payment } from '@repo/portone-client';
+import { Counter, Gauge } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { contextOf, type ServiceContext } from '../service-context.ts';
@@ -136,9 +137,14 @@ async function sweep(
  * PortOne's list over the window. The lease is then set to expire one interval after the run started,
  * so across replicas one run happens per interval. Undefined when another replica holds the lease.
  */
+export interface RunSummary extends RunTotals {
+  status: 'succeeded' | 'failed';
+  durationSeconds: number;
+}
+
 export async function reconcileOnce(
   ctx: ServiceContext,
-  options: ReconcileOptions & { holder: string },
+  options: ReconcileOptions & { holder: string; onRunEnd?: (run: RunSummary) => void },
   signal: AbortSignal,
 ): Promise<number | undefined> {
   const started = new Date();
@@ -164,18 +170,23 @@ export async function reconcileOnce(
       throw new Error('reconciliation lease lost');
     }
   };
+  let status: RunSummary['status'] = 'failed';
   try {
     await recheck(ctx, options, run, signal);
     await renew();
     await sweep(ctx, options, run, window, signal, renew);
     const { runId: _, ...totals } = run;
-    await finishRun(ctx.db, runId, { ...totals, status: signal.aborted ? 'failed' : 'succeeded' });
+    status = signal.aborted ? 'failed' : 'succeeded';
+    await finishRun(ctx.db, runId, { ...totals, status });
   } catch (err) {
     const { runId: _, ...totals } = run;
     const message = err instanceof Error ? err.message : String(err);
-    await finishRun(ctx.db, runId, { ...totals, status: 'failed', error: message });
+    status = 'failed';
+    await finishRun(ctx.db, runId, { ...totals, status, error: message });
     ctx.log.warn({ err, runId }, 'reconciliation run failed');
   } finally {
+    const { runId: _, ...totals } = run;
+    options.onRunEnd?.({ ...totals, status, durationSeconds: (Date.now() - started.getTime()) / 1000 });
     await extendLease(
       ctx.db,
       LEASE,
@@ -185,6 +196,58 @@ export async function reconcileOnce(
   }
   if (run.changed > 0 || run.errors > 0) ctx.log.info({ ...run }, 'reconciliation run finished');
   return runId;
+}
+
+/** /metrics: runs by outcome, what they changed and found, and when the last one ended. */
+function runMetrics(app: FastifyInstance): (run: RunSummary) => void {
+  const registers = [app.metricsRegistry];
+  const runs = new Counter({
+    name: 'reconcile_runs_total',
+    help: 'Reconciliation runs this replica made, by status',
+    labelNames: ['status'],
+    registers,
+  });
+  const changed = new Counter({
+    name: 'reconcile_payments_changed_total',
+    help: 'Stored payments reconciliation changed (status or cancelled amount), discovered ones included',
+    registers,
+  });
+  const discovered = new Counter({
+    name: 'reconcile_payments_discovered_total',
+    help: 'Payments the store never heard of that the sweep of PortOne found',
+    registers,
+  });
+  const errors = new Counter({
+    name: 'reconcile_errors_total',
+    help: 'Payments a run could not re-fetch or store',
+    registers,
+  });
+  const portoneReads = new Counter({
+    name: 'reconcile_portone_payments_read_total',
+    help: 'Payments read from PortOne by reconciliation, by kind (recheck, sweep)',
+    labelNames: ['kind'],
+    registers,
+  });
+  const duration = new Gauge({
+    name: 'reconcile_last_run_duration_seconds',
+    help: 'How long the last run of this replica took',
+    registers,
+  });
+  const lastSucceeded = new Gauge({
+    name: 'reconcile_last_success_timestamp_seconds',
+    help: 'When the last successful run of this replica ended (UNIX seconds)',
+    registers,
+  });
+  return (run) => {
+    runs.inc({ status: run.status });
+    changed.inc(run.changed);
+    discovered.inc(run.discovered);
+    errors.inc(run.errors);
+    portoneReads.inc({ kind: 'recheck' }, run.rechecked);
+    portoneReads.inc({ kind: 'sweep' }, run.swept);
+    duration.set(run.durationSeconds);
+    if (run.status === 'succeeded') lastSucceeded.set(Date.now() / 1000);
+  };
 }
 
 /**
@@ -199,10 +262,11 @@ async function reconcilerPlugin(app: FastifyInstance, options: ReconcileOptions)
   const intervalMs = options.intervalSeconds * 1000;
   const firstAt = Date.now() + intervalMs;
   let running: Promise<unknown> | undefined;
+  const onRunEnd = runMetrics(app);
 
   const tick = () => {
     if (running || closing.signal.aborted || Date.now() < firstAt) return;
-    running = reconcileOnce({ ...contextOf(app), log }, { ...options, holder }, closing.signal)
+    running = reconcileOnce({ ...contextOf(app), log }, { ...options, holder, onRunEnd }, closing.signal)
       .catch((err: unknown) => log.error({ err }, 'reconciliation failed'))
       .finally(() => {
         running = undefined;

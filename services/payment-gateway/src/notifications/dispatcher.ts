@@ -1,3 +1,4 @@
+import { Counter, Histogram } from '@repo/service-kit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Webhook } from 'standardwebhooks';
@@ -57,7 +58,19 @@ async function send(delivery: DueDelivery, timeoutMs: number, signal: AbortSigna
 }
 
 /** One pass: claims what is due (in order per endpoint and payment) and sends it, `concurrency` at a time. */
-export async function dispatchOnce(db: Db, options: DispatcherOptions, log: FastifyBaseLogger, signal: AbortSignal) {
+export interface AttemptOutcome {
+  status: 'delivered' | 'pending' | 'failed';
+  /** From the event's creation to this attempt's end. */
+  lagSeconds: number;
+}
+
+export async function dispatchOnce(
+  db: Db,
+  options: DispatcherOptions,
+  log: FastifyBaseLogger,
+  signal: AbortSignal,
+  onAttempt?: (attempt: AttemptOutcome) => void,
+) {
   const due = await findDueDeliveries(db, new Date(), options.concurrency * 4);
   let sent = 0;
   const worker = async () => {
@@ -86,6 +99,7 @@ export async function dispatchOnce(db: Db, options: DispatcherOptions, log: Fast
         at,
         ...(status === 'pending' ? { nextAttemptAt: new Date(at.getTime() + delay) } : {}),
       });
+      onAttempt?.({ status, lagSeconds: (at.getTime() - next.createdAt.getTime()) / 1000 });
       if (status === 'delivered') sent += 1;
       else
         log[status === 'failed' ? 'error' : 'warn'](
@@ -105,6 +119,27 @@ declare module 'fastify' {
   }
 }
 
+/** /metrics: attempts by outcome (delivered, retry, failed = given up) and the lag of delivered ones. */
+function attemptMetrics(app: FastifyInstance): (attempt: AttemptOutcome) => void {
+  const registers = [app.metricsRegistry];
+  const attempts = new Counter({
+    name: 'notification_attempts_total',
+    help: 'Notification delivery attempts, by outcome: delivered, retry (will be tried again), failed (given up)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  const lag = new Histogram({
+    name: 'notification_delivery_lag_seconds',
+    help: "From a payment change's event to its delivery",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+    registers,
+  });
+  return ({ status, lagSeconds }) => {
+    attempts.inc({ outcome: status === 'pending' ? 'retry' : status });
+    if (status === 'delivered') lag.observe(lagSeconds);
+  };
+}
+
 /**
  * Delivers the outbox: polls every `pollIntervalMs` (and at once when nudged), passes never overlap
  * within a process, and per-delivery claims keep replicas from sending one delivery concurrently.
@@ -117,6 +152,7 @@ async function dispatcherPlugin(app: FastifyInstance, options: DispatcherOptions
   let running: Promise<void> | undefined;
   let again = false;
   let synced = false;
+  const onAttempt = attemptMetrics(app);
 
   const pass = async () => {
     // At the first pass that can reach the tables (the gateway may start before its migrations ran).
@@ -124,7 +160,7 @@ async function dispatcherPlugin(app: FastifyInstance, options: DispatcherOptions
       await syncConfigEndpoints(app.db, options.configEndpoints);
       synced = true;
     }
-    return dispatchOnce(app.db, options, log, closing.signal);
+    return dispatchOnce(app.db, options, log, closing.signal, onAttempt);
   };
 
   const tick = () => {

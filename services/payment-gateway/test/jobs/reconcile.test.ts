@@ -94,6 +94,14 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     const changes = await changesOf(impUid);
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ from_status: 'ready', to_status: 'paid' });
+    // Operators see it in /metrics too.
+    await eventually(async () => {
+      const text = (await h.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(text).toMatch(/^reconcile_runs_total\{status="succeeded"\} [1-9]/m);
+      expect(text).toMatch(/^reconcile_payments_changed_total [1-9]/m);
+      expect(text).toMatch(/^reconcile_portone_payments_read_total\{kind="recheck"\} [1-9]/m);
+      expect(text).toMatch(/^reconcile_last_success_timestamp_seconds [1-9]/m);
+    });
   });
 
   it('a payment made at PortOne with no webhook at all appears in the store', async () => {
