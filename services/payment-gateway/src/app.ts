@@ -15,7 +15,7 @@ import type { Kysely } from 'kysely';
 import { CancelTurns } from './cancel-turns.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
-import { translatePortOneError } from './errors.ts';
+import { translateGatewayError } from './errors.ts';
 import { reconciler } from './jobs/reconcile.ts';
 import { notificationDispatcher } from './notifications/dispatcher.ts';
 import { db } from './plugins/db.ts';
@@ -110,7 +110,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   useZod(app);
   echoRequestId(app);
   // The one error handler first: routes keep the handler of when they were added (/metrics included).
-  await app.register(problemHandler, { translate: translatePortOneError });
+  await app.register(problemHandler, { translate: translateGatewayError });
   await app.register(metrics);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.

@@ -67,6 +67,7 @@ export const WebhookRateLimitedError = defineError(
   'too many webhook deliveries from this address',
 );
 export const NotReadyError = defineError('NOT_READY', 503, 'not ready');
+export const StoreUnavailableError = defineError('STORE_UNAVAILABLE', 503, 'the database is unavailable');
 
 export const PortOneRejectedError = defineError('PORTONE_REJECTED', 422, 'PortOne rejected the request');
 export const PortOneConflictError = defineError('PORTONE_CONFLICT', 409, 'PortOne reports a state conflict');
@@ -97,6 +98,35 @@ function upstream(error: PortOneError): Record<string, unknown> {
  * Maps the client's errors onto the catalog (service-kit's `translate` hook). Order matters: the
  * specific classes extend `PortOneError`.
  */
+/**
+ * mysql2's codes for a connection that is gone or cannot be made (the server restarted or is down): the
+ * request did not reach the store, so the answer is a 503 the caller may retry, never a 500.
+ */
+const CONNECTION_LOST = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
+]);
+
+function isStoreConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, fatal } = error as { code?: unknown; fatal?: unknown };
+  return (typeof code === 'string' && CONNECTION_LOST.has(code)) || fatal === true;
+}
+
+/** What the problem handler sends for errors that are not the gateway's own: PortOne's, and a lost store. */
+export function translateGatewayError(error: unknown): AppError | undefined {
+  if (isStoreConnectionError(error)) {
+    return new StoreUnavailableError('the database connection was lost or refused; retry shortly', { cause: error });
+  }
+  return translatePortOneError(error);
+}
+
 export function translatePortOneError(error: unknown): AppError | undefined {
   if (!(error instanceof PortOneError)) return undefined;
   const details = upstream(error);

@@ -136,4 +136,36 @@ describe.runIf(server)('MariaDB restarts during a webhook storm', () => {
       return Number(left.n) === 0;
     }, 30_000);
   }, 120_000);
+
+  it('answers API calls with 503 STORE_UNAVAILABLE (never a 500) while MariaDB is down, and serves them after', async () => {
+    // Both the connections the pool keeps (dead after the restart) and new ones (refused while down).
+    const calls = () => [
+      fetch(`${h.gatewayUrl}/api/v1/payments?limit=1`),
+      fetch(`${h.gatewayUrl}/api/v1/payments/prepare`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ merchant_uid: `down_${Date.now()}_${Math.random()}`, amount: 1000 }),
+      }),
+    ];
+    expect((await Promise.all(calls())).map((r) => r.status)).toEqual([200, 201]);
+    await stopMariadb();
+    try {
+      for (let i = 0; i < 3; i++) {
+        for (const res of await Promise.all(calls())) {
+          const body = (await res.json()) as { code?: string };
+          expect(res.status, JSON.stringify(body)).toBe(503);
+          expect(body.code).toBe('STORE_UNAVAILABLE');
+        }
+      }
+    } finally {
+      await startMariadb();
+    }
+    // After the restart some pooled connections are dead: those calls are 503 too, until the pool
+    // has replaced them; then everything succeeds.
+    await eventually(async () => {
+      const answers = await Promise.all(calls());
+      for (const res of answers) expect([200, 201, 503]).toContain(res.status);
+      return answers.every((r) => r.status < 300);
+    }, 30_000);
+  }, 120_000);
 });
