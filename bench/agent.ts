@@ -109,7 +109,7 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
     agentTimes.push(
       await timed(async () => {
         const text = await (
-          await fetch(`${agent.url}/api/v1/containers/${logId}/logs?follow=true`, { headers: key })
+          await fetch(`${agent.url}/api/v1/containers/${logId}/logs?follow=true&tail=all`, { headers: key })
         ).text();
         lines = text.split('\n').filter((l) => l.includes('"type":"log"')).length;
       }),

@@ -25,7 +25,12 @@ export { freePort } from '@repo/test-support';
 
 /** Resident set size of a process in MiB, from /proc. */
 export function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN; // the process is gone (its exit is reported where it was started)
+  }
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
@@ -70,6 +75,11 @@ export async function startService(
     await new Promise((r) => setTimeout(r, 20));
   }
   const readyMs = performance.now() - started;
+  let stopping = false;
+  // A service that dies mid-run would otherwise surface only as a missing /proc entry: say why.
+  child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`[bench] ${name} exited during the run (code ${code}, signal ${signal}): ${stderr}`);
+  });
   return {
     name,
     url,
@@ -77,6 +87,7 @@ export async function startService(
     readyMs,
     stop: () =>
       new Promise((resolve) => {
+        stopping = true;
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
