@@ -99,40 +99,41 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
   });
 
   it('deletes finished notifications past NOTIFY_RETENTION_DAYS; pending ones and recent ones stay', async () => {
-    const event = async (at: Date) => {
-      const inserted = await h.db
-        .insertInto('notification_events')
-        .values({
-          message_id: uid('msg'),
-          type: 'payment.paid',
-          subject: 'payment:x',
-          cause: 'lookup',
-          payload: '{}',
-          created_at: toDbTime(at),
-        })
-        .executeTakeFirstOrThrow();
-      return Number(inserted.insertId);
-    };
-    const delivery = async (eventId: number, status: string, at: Date) =>
-      h.db
-        .insertInto('notification_deliveries')
-        .values({
-          event_id: eventId,
-          endpoint_id: 'ep_ret',
-          subject: 'payment:x',
-          status,
-          attempts: 1,
-          next_attempt_at: toDbTime(at),
-          created_at: toDbTime(at),
-        })
-        .execute();
-    const oldDone = await event(daysAgo(40));
-    await delivery(oldDone, 'delivered', daysAgo(40));
-    await delivery(oldDone, 'failed', daysAgo(40));
-    const oldPending = await event(daysAgo(40));
-    await delivery(oldPending, 'pending', daysAgo(40));
-    const recent = await event(daysAgo(5));
-    await delivery(recent, 'delivered', daysAgo(5));
+    // An event and its deliveries are written in one transaction, as the gateway writes them: the purge
+    // runs on a short interval here, and an event seen without its deliveries counts as finished.
+    const event = async (at: Date, statuses: string[]) =>
+      h.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('notification_events')
+          .values({
+            message_id: uid('msg'),
+            type: 'payment.paid',
+            subject: 'payment:x',
+            cause: 'lookup',
+            payload: '{}',
+            created_at: toDbTime(at),
+          })
+          .executeTakeFirstOrThrow();
+        const eventId = Number(inserted.insertId);
+        for (const status of statuses) {
+          await trx
+            .insertInto('notification_deliveries')
+            .values({
+              event_id: eventId,
+              endpoint_id: 'ep_ret',
+              subject: 'payment:x',
+              status,
+              attempts: 1,
+              next_attempt_at: toDbTime(at),
+              created_at: toDbTime(at),
+            })
+            .execute();
+        }
+        return eventId;
+      });
+    const oldDone = await event(daysAgo(40), ['delivered', 'failed']);
+    const oldPending = await event(daysAgo(40), ['pending']);
+    const recent = await event(daysAgo(5), ['delivered']);
 
     const eventIds = async () =>
       (await h.db.selectFrom('notification_events').select('id').execute()).map((r) => Number(r.id)).sort();
