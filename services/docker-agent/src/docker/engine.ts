@@ -158,6 +158,7 @@ export function createEngine(options: EngineOptions): DockerEngine {
   // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
   const docker = new Docker({ socketPath: options.socketPath, agent } as Docker.DockerOptions);
+  let dfInFlight: Promise<Record<string, unknown>> | undefined;
   const modem = docker.modem as unknown as {
     version?: string;
     dial: (opts: Record<string, unknown>, cb: (err: unknown, data: unknown) => void) => void;
@@ -203,8 +204,13 @@ export function createEngine(options: EngineOptions): DockerEngine {
     async version() {
       return (await docker.version()) as unknown as Record<string, unknown>;
     },
-    async df() {
-      return (await docker.df()) as Record<string, unknown>;
+    // The engine runs one disk-usage operation at a time and refuses the others ("a disk usage
+    // operation is already running"): concurrent callers share the one in flight.
+    df() {
+      dfInFlight ??= (docker.df() as Promise<Record<string, unknown>>).finally(() => {
+        dfInFlight = undefined;
+      });
+      return dfInFlight;
     },
 
     listContainers: (o) => docker.listContainers({ all: o.all, filters: o.filters ?? {} }),

@@ -34,6 +34,13 @@ describe.runIf(engine)('system (real engine)', () => {
     expect(df.json().images.size).toBeGreaterThan(0);
   });
 
+  it('answers concurrent disk-usage requests (the engine runs one at a time; they share it)', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => app.inject({ method: 'GET', url: '/api/v1/system/df' })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+
   it('prunes only what the body chooses; a dry run lists without removing; protected containers stay', async () => {
     const [key, value] = LABEL.split('=') as [string, string];
     await docker.createContainer({ Image: BUSYBOX, name: `${PREFIX}stopped`, Labels: { [key]: value } });
