@@ -82,3 +82,20 @@ export async function inTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, a
     }
   }
 }
+
+/** Tables the retention purge deletes from in batches. */
+export type PurgedTable = 'webhook_deliveries' | 'portone_calls' | 'notification_deliveries' | 'notification_events';
+
+/**
+ * The second half of one purge batch: a DELETE by primary key of ids a caller selected through its
+ * date index (SQLite has no DELETE … LIMIT, MySQL no LIMIT in an IN subquery), so every batch is one
+ * short statement. Returns how many rows went.
+ */
+export async function deleteIds(db: Db, table: PurgedTable, ids: readonly (number | string)[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db
+    .deleteFrom(table)
+    .where('id', 'in', [...ids] as number[])
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -14,7 +14,7 @@ import {
   toDbJson,
   toDbTime,
 } from './codec.ts';
-import type { Db, Trx } from './database.ts';
+import { type Db, deleteIds, type Trx } from './database.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tables
@@ -561,16 +561,11 @@ export async function deleteNotificationDeliveriesBefore(db: Db, before: Date, l
     .orderBy('id')
     .limit(limit)
     .execute();
-  if (rows.length === 0) return 0;
-  const result = await db
-    .deleteFrom('notification_deliveries')
-    .where(
-      'id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteIds(
+    db,
+    'notification_deliveries',
+    rows.map((r) => r.id),
+  );
 }
 
 /** One batch: events created before `before` that no delivery refers to any more. */
@@ -585,14 +580,9 @@ export async function deleteNotificationEventsBefore(db: Db, before: Date, limit
     .orderBy('e.id')
     .limit(limit)
     .execute();
-  if (rows.length === 0) return 0;
-  const result = await db
-    .deleteFrom('notification_events')
-    .where(
-      'id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteIds(
+    db,
+    'notification_events',
+    rows.map((r) => r.id),
+  );
 }

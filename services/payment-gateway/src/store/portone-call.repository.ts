@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { type BigIntIdColumn, type DateTimeColumn, fromBigIntId, fromDbTime, toDbTime } from './codec.ts';
-import type { Db } from './database.ts';
+import { type Db, deleteIds } from './database.ts';
 
 /** `portone_calls`: one audit row per HTTP attempt to PortOne. No bodies, no tokens, no secrets. */
 export interface PortOneCallTable {
@@ -135,14 +135,9 @@ export async function deletePortOneCallsBefore(db: Db, before: Date, limit: numb
     .orderBy('at', 'asc')
     .limit(limit)
     .execute();
-  if (rows.length === 0) return 0;
-  const result = await db
-    .deleteFrom('portone_calls')
-    .where(
-      'id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteIds(
+    db,
+    'portone_calls',
+    rows.map((r) => r.id),
+  );
 }

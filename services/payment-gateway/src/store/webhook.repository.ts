@@ -11,7 +11,7 @@ import {
   toDbJson,
   toDbTime,
 } from './codec.ts';
-import { type Db, isUniqueViolation } from './database.ts';
+import { type Db, deleteIds, isUniqueViolation } from './database.ts';
 
 /** `webhook_deliveries`: every PortOne webhook as received, stored before it is acted on (§13). */
 export interface WebhookDeliveryTable {
@@ -266,14 +266,9 @@ export async function deleteWebhookDeliveriesBefore(db: Db, before: Date, limit:
     .orderBy('received_at', 'asc')
     .limit(limit)
     .execute();
-  if (rows.length === 0) return 0;
-  const result = await db
-    .deleteFrom('webhook_deliveries')
-    .where(
-      'id',
-      'in',
-      rows.map((r) => r.id),
-    )
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deleteIds(
+    db,
+    'webhook_deliveries',
+    rows.map((r) => r.id),
+  );
 }
