@@ -117,7 +117,7 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
 }
 
 /** `duration` seconds of deliveries (16 connections) cycling over `payments`; 2xx answers per second. */
-async function storm(url: string, payments: { imp_uid: string; merchant_uid: string }[], duration: number) {
+export async function storm(url: string, payments: { imp_uid: string; merchant_uid: string }[], duration: number) {
   let i = 0;
   return load(`${url}/api/v1/webhooks/portone`, {
     duration,

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkout, type GatewayRig } from './gateway.ts';
+import { checkout, type GatewayRig, storm } from './gateway.ts';
 import { load, median, type Row } from './lib.ts';
 
 async function receiver() {
@@ -43,21 +43,7 @@ async function ingest(rig: GatewayRig, tag: string, duration: number): Promise<n
     const merchant_uid = `bench_ob_${tag}_${Date.now()}_${i}`;
     payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
   }
-  let i = 0;
-  const run = await load(`${rig.gateway.url}/api/v1/webhooks/portone`, {
-    duration,
-    connections: 16,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          body: JSON.stringify({ ...payments[i++ % payments.length], status: 'paid' }),
-        }),
-      },
-    ],
-  });
+  const run = await storm(rig.gateway.url, payments, duration);
   return run.ok / duration;
 }
 
