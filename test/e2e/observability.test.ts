@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { freePort, mysqlUrl, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
+import { freePort, freshDatabase, mariadb, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +15,7 @@ import { nginxAvailable, type RunningFront, startFront } from '../../scripts/fro
 import { buildApp as buildGateway } from '../../services/payment-gateway/src/app.ts';
 import { readConfig } from '../../services/payment-gateway/src/config.ts';
 
-const mysql = await realService('MariaDB', async () => {
-  const connection = await createConnection(mysqlUrl());
-  await connection.end();
-  return true;
-});
+const mysql = await mariadb();
 const nginx = await realService('nginx', async () => {
   if (!nginxAvailable()) throw new Error('no nginx binary on PATH');
   return true;
@@ -27,22 +23,18 @@ const nginx = await realService('nginx', async () => {
 
 describe.runIf(mysql && nginx)('request ids and metrics through the nginx front', () => {
   const dir = mkdtempSync(join(tmpdir(), 'front-obs-'));
-  const database = `e2e_obs_${process.pid}_${Date.now().toString(36)}`;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let emulator: RunningEmulator;
   let gateway: FastifyInstance;
   let gatewayUrl: string;
   let front: RunningFront;
 
   beforeAll(async () => {
-    const admin = await createConnection(mysqlUrl());
-    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
-    await admin.end();
-    const dbUrl = new URL(mysqlUrl());
-    dbUrl.pathname = `/${database}`;
+    database = await freshDatabase(mysql as string, 'e2e_obs');
     emulator = await startEmulator({ port: 0, clock: 'manual' });
     gateway = await buildGateway(
       readConfig({
-        DATABASE_URL: dbUrl.toString(),
+        DATABASE_URL: database.url,
         PORTONE_API_URL: emulator.url,
         PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
         PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
@@ -70,9 +62,7 @@ describe.runIf(mysql && nginx)('request ids and metrics through the nginx front'
     await front?.stop();
     await gateway?.close();
     await emulator?.close();
-    const admin = await createConnection(mysqlUrl());
-    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-    await admin.end();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -93,7 +83,7 @@ describe.runIf(mysql && nginx)('request ids and metrics through the nginx front'
     expect(res.status).toBe(404);
     // fetch joins repeated headers with ", ": equality means exactly one.
     expect(res.headers.get('x-request-id')).toBe('obs-trace-1');
-    const admin = await createConnection(`${mysqlUrl()}/${database}`);
+    const admin = await createConnection(database.url);
     try {
       let rows: unknown[] = [];
       for (let i = 0; i < 50 && !JSON.stringify(rows).includes('payments.get'); i++) {
