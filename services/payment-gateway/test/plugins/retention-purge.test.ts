@@ -67,7 +67,11 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
     expect(paid.body.code).toBe(0);
     const impUid = paid.body.response.imp_uid;
     expect(await deliveriesLike(impUid)).toBe(1);
-    const realCalls = await h.db.selectFrom('portone_calls').select('id').execute();
+    // PortOne call rows are written in batches after the call: wait for them.
+    const realCalls = await eventually(async () => {
+      const rows = await h.db.selectFrom('portone_calls').select('id').execute();
+      return rows.length > 0 && rows;
+    });
     expect(realCalls.length).toBeGreaterThan(0);
 
     await seedOld('a', { oldDeliveries: 8, oldCalls: 7 });
