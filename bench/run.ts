@@ -4,7 +4,9 @@
  * (bench/anchors/), measures each figure side by side with its anchor in this one run (medians over
  * BENCH_REPEATS runs), prints the table and writes bench/RESULTS.md.
  *   BENCH_REPEATS (default 3), BENCH_DURATION seconds per load run (default 3),
- *   TEST_MYSQL_URL (default mysql://stack:stack@127.0.0.1:3306), DOCKER_SOCKET (default /var/run/docker.sock)
+ *   TEST_MYSQL_URL (default mysql://stack:stack@127.0.0.1:3306), DOCKER_SOCKET (default /var/run/docker.sock),
+ *   BENCH_ONLY: a comma-separated subset of client,gateway,outbox,agent,start-up; the table is printed and
+ *   RESULTS.md is left alone (a partial run is for working on one path, not for the record).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,11 @@ const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const duration = Number(process.env.BENCH_DURATION ?? 3);
 const mysqlServer = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
 const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
+const sections = ['client', 'gateway', 'outbox', 'agent', 'start-up'] as const;
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const unknown = only?.filter((s) => !(sections as readonly string[]).includes(s)) ?? [];
+if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(', ')}; known: ${sections}`);
+const runs = (section: (typeof sections)[number]) => only === undefined || only.includes(section);
 if (!nginxAvailable()) throw new Error('pnpm bench needs nginx (scripts/services.sh installs it)');
 
 // Other work on the machine skews both sides of a ratio unevenly: the report says how busy it was.
@@ -104,31 +111,40 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   const idle = { gateway: rssMiB(gateway.pid), agent: rssMiB(agent.pid), emulator: rssMiB(emulator.pid) };
 
-  log('client: token single-flight and per-call overhead');
-  rows.push(...(await benchClient(emulator, repeats)));
+  if (runs('client')) {
+    log('client: token single-flight and per-call overhead');
+    rows.push(...(await benchClient(emulator, repeats)));
+  }
 
-  log('gateway: lookups through gateway / nginx / emulator direct');
   const rig = { emulator, gateway, apiKey, front, db, lookupAnchor, webhookAnchor };
-  const lookups = await benchLookups(rig, repeats, duration);
-  rows.push(...lookups.rows);
-  log('gateway: webhook storm');
-  const webhooks = await benchWebhooks(rig, repeats, duration);
-  rows.push(...webhooks.rows);
-  log('gateway: notification outbox, one endpoint subscribed vs none');
-  rows.push(...(await benchOutbox(rig, repeats, duration)));
+  let gatewayPeak = rssMiB(gateway.pid);
+  if (runs('gateway')) {
+    log('gateway: lookups through gateway / nginx / emulator direct');
+    const lookups = await benchLookups(rig, repeats, duration);
+    rows.push(...lookups.rows);
+    log('gateway: webhook storm');
+    const webhooks = await benchWebhooks(rig, repeats, duration);
+    rows.push(...webhooks.rows);
+    gatewayPeak = Math.max(gatewayPeak, lookups.peakMiB, webhooks.peakMiB);
+  }
+  if (runs('outbox')) {
+    log('gateway: notification outbox, one endpoint subscribed vs none');
+    rows.push(...(await benchOutbox(rig, repeats, duration)));
+  }
 
-  log('docker-agent: 100 containers, list/inspect/logs');
-  await cleanup(docker);
-  const ids = await setupContainers(docker, 100);
   let agentPeak = rssMiB(agent.pid);
-  const sampler = setInterval(() => {
-    agentPeak = Math.max(agentPeak, rssMiB(agent.pid));
-  }, 100);
-  rows.push(...(await benchAgent({ agent, apiKey, socketAnchor }, docker, ids, repeats, duration)));
-  clearInterval(sampler);
-  await cleanup(docker);
+  if (runs('agent')) {
+    log('docker-agent: 100 containers, list/inspect/logs');
+    await cleanup(docker);
+    const ids = await setupContainers(docker, 100);
+    const sampler = setInterval(() => {
+      agentPeak = Math.max(agentPeak, rssMiB(agent.pid));
+    }, 100);
+    rows.push(...(await benchAgent({ agent, apiKey, socketAnchor }, docker, ids, repeats, duration)));
+    clearInterval(sampler);
+    await cleanup(docker);
+  }
 
-  const gatewayPeak = Math.max(lookups.peakMiB, webhooks.peakMiB);
   rows.push(
     {
       section: 'memory',
@@ -147,33 +163,35 @@ try {
     { section: 'memory', metric: 'portone-emulator RSS (MiB), idle', value: idle.emulator.toFixed(0) },
   );
 
-  log('start-up time to ready');
   await front.stop();
   for (const s of [gateway, agent]) await s.stop();
   const readyTimes: Record<'gateway' | 'agent', number[]> = { gateway: [], agent: [] };
-  for (let r = 0; r < repeats; r++) {
+  if (runs('start-up')) log('start-up time to ready');
+  for (let r = 0; runs('start-up') && r < repeats; r++) {
     for (const name of ['gateway', 'agent'] as const) {
       const s = await start[name]();
       readyTimes[name].push(s.readyMs);
       await s.stop();
     }
   }
-  rows.push(
-    {
-      section: 'start-up',
-      metric: 'payment-gateway: process start to /ready (ms, migrated MariaDB)',
-      value: median(readyTimes.gateway).toFixed(0),
-      target: '< 1000',
-      met: median(readyTimes.gateway) < 1000,
-    },
-    {
-      section: 'start-up',
-      metric: 'docker-agent: process start to /ready (ms)',
-      value: median(readyTimes.agent).toFixed(0),
-      target: '< 1000',
-      met: median(readyTimes.agent) < 1000,
-    },
-  );
+  if (runs('start-up')) {
+    rows.push(
+      {
+        section: 'start-up',
+        metric: 'payment-gateway: process start to /ready (ms, migrated MariaDB)',
+        value: median(readyTimes.gateway).toFixed(0),
+        target: '< 1000',
+        met: median(readyTimes.gateway) < 1000,
+      },
+      {
+        section: 'start-up',
+        metric: 'docker-agent: process start to /ready (ms)',
+        value: median(readyTimes.agent).toFixed(0),
+        target: '< 1000',
+        met: median(readyTimes.agent) < 1000,
+      },
+    );
+  }
 } finally {
   for (const s of services) await s.stop().catch(() => undefined);
   await cleanup(docker).catch(() => undefined);
@@ -185,6 +203,10 @@ try {
 }
 
 const table = markdownTable(rows);
+if (only !== undefined) {
+  console.info(`\n${table}\n\nBENCH_ONLY=${only.join(',')}: a partial run, bench/RESULTS.md left as it was`);
+  process.exit(0);
+}
 const mariadbVersion = execFileSync('mariadb', ['--version'], { encoding: 'utf8' }).trim();
 // `mariadb  Ver 15.1 Distrib 10.11.19-MariaDB, for debian-linux-gnu …`: the server version is what matters.
 const mariadb = `MariaDB ${/Distrib ([^\s,]+)/.exec(mariadbVersion)?.[1]?.replace(/-MariaDB$/, '') ?? mariadbVersion}`;
