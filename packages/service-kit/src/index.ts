@@ -1,5 +1,14 @@
 export { type ApiKey, type AuthOptions, auth, type Caller, parseApiKeys, type Role } from './auth.ts';
-export { ConfigError, env, loadConfig } from './config.ts';
+export {
+  ConfigError,
+  env,
+  envFilePath,
+  envJsonSchema,
+  exitOnConfigError,
+  type LoadConfigOptions,
+  loadConfig,
+  parseConfig,
+} from './config.ts';
 export { type DocsOptions, docs, type OpenApiDocument, type OpenApiOperation } from './docs.ts';
 export { drain } from './drain.ts';
 export {

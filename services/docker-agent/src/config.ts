@@ -1,5 +1,12 @@
 import { isAbsolute } from 'node:path';
-import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
+import {
+  type ApiKey,
+  env,
+  type LoadConfigOptions,
+  loadConfig as loadFromEnv,
+  parseApiKeys,
+  parseConfig,
+} from '@repo/service-kit';
 import { z } from 'zod';
 
 /** `path[:ro|:rw]` entries: absolute paths, read-only unless an entry says `:rw`. */
@@ -137,9 +144,17 @@ export interface PolicyConfig {
   dockerSocket: string;
 }
 
-/** Parses the environment once; a bad value throws a ConfigError naming the variable. */
+/** Parses given variables (a test's overrides); a bad value throws a ConfigError naming the variable. */
 export function loadAgentConfig(source: Record<string, string | undefined>): Config {
-  const e = loadConfig(EnvSchema, source);
+  return toConfig(parseConfig(EnvSchema, source));
+}
+
+/** The environment and the repository's `.env` (the environment wins), through @fastify/env. */
+export async function loadConfig(options?: LoadConfigOptions): Promise<Config> {
+  return toConfig(await loadFromEnv(EnvSchema, options));
+}
+
+function toConfig(e: z.output<typeof EnvSchema>): Config {
   return {
     host: e.DOCKER_AGENT_HOST,
     port: e.DOCKER_AGENT_PORT,
