@@ -12,6 +12,9 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { loggerOptions } from './logger.ts';
 import { problemBody } from './problem.ts';
 
+/** Where both services' APIs live, behind the one nginx front. */
+export const API_PREFIX = '/api/v1';
+
 export interface BaseOptions {
   name: string;
   logLevel: string;

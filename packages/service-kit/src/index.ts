@@ -21,6 +21,7 @@ export {
   UnauthorizedError,
 } from './errors.ts';
 export {
+  API_PREFIX,
   type BaseOptions,
   echoRequestId,
   fastifyOptions,

@@ -5,4 +5,4 @@ import { loadConfig } from './config.ts';
 // Load config (environment + .env), build, listen, close on SIGTERM/SIGINT — nothing else happens here.
 const config = await loadConfig().catch(exitOnConfigError('docker-agent'));
 const app = await buildApp(config);
-await runServer(app, { host: config.host, port: config.port });
+await runServer(app, { host: config.DOCKER_AGENT_HOST, port: config.DOCKER_AGENT_PORT });

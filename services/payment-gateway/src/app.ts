@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  API_PREFIX,
   auth,
   docs,
   drain,
@@ -47,24 +48,23 @@ export interface AppDeps {
   onRoute?: (route: RouteOptions) => void;
 }
 
-const API = '/api/v1';
 const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-const DOCS = `${API}/docs/gateway`;
+const DOCS_PREFIX = `${API_PREFIX}/docs/gateway`;
 /** Routes answered without an API key: PortOne's webhook, health, and the API docs. */
 const PUBLIC_ROUTES = [
   '/health',
   '/ready',
-  `${API}/webhooks/portone`,
-  DOCS,
-  `${DOCS}/`,
-  `${DOCS}/json`,
-  `${DOCS}/yaml`,
-  `${DOCS}/*`,
-  `${DOCS}/static/*`,
-  `${DOCS}/static/index.html`,
-  `${DOCS}/static/swagger-initializer.js`,
+  `${API_PREFIX}/webhooks/portone`,
+  DOCS_PREFIX,
+  `${DOCS_PREFIX}/`,
+  `${DOCS_PREFIX}/json`,
+  `${DOCS_PREFIX}/yaml`,
+  `${DOCS_PREFIX}/*`,
+  `${DOCS_PREFIX}/static/*`,
+  `${DOCS_PREFIX}/static/index.html`,
+  `${DOCS_PREFIX}/static/swagger-initializer.js`,
 ];
 
 /**
@@ -75,7 +75,7 @@ function documentBodiesAndHeaders(document: OpenApiDocument): void {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const operation of Object.values(item)) {
       const json = operation.requestBody?.content['application/json'];
-      if (path === `${API}/webhooks/portone` && json && operation.requestBody) {
+      if (path === `${API_PREFIX}/webhooks/portone` && json && operation.requestBody) {
         operation.requestBody.content['application/x-www-form-urlencoded'] = json;
       }
       if (!operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key')) continue;
@@ -138,7 +138,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     title: 'payment-gateway',
     version: VERSION,
     description: 'PortOne (iamport) V1 payments, subscriptions and webhooks behind /api/v1.',
-    routePrefix: DOCS,
+    routePrefix: DOCS_PREFIX,
     finish: documentBodiesAndHeaders,
     tags: [
       { name: 'payments', description: 'Lookups, prepare, verify, cancel, virtual accounts' },
@@ -157,15 +157,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   // 3. Routes.
   await app.register(healthRoutes);
-  await app.register(paymentRoutes, { prefix: `${API}/payments` });
-  await app.register(subscriptionRoutes, { prefix: `${API}/subscriptions` });
+  await app.register(paymentRoutes, { prefix: `${API_PREFIX}/payments` });
+  await app.register(subscriptionRoutes, { prefix: `${API_PREFIX}/subscriptions` });
   await app.register(webhookRoutes, {
-    prefix: `${API}/webhooks`,
+    prefix: `${API_PREFIX}/webhooks`,
     allowedIps: config.WEBHOOK_ALLOWED_IPS,
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_MAX, windowMs: config.WEBHOOK_RATE_LIMIT_WINDOW_MS },
   });
-  await app.register(notificationRoutes, { prefix: `${API}/notifications` });
-  await app.register(reconciliationRoutes, { prefix: `${API}/reconciliation` });
+  await app.register(notificationRoutes, { prefix: `${API_PREFIX}/notifications` });
+  await app.register(reconciliationRoutes, { prefix: `${API_PREFIX}/reconciliation` });
 
   // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
   await app.register(drain);

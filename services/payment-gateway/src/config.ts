@@ -5,7 +5,7 @@ import {
   type LoadConfigOptions,
   loadConfig as loadFromEnv,
   parseApiKeys,
-  parseConfig,
+  parseConfig as parseVariables,
 } from '@repo/service-kit';
 import { z } from 'zod';
 
@@ -186,8 +186,8 @@ export const ConfigSchema = Variables.superRefine((config, ctx) => {
 export type Config = z.output<typeof ConfigSchema>;
 
 /** Parses given variables (a test's overrides); throws a ConfigError naming each bad variable. */
-export function readConfig(source: Record<string, string | undefined>): Config {
-  return parseConfig(ConfigSchema, source);
+export function parseConfig(variables: Record<string, string | undefined>): Config {
+  return parseVariables(ConfigSchema, variables);
 }
 
 /** The environment and the repository's `.env` (the environment wins), through @fastify/env. */
