@@ -83,10 +83,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(streamMetrics);
 
   // 2. Cross-cutting: docs, API keys (the problem handler, dockerode errors translated, is set first).
-  const docsRoutes: string[] = [];
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(DOCS_PREFIX)) docsRoutes.push(route.url);
-  });
   await app.register(docs, {
     title: 'docker-agent',
     version: VERSION,
@@ -117,7 +113,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   await app.register(auth, {
     keys: config.API_KEYS,
-    publicRoutes: ['/health', '/ready', ...docsRoutes],
     localHosts: config.LOCAL_MODE_HOSTS,
   });
 

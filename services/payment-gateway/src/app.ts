@@ -52,20 +52,6 @@ const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', 
   version: string;
 };
 const DOCS_PREFIX = `${API_PREFIX}/docs/gateway`;
-/** Routes answered without an API key: PortOne's webhook, health, and the API docs. */
-const PUBLIC_ROUTES = [
-  '/health',
-  '/ready',
-  `${API_PREFIX}/webhooks/portone`,
-  DOCS_PREFIX,
-  `${DOCS_PREFIX}/`,
-  `${DOCS_PREFIX}/json`,
-  `${DOCS_PREFIX}/yaml`,
-  `${DOCS_PREFIX}/*`,
-  `${DOCS_PREFIX}/static/*`,
-  `${DOCS_PREFIX}/static/index.html`,
-  `${DOCS_PREFIX}/static/swagger-initializer.js`,
-];
 
 /**
  * What the route schemas cannot say: PortOne may post the webhook form-encoded (the same fields), and
@@ -131,7 +117,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // 2. Cross-cutting: API keys, OpenAPI docs, Idempotency-Key (the one error handler is set first).
   await app.register(auth, {
     keys: config.API_KEYS,
-    publicRoutes: PUBLIC_ROUTES,
     localHosts: config.LOCAL_MODE_HOSTS,
   });
   await app.register(docs, {
