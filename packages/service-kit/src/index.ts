@@ -30,7 +30,7 @@ export {
   requestId,
   useZod,
 } from './http.ts';
-export { loggerOptions, REDACTED_KEYS, redactLine } from './logger.ts';
+export { loggerOptions, REDACTED_KEYS, redactLine, redactUrl, serializeRequest } from './logger.ts';
 export { Counter, Gauge, Histogram, metrics } from './metrics.ts';
 export {
   type Problem,

@@ -24,7 +24,6 @@ import { idempotency, idempotencyHashKey } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
 import { retentionPurge } from './plugins/retention-purge.ts';
 import { webhookSweeper } from './plugins/webhook-sweeper.ts';
-import { serializeRequest } from './request-log.ts';
 import { healthRoutes } from './routes/health/index.ts';
 import { notificationRoutes } from './routes/notifications/index.ts';
 import { paymentRoutes } from './routes/payments/index.ts';
@@ -80,18 +79,15 @@ function documentBodiesAndHeaders(document: OpenApiDocument): void {
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
-  const options = fastifyOptions({
-    name: 'payment-gateway',
-    logLevel: config.LOG_LEVEL,
-    logRequests: config.LOG_REQUESTS,
-    trustedProxies: config.TRUSTED_PROXIES,
-  });
-  const logger = {
-    ...(options.logger as object),
-    serializers: { req: serializeRequest },
-    ...(deps.logStream ? { stream: deps.logStream } : {}),
-  };
-  const app = Fastify({ ...options, logger });
+  const app = Fastify(
+    fastifyOptions({
+      name: 'payment-gateway',
+      logLevel: config.LOG_LEVEL,
+      logRequests: config.LOG_REQUESTS,
+      trustedProxies: config.TRUSTED_PROXIES,
+      logStream: deps.logStream,
+    }),
+  );
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
   echoRequestId(app);
