@@ -9,7 +9,8 @@ import {
   toDbTime,
   unixToDbTime,
 } from './codec.ts';
-import { type Db, inTransaction, isUniqueViolation } from './database.ts';
+import type { Db } from './database.ts';
+import { inTransaction, isUniqueViolation } from './sql.ts';
 
 /**
  * `billing_keys`: what PortOne tells us about a customer_uid (notes §9). Never card secrets: no full

@@ -7,7 +7,8 @@ import {
   toDbJson,
   toDbTime,
 } from './codec.ts';
-import { type Database, type Db, isUniqueViolation } from './database.ts';
+import type { Database, Db } from './database.ts';
+import { isUniqueViolation } from './sql.ts';
 
 /** `idempotency_keys`: one row per (caller scope, Idempotency-Key), kept for its TTL (24 h default). */
 export interface IdempotencyKeyTable {

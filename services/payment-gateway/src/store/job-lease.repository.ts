@@ -1,6 +1,7 @@
 import type { DateTimeColumn } from './codec.ts';
 import { toDbTime } from './codec.ts';
-import { type Db, isUniqueViolation } from './database.ts';
+import type { Db } from './database.ts';
+import { isUniqueViolation } from './sql.ts';
 
 /** `job_leases`: who holds a background job, and until when. */
 export interface JobLeaseTable {

@@ -14,7 +14,8 @@ import {
   toDbJson,
   toDbTime,
 } from './codec.ts';
-import { type Db, deleteIds, type Trx } from './database.ts';
+import type { Db, Trx } from './database.ts';
+import { deleteIds } from './sql.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tables

@@ -21,8 +21,9 @@ import {
   toNullableDecimal,
   unixToDbTime,
 } from './codec.ts';
-import { type Db, dialectOf, inTransaction, type Trx } from './database.ts';
+import type { Db, Trx } from './database.ts';
 import { type ChangeCause, enqueueEvent, type PaymentState, paymentEventType } from './notification.repository.ts';
+import { dialectOf, inTransaction } from './sql.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tables

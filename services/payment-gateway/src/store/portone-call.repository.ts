@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { type BigIntIdColumn, type DateTimeColumn, fromBigIntId, fromDbTime, toDbTime } from './codec.ts';
-import { type Db, deleteIds } from './database.ts';
+import type { Db } from './database.ts';
+import { deleteIds } from './sql.ts';
 
 /** `portone_calls`: one audit row per HTTP attempt to PortOne. No bodies, no tokens, no secrets. */
 export interface PortOneCallTable {

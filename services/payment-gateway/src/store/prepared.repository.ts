@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import { type DateTimeColumn, type DecimalColumn, fromDbTime, fromDecimal, toDbTime, toDecimal } from './codec.ts';
-import { type Db, inTransaction, isUniqueViolation } from './database.ts';
+import type { Db } from './database.ts';
+import { inTransaction, isUniqueViolation } from './sql.ts';
 
 /** `prepared_payments`: the amount registered with PortOne for a merchant_uid (notes §7). */
 export interface PreparedPaymentTable {

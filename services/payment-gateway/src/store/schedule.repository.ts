@@ -11,8 +11,9 @@ import {
   toDecimal,
   unixToDbTime,
 } from './codec.ts';
-import { type Db, inTransaction, type Trx } from './database.ts';
+import type { Db, Trx } from './database.ts';
 import { type ChangeCause, enqueueEvent } from './notification.repository.ts';
+import { inTransaction } from './sql.ts';
 
 /** `payment_schedules`: PortOne's ScheduleResult per merchant_uid (notes §11). */
 export interface ScheduleTable {

@@ -11,7 +11,8 @@ import {
   toDbJson,
   toDbTime,
 } from './codec.ts';
-import { type Db, deleteIds, isUniqueViolation } from './database.ts';
+import type { Db } from './database.ts';
+import { deleteIds, isUniqueViolation } from './sql.ts';
 
 /** `webhook_deliveries`: every PortOne webhook as received, stored before it is acted on (§13). */
 export interface WebhookDeliveryTable {
