@@ -1,24 +1,20 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { BillingKeyTable } from './billing-key.repository.ts';
-import type { IdempotencyKeyTable } from './idempotency.repository.ts';
-import type { JobLeaseTable } from './job-lease.repository.ts';
+import type { BillingKeyTable } from './billing-key.table.ts';
+import type { IdempotencyKeyTable } from './idempotency.table.ts';
+import type { JobLeaseTable } from './job-lease.table.ts';
 import type {
   NotificationDeliveryTable,
   NotificationEndpointTable,
   NotificationEventTable,
-} from './notification.repository.ts';
-import type { CancelTable, PaymentTable } from './payment.repository.ts';
-import type { PortOneCallTable } from './portone-call.repository.ts';
-import type { PreparedPaymentTable } from './prepared.repository.ts';
-import type {
-  PaymentRecheckTable,
-  ReconciliationChangeTable,
-  ReconciliationRunTable,
-} from './reconciliation.repository.ts';
-import type { ScheduleTable } from './schedule.repository.ts';
-import type { WebhookDeliveryTable } from './webhook.repository.ts';
+} from './notification.table.ts';
+import type { CancelTable, PaymentTable } from './payment.table.ts';
+import type { PortOneCallTable } from './portone-call.table.ts';
+import type { PreparedPaymentTable } from './prepared.table.ts';
+import type { PaymentRecheckTable, ReconciliationChangeTable, ReconciliationRunTable } from './reconciliation.table.ts';
+import type { ScheduleTable } from './schedule.table.ts';
+import type { WebhookDeliveryTable } from './webhook.table.ts';
 
-/** The gateway's whole schema; each table's row type sits beside the repository that owns it. */
+/** The gateway's whole schema; each table's row type is in its feature's *.table.ts. */
 export interface Database {
   payments: PaymentTable;
   payment_cancels: CancelTable;
