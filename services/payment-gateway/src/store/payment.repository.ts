@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Payment, PaymentCancel } from '@repo/portone-client';
 import type { Insertable } from 'kysely';
 import {
   clip,
@@ -20,64 +21,6 @@ import type { Db, Trx } from './database.ts';
 import { type ChangeCause, enqueueEvent, type PaymentState, paymentEventType } from './notification.repository.ts';
 import type { CancelRow, CancelTable, PaymentRow, PaymentTable } from './payment.table.ts';
 import { dialectOf, inTransaction } from './sql.ts';
-
-// ---------------------------------------------------------------------------------------------------
-// PortOne input (snake_case, as the API returns it; unknown fields are kept in `raw`)
-
-export interface PortOnePaymentCancel {
-  cancellation_id?: string | null;
-  pg_tid?: string | null;
-  amount: number;
-  cancelled_at: number;
-  reason?: string | null;
-  receipt_url?: string | null;
-  tax_free?: number | null;
-  vat_amount?: number | null;
-}
-
-export interface PortOnePayment {
-  imp_uid: string;
-  merchant_uid: string;
-  amount: number;
-  cancel_amount: number;
-  currency: string;
-  status: string;
-  pay_method?: string | null;
-  channel?: string | null;
-  pg_provider?: string | null;
-  emb_pg_provider?: string | null;
-  pg_tid?: string | null;
-  apply_num?: string | null;
-  name?: string | null;
-  buyer_name?: string | null;
-  buyer_email?: string | null;
-  buyer_tel?: string | null;
-  buyer_addr?: string | null;
-  buyer_postcode?: string | null;
-  card_code?: string | null;
-  card_name?: string | null;
-  card_number?: string | null;
-  card_quota?: number | null;
-  card_type?: number | null;
-  vbank_code?: string | null;
-  vbank_name?: string | null;
-  vbank_num?: string | null;
-  vbank_holder?: string | null;
-  vbank_date?: number | null;
-  customer_uid?: string | null;
-  customer_uid_usage?: string | null;
-  sandbox?: boolean | null;
-  started_at?: number | null;
-  paid_at?: number | null;
-  failed_at?: number | null;
-  cancelled_at?: number | null;
-  fail_reason?: string | null;
-  cancel_reason?: string | null;
-  receipt_url?: string | null;
-  custom_data?: unknown;
-  cancel_history?: PortOnePaymentCancel[] | null;
-  [field: string]: unknown;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // What callers get back
@@ -263,22 +206,17 @@ export function isForwardTransition(from: PaymentProgress, to: PaymentProgress):
 // ---------------------------------------------------------------------------------------------------
 // Writes
 
-function customData(value: unknown): string | null {
-  if (value == null) return null;
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 function integerOrNull(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : null;
 }
 
 /** PortOne's fields as column values (everything except our own verification and timestamps). */
-function paymentColumns(p: PortOnePayment) {
+function paymentColumns(p: Payment) {
   return {
     merchant_uid: p.merchant_uid,
     status: p.status,
     amount: toDecimal(p.amount),
-    cancel_amount: toDecimal(p.cancel_amount ?? 0),
+    cancel_amount: toDecimal(p.cancel_amount),
     currency: p.currency || 'KRW',
     pay_method: p.pay_method ?? null,
     channel: p.channel ?? null,
@@ -312,7 +250,7 @@ function paymentColumns(p: PortOnePayment) {
     fail_reason: p.fail_reason ?? null,
     cancel_reason: p.cancel_reason ?? null,
     receipt_url: p.receipt_url ?? null,
-    custom_data: customData(p.custom_data),
+    custom_data: p.custom_data ?? null,
     raw: toDbJson(p),
   };
 }
@@ -321,7 +259,7 @@ function paymentColumns(p: PortOnePayment) {
  * PortOne's cancellation_id has been required since 2024-02; older history entries lack it, so they
  * get a stable id derived from what identifies the entry.
  */
-export function cancellationIdOf(impUid: string, entry: PortOnePaymentCancel): string {
+function cancellationIdOf(impUid: string, entry: PaymentCancel): string {
   if (entry.cancellation_id) return entry.cancellation_id;
   const digest = createHash('sha256')
     .update(`${impUid}|${entry.pg_tid ?? ''}|${entry.cancelled_at}|${entry.amount}`)
@@ -357,7 +295,7 @@ export interface UpsertPaymentResult {
  */
 export async function upsertPaymentFromPortOne(
   db: Db,
-  payment: PortOnePayment,
+  payment: Payment,
   options: {
     now?: Date;
     /** Attributed to newly seen cancel entries. */
@@ -393,7 +331,7 @@ export async function upsertPaymentFromPortOne(
     } else if (
       isForwardTransition(
         { status: existing.status, cancelAmount: fromDecimal(existing.cancel_amount) },
-        { status: payment.status, cancelAmount: payment.cancel_amount ?? 0 },
+        { status: payment.status, cancelAmount: payment.cancel_amount },
       )
     ) {
       await trx
@@ -479,13 +417,16 @@ async function notifyPaymentChange(
   });
 }
 
+/** A cancel_history entry; PortOne may add these amounts, which the client's loose schema keeps unnamed. */
+type CancelEntry = PaymentCancel & { tax_free?: number | null; vat_amount?: number | null };
+
 async function insertMissingCancels(
   trx: Trx,
-  payment: PortOnePayment,
+  payment: Payment,
   now: string,
   requestedBy: string | null,
 ): Promise<string[]> {
-  const history = payment.cancel_history ?? [];
+  const history: CancelEntry[] = payment.cancel_history ?? [];
   if (history.length === 0) return [];
   const known = new Set(
     (

@@ -1,3 +1,4 @@
+import type { PaymentCancel } from '@repo/portone-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   claimPaymentForCancel,
@@ -147,7 +148,8 @@ describe.each(targets)('payment repository on $name', (target) => {
       ...p,
       status: 'cancelled',
       cancel_amount: 8900,
-      cancel_history: [{ pg_tid: 'old', amount: 8900, cancelled_at: 1600000000 }],
+      // Entries from before 2024-02 have no cancellation_id, which the client's type does not allow for.
+      cancel_history: [{ pg_tid: 'old', amount: 8900, cancelled_at: 1600000000 } as PaymentCancel],
     };
     const once = await upsertPaymentFromPortOne(store.db, legacy);
     const twice = await upsertPaymentFromPortOne(store.db, legacy);
@@ -264,7 +266,9 @@ describe.each(targets)('payment repository on $name', (target) => {
       ...q,
       status: 'cancelled',
       cancel_amount: 3000,
-      cancel_history: [{ cancellation_id: `rq_${q.imp_uid}`, amount: 3000, cancelled_at: 1704067400, pg_tid: 'x' }],
+      cancel_history: [
+        { cancellation_id: `rq_${q.imp_uid}`, amount: 3000, cancelled_at: 1704067400, pg_tid: 'x', reason: null },
+      ],
     });
     const attributed = await recordCancel(store.db, {
       impUid: q.imp_uid,
