@@ -60,7 +60,13 @@ async function reconcilePayment(ctx: ServiceContext, run: RunState, payment: Pay
   if (payment.sandbox === true && !ctx.config.ACCEPT_SANDBOX_PAYMENTS) return;
   const stored = await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'reconciliation' });
   const before = stored.previous;
-  const after = stored.payment;
+  // Inserted or updated: the store now holds exactly what PortOne said.
+  const after = {
+    impUid: payment.imp_uid,
+    merchantUid: payment.merchant_uid,
+    status: payment.status,
+    cancelAmount: payment.cancel_amount,
+  };
   const moved =
     stored.outcome === 'inserted' ||
     (stored.outcome === 'updated' && (before?.status !== after.status || before?.cancelAmount !== after.cancelAmount));
