@@ -87,22 +87,8 @@ async function claimForCancel(ctx: ServiceContext, impUid: string): Promise<Canc
 }
 
 /**
- * Cancels without ever over-refunding, even under concurrent requests, and without holding a
- * transaction or a pool connection while PortOne answers. Cancels of one payment take turns on a claim
- * on its row (claimPaymentForCancel: short autocommit writes before and after the PortOne calls). The
- * holder refreshes the payment from PortOne, computes the balance from that answer, checks the amount
- * against it, sends the cancel with `checksum` = that balance, stores PortOne's answer and releases
- * the claim; the next cancel then sees its result. A holder that died leaves its claim to expire; the
- * next cancel settles from PortOne's balance, and PortOne's checksum refuses any cancel computed from
- * a balance that has since moved, claim or no claim.
- *
- * Nor twice for one Idempotency-Key: the checksum and amount are recorded on the key before PortOne
- * is asked (`checkpoint`). When PortOne's answer is lost (a timeout after it applied the cancel, then
- * a replay refused by checksum), the payment is fetched again: a balance lowered by exactly this
- * amount means the cancel went through, and that is the answer. A retry with the key after a crash or
- * an unknown outcome finds the checkpoint: the balance it predicted → the cancel happened, answered
- * from PortOne's state; the balance it saw → it did not, and it is sent again with the same checksum
- * (which PortOne refuses if it did after all); anything else → 409, nothing sent.
+ * Cancels at most once and never beyond the balance, even concurrently: a claim on the payment's row,
+ * PortOne's balance as `checksum`, a checkpoint on the Idempotency-Key (the gateway README, "Money safety").
  */
 export async function cancelPayment(
   ctx: ServiceContext,
