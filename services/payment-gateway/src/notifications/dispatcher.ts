@@ -4,13 +4,12 @@ import fp from 'fastify-plugin';
 import { Webhook } from 'standardwebhooks';
 import type { Db } from '../store/database.ts';
 import {
-  activeSecrets,
   claimDelivery,
   type DueDelivery,
   findDueDeliveries,
   recordAttempt,
-  syncConfigEndpoints,
-} from '../store/notification.repository.ts';
+} from '../store/notification-delivery.repository.ts';
+import { activeSecrets, syncConfigEndpoints } from '../store/notification-endpoint.repository.ts';
 
 export interface DispatcherOptions {
   pollIntervalMs: number;

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../store/database.ts';
-import {
-  deleteNotificationDeliveriesBefore,
-  deleteNotificationEventsBefore,
-} from '../store/notification.repository.ts';
+import { deleteNotificationDeliveriesBefore } from '../store/notification-delivery.repository.ts';
+import { deleteNotificationEventsBefore } from '../store/notification-event.repository.ts';
 import { deletePortOneCallsBefore } from '../store/portone-call.repository.ts';
 import { deleteWebhookDeliveriesBefore } from '../store/webhook.repository.ts';
 

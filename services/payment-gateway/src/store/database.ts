@@ -2,11 +2,9 @@ import { type Kysely, MysqlAdapter, type Transaction } from 'kysely';
 import type { BillingKeyTable } from './billing-key.repository.ts';
 import type { IdempotencyKeyTable } from './idempotency.repository.ts';
 import type { JobLeaseTable } from './job-lease.repository.ts';
-import type {
-  NotificationDeliveryTable,
-  NotificationEndpointTable,
-  NotificationEventTable,
-} from './notification.repository.ts';
+import type { NotificationDeliveryTable } from './notification-delivery.repository.ts';
+import type { NotificationEndpointTable } from './notification-endpoint.repository.ts';
+import type { NotificationEventTable } from './notification-event.repository.ts';
 import type { CancelTable, PaymentTable } from './payment.repository.ts';
 import type { PortOneCallTable } from './portone-call.repository.ts';
 import type { PreparedPaymentTable } from './prepared.repository.ts';

@@ -22,7 +22,12 @@ import {
   unixToDbTime,
 } from './codec.ts';
 import { type Db, dialectOf, inTransaction, type Trx } from './database.ts';
-import { type ChangeCause, enqueueEvent, type PaymentState, paymentEventType } from './notification.repository.ts';
+import {
+  type ChangeCause,
+  enqueueEvent,
+  type PaymentState,
+  paymentEventType,
+} from './notification-event.repository.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tables

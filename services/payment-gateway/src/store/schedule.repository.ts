@@ -12,7 +12,7 @@ import {
   unixToDbTime,
 } from './codec.ts';
 import { type Db, inTransaction, type Trx } from './database.ts';
-import { type ChangeCause, enqueueEvent } from './notification.repository.ts';
+import { type ChangeCause, enqueueEvent } from './notification-event.repository.ts';
 
 /** `payment_schedules`: PortOne's ScheduleResult per merchant_uid (notes §11). */
 export interface ScheduleTable {

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { type BigIntIdColumn, type DateTimeColumn, fromBigIntId, toDbJson, toDbTime } from './codec.ts';
+import { type Db, deleteIds, type Trx } from './database.ts';
+
+/** `notification_events`: the outbox, one row per change, written in the change's transaction. */
+export interface NotificationEventTable {
+  id: BigIntIdColumn;
+  /** The Standard Webhooks `webhook-id`: the same on every attempt and replay. */
+  message_id: string;
+  type: string;
+  /** What ordering is kept per: `payment:<imp_uid>` or `schedule:<merchant_uid>`. */
+  subject: string;
+  cause: string;
+  /** The JSON body sent: `{ type, timestamp, data }`. */
+  payload: string;
+  created_at: DateTimeColumn;
+}
+
+/** What made the store change; sent as `data.cause`. */
+export type ChangeCause = 'webhook' | 'lookup' | 'cancel' | 'charge' | 'reconciliation' | 'api';
+
+export type EventType =
+  | 'payment.paid'
+  | 'payment.cancelled'
+  | 'payment.failed'
+  | 'payment.vbank_issued'
+  | 'schedule.executed'
+  | 'schedule.revoked';
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'payment.paid',
+  'payment.cancelled',
+  'payment.failed',
+  'payment.vbank_issued',
+  'schedule.executed',
+  'schedule.revoked',
+];
+
+export interface PaymentState {
+  status: string;
+  /** Hundredths, so comparisons are exact. */
+  cancelHundredths: number;
+  vbankNum: string | null;
+}
+
+/**
+ * The event a payment's change is, or undefined when subscribers need not hear of it (same state, a
+ * detail such as a receipt URL, or a `ready` that is not a virtual account).
+ */
+export function paymentEventType(before: PaymentState | undefined, after: PaymentState): EventType | undefined {
+  const sameStatus = before?.status === after.status;
+  if (after.status === 'cancelled') {
+    return !sameStatus || after.cancelHundredths > (before?.cancelHundredths ?? 0) ? 'payment.cancelled' : undefined;
+  }
+  if (sameStatus) return before?.vbankNum == null && after.vbankNum != null ? 'payment.vbank_issued' : undefined;
+  if (after.status === 'paid') return 'payment.paid';
+  if (after.status === 'failed') return 'payment.failed';
+  if (after.status === 'ready' && after.vbankNum != null) return 'payment.vbank_issued';
+  return undefined;
+}
+
+export interface NewEvent {
+  type: EventType;
+  subject: string;
+  cause: ChangeCause;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Writes an event to the outbox with one pending delivery per enabled endpoint, in the caller's
+ * transaction (the one that changed the payment), so the change and its notification commit or roll
+ * back together. With no endpoint subscribed nothing is written: there is nobody to tell.
+ */
+export async function enqueueEvent(trx: Trx, event: NewEvent, now: Date = new Date()): Promise<number | undefined> {
+  const endpoints = await trx.selectFrom('notification_endpoints').select('id').where('enabled', '=', 1).execute();
+  if (endpoints.length === 0) return undefined;
+  const at = toDbTime(now);
+  const payload = { type: event.type, timestamp: now.toISOString(), data: { ...event.data, cause: event.cause } };
+  const inserted = await trx
+    .insertInto('notification_events')
+    .values({
+      message_id: `msg_${randomBytes(16).toString('hex')}`,
+      type: event.type,
+      subject: event.subject,
+      cause: event.cause,
+      payload: toDbJson(payload),
+      created_at: at,
+    })
+    .executeTakeFirstOrThrow();
+  const eventId = fromBigIntId(inserted.insertId ?? 0n);
+  await trx
+    .insertInto('notification_deliveries')
+    .values(
+      endpoints.map((e) => ({
+        event_id: eventId,
+        endpoint_id: e.id,
+        subject: event.subject,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: at,
+        created_at: at,
+      })),
+    )
+    .execute();
+  return eventId;
+}
+
+/** One batch: events created before `before` that no delivery refers to any more. */
+export async function deleteNotificationEventsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('notification_events as e')
+    .select('e.id')
+    .where('e.created_at', '<', toDbTime(before))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('notification_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))),
+    )
+    .orderBy('e.id')
+    .limit(limit)
+    .execute();
+  return deleteIds(
+    db,
+    'notification_events',
+    rows.map((r) => r.id),
+  );
+}
