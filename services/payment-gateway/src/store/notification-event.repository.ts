@@ -70,36 +70,48 @@ export interface NewEvent {
  * Writes an event to the outbox with one pending delivery per enabled endpoint, in the caller's
  * transaction (the one that changed the payment), so the change and its notification commit or roll
  * back together. With no endpoint subscribed nothing is written: there is nobody to tell.
+ *
+ * Two INSERT … SELECTs from the endpoints table, rather than a read of the endpoints and two inserts:
+ * the event row exists only if some endpoint is enabled, and the deliveries are one per enabled
+ * endpoint, so the endpoints are never read into the process (nor cached, which several replicas could
+ * not keep current). On InnoDB both take shared locks on the endpoint rows they read, so an endpoint
+ * cannot be enabled or disabled between the two: the event and its deliveries agree.
  */
 export async function enqueueEvent(trx: Trx, event: NewEvent, now: Date = new Date()): Promise<number | undefined> {
-  const endpoints = await trx.selectFrom('notification_endpoints').select('id').where('enabled', '=', 1).execute();
-  if (endpoints.length === 0) return undefined;
   const at = toDbTime(now);
   const payload = { type: event.type, timestamp: now.toISOString(), data: { ...event.data, cause: event.cause } };
+  const enabled = trx.selectFrom('notification_endpoints').where('enabled', '=', 1);
   const inserted = await trx
     .insertInto('notification_events')
-    .values({
-      message_id: `msg_${randomBytes(16).toString('hex')}`,
-      type: event.type,
-      subject: event.subject,
-      cause: event.cause,
-      payload: toDbJson(payload),
-      created_at: at,
-    })
+    .columns(['message_id', 'type', 'subject', 'cause', 'payload', 'created_at'])
+    .expression(
+      enabled
+        .select((eb) => [
+          eb.val(`msg_${randomBytes(16).toString('hex')}`).as('message_id'),
+          eb.val(event.type).as('type'),
+          eb.val(event.subject).as('subject'),
+          eb.val(event.cause).as('cause'),
+          eb.val(toDbJson(payload)).as('payload'),
+          eb.val(at).as('created_at'),
+        ])
+        .limit(1),
+    )
     .executeTakeFirstOrThrow();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
   const eventId = fromBigIntId(inserted.insertId ?? 0n);
   await trx
     .insertInto('notification_deliveries')
-    .values(
-      endpoints.map((e) => ({
-        event_id: eventId,
-        endpoint_id: e.id,
-        subject: event.subject,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: at,
-        created_at: at,
-      })),
+    .columns(['event_id', 'endpoint_id', 'subject', 'status', 'attempts', 'next_attempt_at', 'created_at'])
+    .expression(
+      enabled.select((eb) => [
+        eb.val(eventId).as('event_id'),
+        'id',
+        eb.val(event.subject).as('subject'),
+        eb.val('pending').as('status'),
+        eb.val(0).as('attempts'),
+        eb.val(at).as('next_attempt_at'),
+        eb.val(at).as('created_at'),
+      ]),
     )
     .execute();
   return eventId;
