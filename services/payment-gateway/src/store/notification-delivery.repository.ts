@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type BigIntIdColumn,
   type DateTimeColumn,
@@ -22,6 +23,8 @@ export interface NotificationDeliveryTable {
   attempts: number;
   next_attempt_at: DateTimeColumn;
   claimed_until: NullableDateTimeColumn;
+  /** Identifies the claim holding the delivery until claimed_until; NULL when unclaimed. */
+  claim_token: string | null;
   last_attempt_at: NullableDateTimeColumn;
   last_status_code: number | null;
   last_error: string | null;
@@ -84,50 +87,86 @@ export async function findDueDeliveries(db: Db, now: Date, limit: number): Promi
 }
 
 /**
- * Claims one delivery for `leaseMs` in one autocommit UPDATE (several replicas: only one wins); the
- * returned expiry identifies the claim when the outcome is written. Undefined when someone else has it.
+ * Claims the given deliveries for `leaseMs` in one autocommit UPDATE (several replicas: each row goes
+ * to one of them). Returns the claim's token, which the outcomes are written with, and the ids it won:
+ * all of them in the common case (the UPDATE changed as many rows), else those carrying the token.
  */
-export async function claimDelivery(db: Db, id: number, leaseMs: number, now: Date): Promise<string | undefined> {
+export async function claimDeliveries(
+  db: Db,
+  ids: readonly number[],
+  leaseMs: number,
+  now: Date,
+): Promise<{ token: string; ids: number[] }> {
+  const token = randomBytes(16).toString('hex');
+  if (ids.length === 0) return { token, ids: [] };
   const at = toDbTime(now);
-  const until = toDbTime(new Date(now.getTime() + leaseMs));
   const result = await db
     .updateTable('notification_deliveries')
-    .set({ claimed_until: until })
-    .where('id', '=', id)
+    .set({ claimed_until: toDbTime(new Date(now.getTime() + leaseMs)), claim_token: token })
+    .where('id', 'in', [...ids])
     .where('status', '=', 'pending')
     .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', at)]))
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0 ? until : undefined;
+  const claimed = Number(result.numUpdatedRows);
+  if (claimed === ids.length) return { token, ids: [...ids] };
+  if (claimed === 0) return { token, ids: [] };
+  const rows = await db
+    .selectFrom('notification_deliveries')
+    .select('id')
+    .where('id', 'in', [...ids])
+    .where('claim_token', '=', token)
+    .execute();
+  return { token, ids: rows.map((r) => fromBigIntId(r.id)) };
 }
 
 export interface AttemptOutcome {
+  id: number;
   status: DeliveryStatus;
   statusCode: number | null;
   error: string | null;
-  at: Date;
   /** When `status` stays pending. */
   nextAttemptAt?: Date;
 }
 
-/** Records one attempt's outcome and releases the claim (only while the claim is still ours). */
-export async function recordAttempt(db: Db, id: number, claim: string, outcome: AttemptOutcome): Promise<boolean> {
-  const at = toDbTime(outcome.at);
-  const result = await db
-    .updateTable('notification_deliveries')
-    .set((eb) => ({
-      status: outcome.status,
-      attempts: eb('attempts', '+', 1),
-      claimed_until: null,
-      last_attempt_at: at,
-      last_status_code: outcome.statusCode,
-      last_error: outcome.error?.slice(0, 500) ?? null,
-      ...(outcome.status === 'delivered' ? { delivered_at: at } : {}),
-      ...(outcome.nextAttemptAt ? { next_attempt_at: toDbTime(outcome.nextAttemptAt) } : {}),
-    }))
-    .where('id', '=', id)
-    .where('claimed_until', '=', claim)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+/**
+ * Records the outcomes of one claim's attempts, made by `at`, and releases the claim (only where it is
+ * still ours). Outcomes that write the same values (every delivery answered 2xx with one status code)
+ * are one UPDATE. Returns how many were recorded.
+ */
+export async function recordAttempts(
+  db: Db,
+  token: string,
+  at: Date,
+  outcomes: readonly AttemptOutcome[],
+): Promise<number> {
+  const groups = new Map<string, AttemptOutcome[]>();
+  for (const o of outcomes) {
+    const key = JSON.stringify([o.status, o.statusCode, o.error, o.nextAttemptAt?.getTime()]);
+    groups.set(key, [...(groups.get(key) ?? []), o]);
+  }
+  const stamp = toDbTime(at);
+  let recorded = 0;
+  for (const [outcome, ...others] of groups.values()) {
+    if (!outcome) continue;
+    const result = await db
+      .updateTable('notification_deliveries')
+      .set((eb) => ({
+        status: outcome.status,
+        attempts: eb('attempts', '+', 1),
+        claimed_until: null,
+        claim_token: null,
+        last_attempt_at: stamp,
+        last_status_code: outcome.statusCode,
+        last_error: outcome.error?.slice(0, 500) ?? null,
+        ...(outcome.status === 'delivered' ? { delivered_at: stamp } : {}),
+        ...(outcome.nextAttemptAt ? { next_attempt_at: toDbTime(outcome.nextAttemptAt) } : {}),
+      }))
+      .where('id', 'in', [outcome.id, ...others.map((o) => o.id)])
+      .where('claim_token', '=', token)
+      .executeTakeFirst();
+    recorded += Number(result.numUpdatedRows);
+  }
+  return recorded;
 }
 
 export interface DeliveryRecord {
@@ -238,7 +277,7 @@ export async function replayDelivery(db: Db, id: number, now: Date = new Date())
   const at = toDbTime(now);
   await db
     .updateTable('notification_deliveries')
-    .set({ status: 'pending', next_attempt_at: at, claimed_until: null, created_at: at })
+    .set({ status: 'pending', next_attempt_at: at, claimed_until: null, claim_token: null, created_at: at })
     .where('id', '=', id)
     .execute();
   return getDelivery(db, id);

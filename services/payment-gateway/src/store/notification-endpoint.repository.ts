@@ -188,7 +188,7 @@ export async function deleteEndpoint(db: Db, id: string): Promise<boolean> {
   const result = await db.deleteFrom('notification_endpoints').where('id', '=', id).executeTakeFirst();
   await db
     .updateTable('notification_deliveries')
-    .set({ status: 'failed', last_error: 'endpoint deleted', claimed_until: null })
+    .set({ status: 'failed', last_error: 'endpoint deleted', claimed_until: null, claim_token: null })
     .where('endpoint_id', '=', id)
     .where('status', '=', 'pending')
     .execute();
