@@ -1,36 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type BigIntIdColumn,
-  type DateTimeColumn,
-  fromBigIntId,
-  fromDbJson,
-  fromDbTime,
-  fromNullableDbTime,
-  type NullableDateTimeColumn,
-  toDbTime,
-} from './codec.ts';
-import { type Db, deleteIds } from './database.ts';
+import { fromBigIntId, fromDbJson, fromDbTime, fromNullableDbTime, toDbTime } from './codec.ts';
+import type { Db } from './database.ts';
+import { deleteIds } from './sql.ts';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
-
-/** `notification_deliveries`: one event to one endpoint; also the delivery log operators read. */
-export interface NotificationDeliveryTable {
-  id: BigIntIdColumn;
-  event_id: number | string;
-  endpoint_id: string;
-  subject: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: DateTimeColumn;
-  claimed_until: NullableDateTimeColumn;
-  /** Identifies the claim holding the delivery until claimed_until; NULL when unclaimed. */
-  claim_token: string | null;
-  last_attempt_at: NullableDateTimeColumn;
-  last_status_code: number | null;
-  last_error: string | null;
-  delivered_at: NullableDateTimeColumn;
-  created_at: DateTimeColumn;
-}
 
 export interface DueDelivery {
   id: number;

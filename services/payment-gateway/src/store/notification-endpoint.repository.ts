@@ -1,30 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import {
-  type BoolColumn,
-  type DateTimeColumn,
-  fromDbBool,
-  fromDbJson,
-  fromDbTime,
-  toDbBool,
-  toDbJson,
-  toDbTime,
-} from './codec.ts';
+import { fromDbBool, fromDbJson, fromDbTime, toDbBool, toDbJson, toDbTime } from './codec.ts';
 import type { Db } from './database.ts';
-
-/** `notification_endpoints`: where internal services want payment changes POSTed. */
-export interface NotificationEndpointTable {
-  id: string;
-  url: string;
-  description: string | null;
-  /** JSON list of StoredSecret, newest first. Never logged, never returned after creation/rotation. */
-  secrets: string;
-  enabled: BoolColumn;
-  /** `api` (managed through the API) or `config` (NOTIFY_ENDPOINTS; read-only through the API). */
-  source: string;
-  created_at: DateTimeColumn;
-  updated_at: DateTimeColumn;
-}
+import type { NotificationEndpointTable } from './notification.table.ts';
 
 interface StoredSecret {
   secret: string;

@@ -1,20 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type BigIntIdColumn, type DateTimeColumn, fromBigIntId, toDbJson, toDbTime } from './codec.ts';
-import { type Db, deleteIds, type Trx } from './database.ts';
-
-/** `notification_events`: the outbox, one row per change, written in the change's transaction. */
-export interface NotificationEventTable {
-  id: BigIntIdColumn;
-  /** The Standard Webhooks `webhook-id`: the same on every attempt and replay. */
-  message_id: string;
-  type: string;
-  /** What ordering is kept per: `payment:<imp_uid>` or `schedule:<merchant_uid>`. */
-  subject: string;
-  cause: string;
-  /** The JSON body sent: `{ type, timestamp, data }`. */
-  payload: string;
-  created_at: DateTimeColumn;
-}
+import { fromBigIntId, toDbJson, toDbTime } from './codec.ts';
+import type { Db, Trx } from './database.ts';
+import { deleteIds } from './sql.ts';
 
 /** What made the store change; sent as `data.cause`. */
 export type ChangeCause = 'webhook' | 'lookup' | 'cancel' | 'charge' | 'reconciliation' | 'api';
