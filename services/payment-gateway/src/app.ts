@@ -159,6 +159,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     webhookDays: config.WEBHOOK_RETENTION_DAYS,
     portoneCallDays: config.PORTONE_CALL_RETENTION_DAYS,
     notificationDays: config.NOTIFY_RETENTION_DAYS,
+    reconciliationDays: config.RECONCILE_RETENTION_DAYS,
   });
   // Reconciliation with PortOne and the notification outbox (README: design notes).
   if (config.RECONCILE_INTERVAL_SECONDS > 0) {

@@ -53,6 +53,8 @@ const reconcileVariables = {
   RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   RECONCILE_MAX_BACKOFF_SECONDS: seconds(3_600),
   RECONCILE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Days reconciliation runs and the changes they recorded are kept (by the retention purge). */
+  RECONCILE_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
 };
 
 /** `[{"id":"billing","url":"http://billing:8080/hooks","secrets":["whsec_…"]}]` */
