@@ -94,6 +94,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // The one error handler first: routes keep the handler of when they were added (/metrics included).
   await app.register(problemHandler, { translate: translateGatewayError });
   await app.register(metrics);
+  // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
+  await app.register(drain);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.
   app.decorate('config', config);
@@ -147,9 +149,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   await app.register(notificationRoutes, { prefix: `${API_PREFIX}/notifications` });
   await app.register(reconciliationRoutes, { prefix: `${API_PREFIX}/reconciliation` });
-
-  // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
-  await app.register(drain);
 
   // 4. Background: webhook deliveries left `received` while PortOne was down; rows past retention;
   //    reconciliation with PortOne; the notification outbox.
