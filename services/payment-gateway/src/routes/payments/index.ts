@@ -1,6 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { chargeAttempt, moneyCheckpoint } from '../../plugins/idempotency.ts';
+import { chargeAttempt, moneyCheckpoint } from '../../idempotency/key.ts';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import {
@@ -107,7 +107,12 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) =>
-      cancelPayment(contextOf(app, request), request.body, request.caller.name, moneyCheckpoint(request)),
+      cancelPayment(
+        contextOf(app, request),
+        request.body,
+        request.caller.name,
+        moneyCheckpoint(app.db, request.idempotency),
+      ),
   );
 
   app.post(
@@ -125,7 +130,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const payment = await issueVbank(contextOf(app, request), request.body, chargeAttempt(request));
+      const payment = await issueVbank(contextOf(app, request), request.body, chargeAttempt(request.idempotency));
       return reply.code(201).send(payment);
     },
   );

@@ -1,6 +1,5 @@
 import { type Payment, PortOneApiError, PortOneNotFoundError } from '@repo/portone-client';
 import type { z } from 'zod';
-import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import {
   AlreadyCancelledError,
   AmountMismatchError,
@@ -15,8 +14,9 @@ import {
   PortOneConflictError,
   SandboxPaymentError,
 } from '../../errors.ts';
+import { type ChargeAttempt, chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
+import type { MoneyCheckpoint } from '../../idempotency/key.ts';
 import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '../../money.ts';
-import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import { toDbJson } from '../../store/codec.ts';
 import {

@@ -1,7 +1,7 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { chargeAttempt } from '../../plugins/idempotency.ts';
+import { chargeAttempt } from '../../idempotency/key.ts';
 import { IdempotencyHeaders, PortOnePaymentSchema } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import {
@@ -112,7 +112,9 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await payWithBillingKey(contextOf(app, request), request.body, chargeAttempt(request))),
+      reply
+        .code(201)
+        .send(await payWithBillingKey(contextOf(app, request), request.body, chargeAttempt(request.idempotency))),
   );
 
   app.get(
@@ -144,7 +146,9 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await schedulePayments(contextOf(app, request), request.body, chargeAttempt(request))),
+      reply
+        .code(201)
+        .send(await schedulePayments(contextOf(app, request), request.body, chargeAttempt(request.idempotency))),
   );
 
   app.delete(

@@ -1,7 +1,7 @@
 import { type Customer, type Payment, PortOneNotFoundError, type ScheduleResult } from '@repo/portone-client';
 import type { z } from 'zod';
-import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import { BillingKeyNotFoundError, PaymentDeclinedError } from '../../errors.ts';
+import { type ChargeAttempt, chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
 import { DEFAULT_CURRENCY } from '../../money.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import {

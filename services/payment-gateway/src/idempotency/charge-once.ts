@@ -1,8 +1,8 @@
 import { type Payment, PortOneNotFoundError, PortOneOutcomeUnknownError } from '@repo/portone-client';
-import { OutcomeUnknownError } from './errors.ts';
-import { currencyOf, minorOf } from './money.ts';
-import type { ServiceContext } from './service-context.ts';
-import { impUidsStoredBefore } from './store/payment.repository.ts';
+import { OutcomeUnknownError } from '../errors.ts';
+import { currencyOf, minorOf } from '../money.ts';
+import type { ServiceContext } from '../service-context.ts';
+import { impUidsStoredBefore } from '../store/payment.repository.ts';
 
 /**
  * How a charge request may proceed, decided by its Idempotency-Key:
