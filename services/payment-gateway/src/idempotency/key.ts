@@ -12,14 +12,22 @@ import {
   completeIdempotent,
   saveIdempotencyCheckpoint,
 } from '../store/idempotency.repository.ts';
-import type { ChargeAttempt, ChargeMode } from './charge-once.ts';
 import { requestHash } from './request-hash.ts';
+
+/**
+ * How a charge request may proceed, decided by its Idempotency-Key:
+ * - `charge`: a new request; send the charge.
+ * - `lookup-first`: the key was taken over from a request that died holding it (its lease ran out);
+ *   that request may have charged. Look the merchant_uid up; send the charge only when PortOne has no
+ *   record of it (the dead request's call is long over: the lease outlasts any request).
+ * - `lookup-only`: a previous attempt lost PortOne's answer; never send the charge again.
+ */
+export type ChargeMode = 'charge' | 'lookup-first' | 'lookup-only';
 
 /** A request's claim on its Idempotency-Key, from the preHandler hook to the answer. */
 export interface IdempotencyHandle {
   scope: string;
   key: string;
-  /** How a charge handler may proceed (see ChargeMode). */
   chargeMode: ChargeMode;
   /** Whether this request holds the key (and must complete or abandon it). */
   owned: boolean;
@@ -125,11 +133,6 @@ export async function finishKey(db: Db, handle: IdempotencyHandle, status: numbe
   else await abandonIdempotent(db, holder);
 }
 
-/** How a charge handler proceeds, and since when a charge it made could exist (store clock). */
-export function chargeAttempt(handle: IdempotencyHandle | null): ChargeAttempt {
-  return { mode: handle?.chargeMode ?? 'charge', startedAt: handle?.startedAt ?? new Date() };
-}
-
 /**
  * For a handler that moves money without a merchant_uid to look up (a cancel): what an earlier
  * attempt with the same key recorded, and a way to record this attempt's intent before acting.
@@ -143,9 +146,26 @@ export interface MoneyCheckpoint {
   save(value: unknown): Promise<void>;
 }
 
-/** The checkpoint of a request's Idempotency-Key; undefined without a key. */
-export function moneyCheckpoint(db: Db, handle: IdempotencyHandle | null): MoneyCheckpoint | undefined {
-  if (!handle) return undefined;
+/** What a handler needs of its request's Idempotency-Key; part of the request context. */
+export interface IdempotencyState {
+  /** How a charge may proceed (`charge` without a key). */
+  mode: ChargeMode;
+  /** Since when a charge this attempt made could exist: the key's first request (store clock), else now. */
+  startedAt: Date;
+  /** The key's checkpoint for a cancel; undefined without a key. */
+  checkpoint: MoneyCheckpoint | undefined;
+}
+
+/** The idempotency state of a request holding `handle` (null: no Idempotency-Key). */
+export function idempotencyState(db: Db, handle: IdempotencyHandle | null): IdempotencyState {
+  return {
+    mode: handle?.chargeMode ?? 'charge',
+    startedAt: handle?.startedAt ?? new Date(),
+    checkpoint: handle ? moneyCheckpoint(db, handle) : undefined,
+  };
+}
+
+function moneyCheckpoint(db: Db, handle: IdempotencyHandle): MoneyCheckpoint {
   return {
     previous: handle.checkpoint,
     async save(value) {

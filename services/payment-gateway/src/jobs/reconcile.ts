@@ -4,7 +4,7 @@ import type { Payment } from '@repo/portone-client';
 import { Counter, Gauge } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { contextOf, type ServiceContext } from '../service-context.ts';
+import { jobContext, type ServiceContext } from '../service-context.ts';
 import { acquireLease, extendLease } from '../store/job-lease.repository.ts';
 import { type PortOnePayment, upsertPaymentFromPortOne } from '../store/payment.repository.ts';
 import {
@@ -266,7 +266,7 @@ async function reconcilerPlugin(app: FastifyInstance, options: ReconcileOptions)
 
   const tick = () => {
     if (running || closing.signal.aborted || Date.now() < firstAt) return;
-    running = reconcileOnce({ ...contextOf(app), log }, { ...options, holder, onRunEnd }, closing.signal)
+    running = reconcileOnce(jobContext(app, log), { ...options, holder, onRunEnd }, closing.signal)
       .catch((err: unknown) => log.error({ err }, 'reconciliation failed'))
       .finally(() => {
         running = undefined;

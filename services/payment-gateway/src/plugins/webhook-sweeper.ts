@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { sweepWebhooks } from '../routes/webhooks/service.ts';
-import { contextOf } from '../service-context.ts';
+import { jobContext } from '../service-context.ts';
 import { purgeExpiredIdempotency } from '../store/idempotency.repository.ts';
 
 export interface SweeperOptions {
@@ -22,7 +22,7 @@ async function sweeperPlugin(app: FastifyInstance, options: SweeperOptions) {
   const closing = new AbortController();
 
   const tick = async () => {
-    const ctx = { ...contextOf(app), log };
+    const ctx = jobContext(app, log);
     const processed = await sweepWebhooks(ctx, Math.min(options.intervalMs, 10_000), 50, closing.signal);
     if (processed > 0) log.info({ processed }, 'swept webhook deliveries');
     if (!closing.signal.aborted) await purgeExpiredIdempotency(app.db);

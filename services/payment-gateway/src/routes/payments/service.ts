@@ -14,10 +14,10 @@ import {
   PortOneConflictError,
   SandboxPaymentError,
 } from '../../errors.ts';
-import { type ChargeAttempt, chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
+import { chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
 import type { MoneyCheckpoint } from '../../idempotency/key.ts';
 import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '../../money.ts';
-import type { ServiceContext } from '../../service-context.ts';
+import type { RequestContext, ServiceContext } from '../../service-context.ts';
 import { toDbJson } from '../../store/codec.ts';
 import {
   type CancelClaim,
@@ -238,16 +238,15 @@ async function claimForCancel(ctx: ServiceContext, impUid: string): Promise<Canc
  * (which PortOne refuses if it did after all); anything else → 409, nothing sent.
  */
 export async function cancelPayment(
-  ctx: ServiceContext,
+  ctx: RequestContext,
   body: z.output<typeof CancelBody>,
   requestedBy: string,
-  checkpoint?: MoneyCheckpoint,
 ): Promise<Payment> {
   const impUid = await resolveImpUid(ctx, body);
   if (!(await getStoredPayment(ctx.db, impUid))) await fetchPayment(ctx, impUid);
   const claim = await claimForCancel(ctx, impUid);
   try {
-    return await cancelClaimed(ctx, impUid, body, requestedBy, checkpoint);
+    return await cancelClaimed(ctx, impUid, body, requestedBy, ctx.idempotency.checkpoint);
   } finally {
     // Not released (the store is down): the claim expires on its own.
     await releaseCancelClaim(ctx.db, claim).then(
@@ -397,16 +396,12 @@ async function settleLostCancel(
  * Issues a virtual account; the due date defaults to VBANK_DUE_DAYS from PortOne's clock (not ours:
  * PortOne checks it against its own, and `vbank_issued_at` comes from there too).
  */
-export async function issueVbank(
-  ctx: ServiceContext,
-  body: z.output<typeof VbankBody>,
-  attempt: ChargeAttempt,
-): Promise<Payment> {
+export async function issueVbank(ctx: RequestContext, body: z.output<typeof VbankBody>): Promise<Payment> {
   const vbankDue = body.vbank_due ?? (await ctx.portone.now()) + ctx.config.VBANK_DUE_DAYS * DAY;
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], mode: attempt.mode },
+    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid] },
     () =>
       ctx.portone.vbanks.issue({
         ...rest,
@@ -420,7 +415,7 @@ export async function issueVbank(
         merchantUid: body.merchant_uid,
         amount: body.amount,
         currency: DEFAULT_CURRENCY,
-        since: attempt.startedAt,
+        since: ctx.idempotency.startedAt,
       }),
   );
   await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'charge' });
@@ -439,7 +434,7 @@ interface Mismatch {
  * prepared for the merchant_uid). A mismatch is a 422 naming both values; a forged amount on a paid
  * payment is cancelled when CANCEL_FORGED_PAYMENTS is on.
  */
-export async function verifyPayment(ctx: ServiceContext, body: z.output<typeof VerifyBody>, requestedBy: string) {
+export async function verifyPayment(ctx: RequestContext, body: z.output<typeof VerifyBody>, requestedBy: string) {
   const payment = await fetchPayment(ctx, body.imp_uid);
   if (payment.sandbox && !ctx.config.ACCEPT_SANDBOX_PAYMENTS) {
     await markVerification(ctx.db, payment.imp_uid, {
