@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { sweepWebhooks } from '../routes/webhooks/service.ts';
 import { jobContext } from '../service-context.ts';
 import { purgeExpiredIdempotency } from '../store/idempotency.repository.ts';
+import { sweepWebhooks } from '../webhooks/deliveries.ts';
 
 export interface SweeperOptions {
   intervalMs: number;

@@ -5,8 +5,8 @@ import { Counter, problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
+import { markFailed, processDelivery, storeDelivery } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
-import { markFailed, processDelivery, storeDelivery } from './service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,15 +1,15 @@
 import { type Payment, PortOneNotFoundError } from '@repo/portone-client';
-import { isPortOneDown } from '../../errors.ts';
-import { currencyOf, minorOf } from '../../money.ts';
-import type { ServiceContext } from '../../service-context.ts';
-import { upsertPaymentFromPortOne } from '../../store/payment.repository.ts';
-import { getPrepared } from '../../store/prepared.repository.ts';
+import { isPortOneDown } from '../errors.ts';
+import { currencyOf, minorOf } from '../money.ts';
+import type { ServiceContext } from '../service-context.ts';
+import { upsertPaymentFromPortOne } from '../store/payment.repository.ts';
+import { getPrepared } from '../store/prepared.repository.ts';
 import {
   insertWebhookDelivery,
   listUnprocessedWebhooks,
   markWebhookProcessed,
   type WebhookState,
-} from '../../store/webhook.repository.ts';
+} from '../store/webhook.repository.ts';
 
 export interface IncomingDelivery {
   impUid: string;
