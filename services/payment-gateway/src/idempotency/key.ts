@@ -10,6 +10,7 @@ import {
   abandonIdempotent,
   beginIdempotent,
   completeIdempotent,
+  purgeExpiredIdempotency,
   saveIdempotencyCheckpoint,
 } from '../store/idempotency.repository.ts';
 import { requestHash } from './request-hash.ts';
@@ -180,6 +181,11 @@ function moneyCheckpoint(db: Db, handle: IdempotencyHandle): MoneyCheckpoint {
       if (!saved) throw new IdempotencyInFlightError('the Idempotency-Key was taken over by a retry of this request');
     },
   };
+}
+
+/** Deletes keys past their TTL (the sweep job); returns how many. */
+export function purgeExpiredKeys(db: Db): Promise<number> {
+  return purgeExpiredIdempotency(db);
 }
 
 function codeOf(body: unknown): unknown {

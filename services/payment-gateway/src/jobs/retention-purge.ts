@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../store/database.ts';
 import {
@@ -7,6 +7,7 @@ import {
 } from '../store/notification.repository.ts';
 import { deletePortOneCallsBefore } from '../store/portone-call.repository.ts';
 import { deleteWebhookDeliveriesBefore } from '../store/webhook.repository.ts';
+import { startJob } from './runner.ts';
 
 export interface RetentionOptions {
   intervalMs: number;
@@ -21,17 +22,15 @@ export interface RetentionOptions {
 const DAY_MS = 86_400_000;
 
 /**
- * Deletes stored webhook deliveries, PortOne call audit rows and finished notifications past their retention, so a flood
- * cannot fill the database. Runs at start and then every `intervalMs`, batch by batch (each batch its
- * own short statement) until nothing is left to delete; ticks never overlap, and closing stops between
+ * Deletes stored webhook deliveries, PortOne call audit rows and finished notifications past their
+ * retention, so a flood cannot fill the database. Runs at start and then every `intervalMs`, batch by
+ * batch (each batch its own short statement) until nothing is left to delete; closing stops between
  * batches and waits for the one in progress.
  */
 async function retentionPlugin(app: FastifyInstance, options: RetentionOptions) {
-  const log = app.log.child({ component: 'retention' });
-  let running: Promise<void> | undefined;
-  let stopped = false;
-
   const purge = async (
+    log: FastifyBaseLogger,
+    signal: AbortSignal,
     table: string,
     days: number,
     deleteBatch: (db: Db, before: Date, limit: number) => Promise<number>,
@@ -40,7 +39,7 @@ async function retentionPlugin(app: FastifyInstance, options: RetentionOptions) 
     const before = new Date(Date.now() - days * DAY_MS);
     let deleted = 0;
     for (;;) {
-      if (stopped) break;
+      if (signal.aborted) break;
       const n = await deleteBatch(app.db, before, options.batchSize);
       deleted += n;
       if (n < options.batchSize) break;
@@ -48,29 +47,17 @@ async function retentionPlugin(app: FastifyInstance, options: RetentionOptions) 
     if (deleted > 0) log.info({ table, deleted, before }, 'purged rows past retention');
   };
 
-  const tick = () => {
-    if (running || stopped) return;
-    running = (async () => {
-      await purge('webhook_deliveries', options.webhookDays, deleteWebhookDeliveriesBefore);
-      await purge('portone_calls', options.portoneCallDays, deletePortOneCallsBefore);
-      await purge('notification_deliveries', options.notificationDays, deleteNotificationDeliveriesBefore);
-      await purge('notification_events', options.notificationDays, deleteNotificationEventsBefore);
-    })()
-      .catch((err: unknown) => log.error({ err }, 'retention purge failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-
-  const timer = setInterval(tick, options.intervalMs);
-  timer.unref();
-  // A gateway restarted more often than the interval still purges.
-  app.addHook('onReady', async () => tick());
-
-  app.addHook('preClose', async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
+  startJob(app, {
+    component: 'retention',
+    everyMs: options.intervalMs,
+    atReady: true,
+    async pass(log, signal) {
+      await purge(log, signal, 'webhook_deliveries', options.webhookDays, deleteWebhookDeliveriesBefore);
+      await purge(log, signal, 'portone_calls', options.portoneCallDays, deletePortOneCallsBefore);
+      await purge(log, signal, 'notification_deliveries', options.notificationDays, deleteNotificationDeliveriesBefore);
+      await purge(log, signal, 'notification_events', options.notificationDays, deleteNotificationEventsBefore);
+    },
+    failed: (log, err) => log.error({ err }, 'retention purge failed'),
   });
 }
 
