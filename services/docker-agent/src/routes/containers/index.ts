@@ -30,8 +30,8 @@ import {
   openStats,
   removeContainer,
   statsSnapshot,
-  toDetail,
 } from './service.ts';
+import { toDetail } from './to-api.ts';
 
 export interface ContainerRoutesOptions extends StreamRouteOptions {
   policy: Policy;

@@ -18,61 +18,67 @@ import { chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
 import type { MoneyCheckpoint } from '../../idempotency/key.ts';
 import { amountIssue, currencyOf, DEFAULT_CURRENCY, fromMinor, minorOf } from '../../money.ts';
 import type { RequestContext, ServiceContext } from '../../service-context.ts';
-import { toDbJson } from '../../store/codec.ts';
+import { type CancelClaim, claimPaymentForCancel, releaseCancelClaim } from '../../store/cancel-claim.repository.ts';
+import { fromDbBool, fromDbTime, fromDecimal, fromNullableDbTime, hundredths, toDbJson } from '../../store/codec.ts';
 import {
-  type CancelClaim,
-  claimPaymentForCancel,
-  getPayment as getStoredPayment,
+  isPaymentStored,
   listPayments as listStoredPayments,
   markVerification,
-  type PaymentRecord,
-  releaseCancelClaim,
   upsertPaymentFromPortOne,
+  type VerificationStatus,
 } from '../../store/payment.repository.ts';
+import type { PaymentRow } from '../../store/payment.table.ts';
 import { getPrepared, savePrepared } from '../../store/prepared.repository.ts';
 import type { CancelBody, ListPaymentsQuery, PrepareBody, VbankBody, VerifyBody } from './schemas.ts';
 
 const DAY = 86_400;
 
-const unix = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
+/** A stored time as UNIX seconds, like PortOne's. */
+const unix = (value: string | null) => {
+  const date = fromNullableDbTime(value);
+  return date ? Math.floor(date.getTime() / 1000) : null;
+};
 
-/** Our stored copy in the API's snake_case, times as UNIX seconds like PortOne's. */
-function toApiPayment(p: PaymentRecord) {
+/** The one mapping of a stored payment to the API's shape (snake_case, times as UNIX seconds). */
+function toApiPayment(row: PaymentRow) {
+  const amount = fromDecimal(row.amount);
+  const cancelAmount = fromDecimal(row.cancel_amount);
   return {
-    imp_uid: p.impUid,
-    merchant_uid: p.merchantUid,
-    status: p.status,
-    amount: p.amount,
-    cancel_amount: p.cancelAmount,
-    cancellable_amount: p.cancellableAmount,
-    currency: p.currency,
-    pay_method: p.payMethod,
-    pg_provider: p.pgProvider,
-    name: p.name,
-    customer_uid: p.customerUid,
-    vbank_num: p.vbankNum,
-    vbank_date: unix(p.vbankDate),
-    paid_at: unix(p.paidAt),
-    failed_at: unix(p.failedAt),
-    cancelled_at: unix(p.cancelledAt),
-    fail_reason: p.failReason,
-    verification_status: p.verificationStatus,
-    sandbox: p.sandbox,
-    forged: p.forged,
-    created_at: unix(p.createdAt) as number,
-    updated_at: unix(p.updatedAt) as number,
+    imp_uid: row.imp_uid,
+    merchant_uid: row.merchant_uid,
+    status: row.status,
+    amount,
+    cancel_amount: cancelAmount,
+    // In hundredths, so no float residue appears.
+    cancellable_amount: Math.max(0, hundredths(amount) - hundredths(cancelAmount)) / 100,
+    currency: row.currency,
+    pay_method: row.pay_method,
+    pg_provider: row.pg_provider,
+    name: row.name,
+    customer_uid: row.customer_uid,
+    vbank_num: row.vbank_num,
+    vbank_date: unix(row.vbank_date),
+    paid_at: unix(row.paid_at),
+    failed_at: unix(row.failed_at),
+    cancelled_at: unix(row.cancelled_at),
+    fail_reason: row.fail_reason,
+    verification_status: row.verification_status as VerificationStatus,
+    sandbox: fromDbBool(row.sandbox),
+    forged: fromDbBool(row.forged),
+    created_at: Math.floor(fromDbTime(row.created_at).getTime() / 1000),
+    updated_at: Math.floor(fromDbTime(row.updated_at).getTime() / 1000),
   };
 }
 
 export async function listPayments(ctx: ServiceContext, query: z.output<typeof ListPaymentsQuery>) {
-  const { total, items } = await listStoredPayments(ctx.db, {
+  const { total, rows } = await listStoredPayments(ctx.db, {
     ...(query.status ? { status: query.status } : {}),
     ...(query.from !== undefined ? { from: new Date(query.from * 1000) } : {}),
     ...(query.to !== undefined ? { to: new Date(query.to * 1000) } : {}),
     page: query.page,
     limit: query.limit,
   });
-  return { total, page: query.page, limit: query.limit, items: items.map(toApiPayment) };
+  return { total, page: query.page, limit: query.limit, items: rows.map(toApiPayment) };
 }
 
 /**
@@ -243,7 +249,7 @@ export async function cancelPayment(
   requestedBy: string,
 ): Promise<Payment> {
   const impUid = await resolveImpUid(ctx, body);
-  if (!(await getStoredPayment(ctx.db, impUid))) await fetchPayment(ctx, impUid);
+  if (!(await isPaymentStored(ctx.db, impUid))) await fetchPayment(ctx, impUid);
   const claim = await claimForCancel(ctx, impUid);
   try {
     return await cancelClaimed(ctx, impUid, body, requestedBy, ctx.idempotency.checkpoint);
