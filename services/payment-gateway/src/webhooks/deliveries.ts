@@ -4,7 +4,12 @@ import { currencyOf, minorOf } from '../money.ts';
 import type { ServiceContext } from '../service-context.ts';
 import { upsertPaymentFromPortOne } from '../store/payment.repository.ts';
 import { getPrepared } from '../store/prepared.repository.ts';
-import { insertWebhookDelivery, markWebhookProcessed, type WebhookState } from '../store/webhook.repository.ts';
+import {
+  type ConfirmedClaims,
+  insertWebhookDelivery,
+  markWebhookProcessed,
+  type WebhookState,
+} from '../store/webhook.repository.ts';
 
 export interface IncomingDelivery {
   impUid: string;
@@ -47,8 +52,8 @@ export function confirms(payment: Payment, claimed: string): boolean {
 }
 
 /** Stores the delivery before anything else; a duplicate is recognised and recorded as such. */
-export async function storeDelivery(ctx: ServiceContext, delivery: IncomingDelivery) {
-  return insertWebhookDelivery(ctx.db, delivery);
+export async function storeDelivery(ctx: ServiceContext, delivery: IncomingDelivery, confirmed?: ConfirmedClaims) {
+  return insertWebhookDelivery(ctx.db, delivery, confirmed);
 }
 
 /**

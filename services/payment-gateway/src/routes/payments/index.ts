@@ -2,6 +2,7 @@ import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
+import { cancelPayment } from './cancel.service.ts';
 import {
   CancelBody,
   FindQuery,
@@ -16,15 +17,8 @@ import {
   VerifiedSchema,
   VerifyBody,
 } from './schemas.ts';
-import {
-  cancelPayment,
-  fetchPayment,
-  findPayment,
-  issueVbank,
-  listPayments,
-  preparePayment,
-  verifyPayment,
-} from './service.ts';
+import { fetchPayment, findPayment, issueVbank, listPayments, preparePayment } from './service.ts';
+import { verifyPayment } from './verify.service.ts';
 
 const tags = ['payments'];
 /** What every route that reaches PortOne may answer besides its own errors. */
