@@ -6,8 +6,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
+import { markFailed, processDelivery, storeDelivery } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
-import { markFailed, processDelivery, storeDelivery } from './service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
