@@ -1,5 +1,12 @@
 import { isIP } from 'node:net';
-import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
+import {
+  type ApiKey,
+  env,
+  type LoadConfigOptions,
+  loadConfig as loadFromEnv,
+  parseApiKeys,
+  parseConfig as parseVariables,
+} from '@repo/service-kit';
 import { z } from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -180,7 +187,12 @@ export const ConfigSchema = Variables.superRefine((config, ctx) => {
 
 export type Config = z.output<typeof ConfigSchema>;
 
-/** Parses the environment (or a test's overrides); throws a ConfigError naming each bad variable. */
-export function readConfig(source: Record<string, string | undefined>): Config {
-  return loadConfig(ConfigSchema, source);
+/** Parses given variables (a test's overrides); throws a ConfigError naming each bad variable. */
+export function parseConfig(variables: Record<string, string | undefined>): Config {
+  return parseVariables(ConfigSchema, variables);
+}
+
+/** The environment and the repository's `.env` (the environment wins), through @fastify/env. */
+export function loadConfig(options?: LoadConfigOptions): Promise<Config> {
+  return loadFromEnv(ConfigSchema, options);
 }

@@ -2,7 +2,7 @@ import type { Payment } from '@repo/portone-client';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
@@ -36,7 +36,7 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     h = await startHarness(server as string, { env: RECONCILE_ENV });
     // A second replica on the same database.
     second = await buildTestApp(
-      readConfig({ ...RECONCILE_ENV, PORTONE_API_URL: h.emulator.url, MIGRATE_ON_START: 'false' }),
+      parseConfig({ ...RECONCILE_ENV, PORTONE_API_URL: h.emulator.url, MIGRATE_ON_START: 'false' }),
       { db: h.db },
     );
   });

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { DockerEngine, Filters } from '../../docker/engine.ts';
 import { dockerStatus } from '../../docker/errors.ts';
-import { type LogLine, logLines } from '../../docker/logs.ts';
+import { type LogLine, logLineBatches } from '../../docker/logs.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, statsSnapshots } from '../../docker/stats.ts';
@@ -159,31 +159,40 @@ export async function openLogs(
     },
     signal,
   );
-  return { info, lines: logLines(stream, { tty: info.Config.Tty ?? false, timestamps: q.timestamps }) };
+  return { info, batches: logLineBatches(stream, { tty: info.Config.Tty ?? false, timestamps: q.timestamps }) };
 }
 
 /**
  * A non-follow answer is built in memory, so it is capped: past `maxBytes` the engine stream is
  * released (`abort`) and the caller told to ask for less, rather than the agent holding a whole log.
  */
-export async function collectLogs(lines: AsyncIterable<LogLine>, maxBytes: number, abort: AbortController) {
+export async function collectLogs(batches: AsyncIterable<LogLine[]>, maxBytes: number, abort: AbortController) {
   const collected: LogLine[] = [];
   let bytes = 0;
-  for await (const line of lines) {
-    bytes += Buffer.byteLength(line.line) + (line.ts?.length ?? 0);
-    if (bytes > maxBytes) {
-      abort.abort();
-      throw new LogsTooLargeError(
-        `the logs asked for exceed ${maxBytes} bytes (DOCKER_AGENT_LOGS_MAX_BYTES); ask for fewer lines (tail), a time window (since/until) or follow=true`,
-      );
+  for await (const batch of batches) {
+    for (const line of batch) {
+      bytes += Buffer.byteLength(line.line) + (line.ts?.length ?? 0);
+      if (bytes > maxBytes) {
+        abort.abort();
+        throw new LogsTooLargeError(
+          `the logs asked for exceed ${maxBytes} bytes (DOCKER_AGENT_LOGS_MAX_BYTES); ask for fewer lines (tail), a time window (since/until) or follow=true`,
+        );
+      }
+      collected.push(line);
     }
-    collected.push(line);
   }
   return collected;
 }
 
-export async function* logEvents(lines: AsyncIterable<LogLine>) {
-  for await (const l of lines) yield { type: 'log' as const, ...l };
+/** Each batch of lines as one batch of `log` events (sendNdjson writes a batch in one go). */
+export async function* logEvents(batches: AsyncIterable<LogLine[]>) {
+  for await (const batch of batches) {
+    yield batch.map((l) =>
+      l.ts === undefined
+        ? { type: 'log' as const, stream: l.stream, line: l.line }
+        : { type: 'log' as const, stream: l.stream, line: l.line, ts: l.ts },
+    );
+  }
 }
 
 export async function statsSnapshot(engine: DockerEngine, ref: string) {
