@@ -130,7 +130,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
       });
       if (stored.duplicate) {
-        request.log.info({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
+        // A re-send of an event already taken: the stored row and webhook_deliveries_total{state="duplicate"}
+        // record it, and the request line is logged anyway; a third line per re-send is only for debugging.
+        request.log.debug({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
         deliveries.inc({ state: 'duplicate' });
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
