@@ -9,8 +9,11 @@ import {
   LogController,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { loggerOptions } from './logger.ts';
+import { loggerOptions, serializeRequest } from './logger.ts';
 import { problemBody } from './problem.ts';
+
+/** Where both services' APIs live, behind the one nginx front. */
+export const API_PREFIX = '/api/v1';
 
 export interface BaseOptions {
   name: string;
@@ -26,9 +29,13 @@ export interface BaseOptions {
 /** Fastify options both services start from: pino with the redact list, proxy trust, request ids. */
 export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
   return {
-    logger: options.logStream
-      ? { ...loggerOptions(options.logLevel, options.name), stream: options.logStream }
-      : loggerOptions(options.logLevel, options.name),
+    // One option set for both services: the redact list on every line, request URLs with their
+    // secret-looking query values redacted.
+    logger: {
+      ...loggerOptions(options.logLevel, options.name),
+      serializers: { req: serializeRequest },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).
     trustProxy: ['loopback', ...options.trustedProxies],
     bodyLimit: options.bodyLimit ?? 1024 * 1024,

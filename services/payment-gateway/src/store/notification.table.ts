@@ -38,6 +38,8 @@ export interface NotificationDeliveryTable {
   attempts: number;
   next_attempt_at: DateTimeColumn;
   claimed_until: NullableDateTimeColumn;
+  /** Identifies the claim holding the delivery until claimed_until; NULL when unclaimed. */
+  claim_token: string | null;
   last_attempt_at: NullableDateTimeColumn;
   last_status_code: number | null;
   last_error: string | null;

@@ -1,6 +1,11 @@
 import { fromDecimal, fromNullableDbTime, hundredths } from './codec.ts';
 import type { Trx } from './database.ts';
-import { type ChangeCause, enqueueEvent, type PaymentState, paymentEventType } from './notification.repository.ts';
+import {
+  type ChangeCause,
+  enqueueEvent,
+  type PaymentState,
+  paymentEventType,
+} from './notification-event.repository.ts';
 import type { PaymentRow } from './payment.table.ts';
 
 /** The columns a payment's notification is made of (a stored row, or the values just written). */

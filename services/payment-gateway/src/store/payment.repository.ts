@@ -2,7 +2,7 @@ import type { Payment } from '@repo/portone-client';
 import type { Insertable } from 'kysely';
 import { fromDecimal, hundredths, toDbBool, toDbJson, toDbTime } from './codec.ts';
 import type { Db, Trx } from './database.ts';
-import type { ChangeCause } from './notification.repository.ts';
+import type { ChangeCause } from './notification-event.repository.ts';
 import type { PaymentRow, PaymentTable } from './payment.table.ts';
 import { newCancelRows, paymentColumns } from './payment-columns.ts';
 import { notifyPaymentChange } from './payment-events.ts';

@@ -10,6 +10,7 @@ import {
 } from './codec.ts';
 import type { Db } from './database.ts';
 import type { ReconciliationChangeTable, ReconciliationRunTable } from './reconciliation.table.ts';
+import { deleteIds } from './sql.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Records
@@ -228,4 +229,50 @@ export async function recordRecheck(
       .values({ imp_uid: impUid, ...values })
       .execute();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Retention
+
+/**
+ * One batch: changes recorded by runs started before `before`, oldest first (found through the
+ * run_id index, then a DELETE by primary key). A run's changes go before the run itself.
+ */
+export async function deleteReconciliationChangesBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('reconciliation_changes')
+    .select('id')
+    .where('run_id', 'in', (eb) =>
+      eb.selectFrom('reconciliation_runs').select('id').where('started_at', '<', toDbTime(before)),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return deleteIds(
+    db,
+    'reconciliation_changes',
+    rows.map((r) => r.id),
+  );
+}
+
+/**
+ * One batch: runs started before `before` that no change refers to any more (a run still `running`
+ * that long after it started died with its replica). Oldest first, by primary key.
+ */
+export async function deleteReconciliationRunsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('reconciliation_runs as r')
+    .select('r.id')
+    .where('r.started_at', '<', toDbTime(before))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('reconciliation_changes as c').select('c.id').whereRef('c.run_id', '=', 'r.id'))),
+    )
+    .orderBy('r.id')
+    .limit(limit)
+    .execute();
+  return deleteIds(
+    db,
+    'reconciliation_runs',
+    rows.map((r) => r.id),
+  );
 }

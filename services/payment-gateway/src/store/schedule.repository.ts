@@ -1,6 +1,6 @@
 import { clip, fromDbTime, fromDecimal, fromNullableDbTime, toDbTime, toDecimal, unixToDbTime } from './codec.ts';
 import type { Db, Trx } from './database.ts';
-import { type ChangeCause, enqueueEvent } from './notification.repository.ts';
+import { type ChangeCause, enqueueEvent } from './notification-event.repository.ts';
 import type { ScheduleRow } from './schedule.table.ts';
 import { inTransaction } from './sql.ts';
 

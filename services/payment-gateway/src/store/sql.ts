@@ -45,7 +45,13 @@ export async function inTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, a
 }
 
 /** Tables the retention purge deletes from in batches. */
-export type PurgedTable = 'webhook_deliveries' | 'portone_calls' | 'notification_deliveries' | 'notification_events';
+export type PurgedTable =
+  | 'webhook_deliveries'
+  | 'portone_calls'
+  | 'notification_deliveries'
+  | 'notification_events'
+  | 'reconciliation_changes'
+  | 'reconciliation_runs';
 
 /**
  * The second half of one purge batch: a DELETE by primary key of ids a caller selected through its
