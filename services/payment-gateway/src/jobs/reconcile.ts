@@ -139,16 +139,17 @@ async function sweep(
   }
 }
 
-/**
- * One reconciliation run, if this replica gets the lease: re-fetches non-final payments, then sweeps
- * PortOne's list over the window. The lease is then set to expire one interval after the run started,
- * so across replicas one run happens per interval. Undefined when another replica holds the lease.
- */
+/** How a run ended, for /metrics. */
 export interface RunSummary extends RunTotals {
   status: 'succeeded' | 'failed';
   durationSeconds: number;
 }
 
+/**
+ * One reconciliation run, if this replica gets the lease: re-fetches non-final payments, then sweeps
+ * PortOne's list over the window. The lease is then set to expire one interval after the run started,
+ * so across replicas one run happens per interval. Undefined when another replica holds the lease.
+ */
 export async function reconcileOnce(
   ctx: ServiceContext,
   options: ReconcileOptions & { holder: string; onRunEnd?: (run: RunSummary) => void },
