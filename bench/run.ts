@@ -75,6 +75,8 @@ const agentEnv = {
   DOCKER_SOCKET: dockerSocket,
   DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),
   DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
+  // As deployed (services/docker-agent/Dockerfile).
+  NODE_OPTIONS: '--max-semi-space-size=2',
 };
 const start = {
   emulator: () =>
