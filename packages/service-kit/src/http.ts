@@ -9,7 +9,7 @@ import {
   LogController,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { loggerOptions } from './logger.ts';
+import { loggerOptions, stdoutDestination } from './logger.ts';
 import { problemBody } from './problem.ts';
 
 export interface BaseOptions {
@@ -26,9 +26,10 @@ export interface BaseOptions {
 /** Fastify options both services start from: pino with the redact list, proxy trust, request ids. */
 export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
   return {
-    logger: options.logStream
-      ? { ...loggerOptions(options.logLevel, options.name), stream: options.logStream }
-      : loggerOptions(options.logLevel, options.name),
+    logger: {
+      ...loggerOptions(options.logLevel, options.name),
+      stream: options.logStream ?? stdoutDestination(),
+    },
     // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).
     trustProxy: ['loopback', ...options.trustedProxies],
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
