@@ -14,15 +14,21 @@
  * only this process, which stops them in order and waits for each.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { nginxAvailable, type RunningFront, startFront } from './front.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const env = process.env;
+// The repository's .env, as each service reads it (through @fastify/env); the environment wins.
+const envFile = `${root}.env`;
+const env: NodeJS.ProcessEnv = {
+  ...(existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}),
+  ...process.env,
+};
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== '--seed-demo');
 if (unknown.length > 0) {

@@ -12,8 +12,8 @@ import { promisify } from 'node:util';
 import { realService } from '@repo/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadAgentConfig } from '../../services/docker-agent/src/config.ts';
-import { readConfig } from '../../services/payment-gateway/src/config.ts';
+import { parseConfig as parseAgentConfig } from '../../services/docker-agent/src/config.ts';
+import { parseConfig as parseGatewayConfig } from '../../services/payment-gateway/src/config.ts';
 
 const exec = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -113,18 +113,18 @@ describe.runIf(dockerCompose)('docker-compose.yml with .env.example', { timeout:
     };
 
     const production = await environment({});
-    const gateway = readConfig(production.gateway);
+    const gateway = parseGatewayConfig(production.gateway);
     expect(gateway.API_KEYS).toEqual([{ name: 'billing', role: 'write', key: 'gateway-write-key-0123456789' }]);
     expect(gateway.PORTONE_API_URL).toBe('https://api.iamport.kr');
-    expect(loadAgentConfig(production.agent).apiKeys).toEqual([
+    expect(parseAgentConfig(production.agent).API_KEYS).toEqual([
       { name: 'ops', role: 'write', key: 'agent-write-key-0123456789' },
     ]);
 
     // The dev profile's emulator is plain http on the compose network: the gateway takes it only by opt-in.
     const emulator = { PORTONE_API_URL: 'http://portone-emulator:3003' };
     const refused = await environment(emulator, 'dev');
-    expect(() => readConfig(refused.gateway)).toThrow(/PORTONE_API_URL/);
+    expect(() => parseGatewayConfig(refused.gateway)).toThrow(/PORTONE_API_URL/);
     const dev = await environment({ ...emulator, PORTONE_ALLOW_INSECURE_HTTP: 'true' }, 'dev');
-    expect(readConfig(dev.gateway).PORTONE_API_URL).toBe('http://portone-emulator:3003');
+    expect(parseGatewayConfig(dev.gateway).PORTONE_API_URL).toBe('http://portone-emulator:3003');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EnvSchema } from '../../services/docker-agent/src/config.ts';
+import { ConfigSchema as AgentConfigSchema } from '../../services/docker-agent/src/config.ts';
 import { ConfigSchema } from '../../services/payment-gateway/src/config.ts';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -16,7 +16,7 @@ const stackName = (service: string, name: string) => (name === 'API_KEYS' ? `${s
 describe('.env.example', () => {
   const sources: Record<string, string[]> = {
     'payment-gateway config': Object.keys(ConfigSchema.shape).map((n) => stackName('GATEWAY', n)),
-    'docker-agent config': Object.keys(EnvSchema.shape).map((n) => stackName('DOCKER_AGENT', n)),
+    'docker-agent config': Object.keys(AgentConfigSchema.shape).map((n) => stackName('DOCKER_AGENT', n)),
     'portone-emulator CLI': [
       ...read('packages/portone-emulator/src/cli.ts').matchAll(/^ {2}(PORTONE_EMULATOR_\w+):/gm),
     ].map((m) => m[1] as string),

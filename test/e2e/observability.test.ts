@@ -13,7 +13,7 @@ import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
 import { buildApp as buildGateway } from '../../services/payment-gateway/src/app.ts';
-import { readConfig } from '../../services/payment-gateway/src/config.ts';
+import { parseConfig as parseGatewayConfig } from '../../services/payment-gateway/src/config.ts';
 
 const mysql = await mariadb();
 const nginx = await realService('nginx', async () => {
@@ -33,7 +33,7 @@ describe.runIf(mysql && nginx)('request ids and metrics through the nginx front'
     database = await freshDatabase(mysql as string, 'e2e_obs');
     emulator = await startEmulator({ port: 0, clock: 'manual' });
     gateway = await buildGateway(
-      readConfig({
+      parseGatewayConfig({
         DATABASE_URL: database.url,
         PORTONE_API_URL: emulator.url,
         PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,

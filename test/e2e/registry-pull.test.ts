@@ -24,7 +24,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
 import { buildApp } from '../../services/docker-agent/src/app.ts';
-import { loadAgentConfig } from '../../services/docker-agent/src/config.ts';
+import { parseConfig as parseAgentConfig } from '../../services/docker-agent/src/config.ts';
 
 const exec = promisify(execFile);
 const docker = await realService('Docker engine', () =>
@@ -60,7 +60,7 @@ describe.runIf(docker && registries && nginx)('a private pull through the nginx 
     await cli('rmi', '-f', image);
 
     agent = await buildApp(
-      loadAgentConfig({
+      parseAgentConfig({
         DOCKER_SOCKET: dockerSocket(),
         DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
         DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),

@@ -25,9 +25,9 @@ import { type Connection, createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
 import { buildApp as buildAgent } from '../../services/docker-agent/src/app.ts';
-import { loadAgentConfig } from '../../services/docker-agent/src/config.ts';
+import { parseConfig as parseAgentConfig } from '../../services/docker-agent/src/config.ts';
 import { buildApp as buildGateway } from '../../services/payment-gateway/src/app.ts';
-import { readConfig } from '../../services/payment-gateway/src/config.ts';
+import { parseConfig as parseGatewayConfig } from '../../services/payment-gateway/src/config.ts';
 import { replay, seedEndpoints, seedExamples } from './seed-curl.ts';
 
 const exec = promisify(execFile);
@@ -69,7 +69,7 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
     const serverUrl = new URL(mysqlUrl());
     serverUrl.pathname = `/${database}`;
     gateway = await buildGateway(
-      readConfig({
+      parseGatewayConfig({
         DATABASE_URL: serverUrl.toString(),
         PORTONE_API_URL: emulator.url,
         PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
@@ -80,7 +80,7 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
     );
     await gateway.listen({ host: '127.0.0.1', port: 0 });
     agent = await buildAgent(
-      loadAgentConfig({
+      parseAgentConfig({
         DOCKER_SOCKET: dockerSocket(),
         DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
         DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),

@@ -16,8 +16,6 @@ export interface ApiKey {
 export interface AuthOptions {
   /** Keys accepted in the `X-API-Key` header (or `Authorization: Bearer`). Empty: local mode. */
   keys: ApiKey[];
-  /** Route URLs (as registered, e.g. `/api/v1/webhooks/portone`) that need no key. */
-  publicRoutes: string[];
   /**
    * Host names (no port) a keyless local-mode request may name in `Host` and `Origin`, beyond
    * `localhost`, `127.0.0.1` and `[::1]` (`LOCAL_MODE_HOSTS`).
@@ -97,12 +95,20 @@ function notLocal(request: FastifyRequest, hosts: ReadonlySet<string>): string |
 }
 
 /**
+ * A route is public when its schema says so for OpenAPI too: `security: []` (health, PortOne's
+ * webhook, the docs, which `docs` marks), so the document and the check never disagree.
+ */
+function isPublic(request: FastifyRequest): boolean {
+  const security = (request.routeOptions.schema as { security?: unknown } | undefined)?.security;
+  return Array.isArray(security) && security.length === 0;
+}
+
+/**
  * API-key authentication. With no keys configured the service is in local mode: it answers only
  * requests from this machine (see `notLocal`), never a client a proxy forwarded from elsewhere.
  */
 async function authPlugin(app: FastifyInstance, options: AuthOptions) {
   const keys = options.keys.map((k) => ({ ...k, hash: digest(k.key) }));
-  const publicRoutes = new Set(options.publicRoutes);
   const localHosts = new Set([...LOOPBACK_HOSTS, ...(options.localHosts ?? []).map((h) => h.toLowerCase())]);
   app.decorateRequest('caller', null as unknown as Caller);
 
@@ -111,8 +117,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions) {
   }
 
   app.addHook('onRequest', async (request) => {
-    const route = request.routeOptions.url;
-    if (route === undefined || publicRoutes.has(route)) {
+    if (request.routeOptions.url === undefined || isPublic(request)) {
       request.caller = { name: 'public', role: 'read' };
       return;
     }

@@ -60,7 +60,13 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions) {
       return document as ReturnType<typeof jsonSchemaTransformObject>;
     },
   });
-  await app.register(swaggerUi, { routePrefix: options.routePrefix });
+  // The UI and the document are public: their routes get `security: []`, which `auth` reads.
+  await app.register(async (ui) => {
+    ui.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: [] };
+    });
+    await ui.register(swaggerUi, { routePrefix: options.routePrefix });
+  });
 }
 
 export const docs = fp(docsPlugin, { name: 'docs' });

@@ -9,8 +9,11 @@ import {
   LogController,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { loggerOptions, stdoutDestination } from './logger.ts';
+import { loggerOptions, serializeRequest, stdoutDestination } from './logger.ts';
 import { problemBody } from './problem.ts';
+
+/** Where both services' APIs live, behind the one nginx front. */
+export const API_PREFIX = '/api/v1';
 
 export interface BaseOptions {
   name: string;
@@ -26,8 +29,11 @@ export interface BaseOptions {
 /** Fastify options both services start from: pino with the redact list, proxy trust, request ids. */
 export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
   return {
+    // One option set for both services: the redact list on every line, request URLs with their
+    // secret-looking query values redacted.
     logger: {
       ...loggerOptions(options.logLevel, options.name),
+      serializers: { req: serializeRequest },
       stream: options.logStream ?? stdoutDestination(),
     },
     // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).

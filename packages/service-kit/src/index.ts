@@ -1,5 +1,14 @@
 export { type ApiKey, type AuthOptions, auth, type Caller, parseApiKeys, type Role } from './auth.ts';
-export { ConfigError, env, loadConfig } from './config.ts';
+export {
+  ConfigError,
+  env,
+  envFilePath,
+  envJsonSchema,
+  exitOnConfigError,
+  type LoadConfigOptions,
+  loadConfig,
+  parseConfig,
+} from './config.ts';
 export { type DocsOptions, docs, type OpenApiDocument, type OpenApiOperation } from './docs.ts';
 export { drain } from './drain.ts';
 export {
@@ -12,6 +21,7 @@ export {
   UnauthorizedError,
 } from './errors.ts';
 export {
+  API_PREFIX,
   type BaseOptions,
   echoRequestId,
   fastifyOptions,
@@ -20,7 +30,7 @@ export {
   requestId,
   useZod,
 } from './http.ts';
-export { loggerOptions, REDACTED_KEYS, redactLine } from './logger.ts';
+export { loggerOptions, REDACTED_KEYS, redactLine, redactUrl, serializeRequest } from './logger.ts';
 export { Counter, Gauge, Histogram, metrics } from './metrics.ts';
 export {
   type Problem,

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type Logger, pino } from 'pino';
@@ -8,11 +11,14 @@ import {
   auth,
   ConfigError,
   env,
+  envFilePath,
+  envJsonSchema,
   fastifyOptions,
   loadConfig,
   loggerOptions,
   NotFoundError,
   parseApiKeys,
+  parseConfig,
   problemHandler,
   redactLine,
   useZod,
@@ -24,7 +30,7 @@ async function app(keys: string[] = [], options: { trustedProxies?: string[]; lo
   });
   useZod(app);
   await app.register(problemHandler);
-  await app.register(auth, { keys: parseApiKeys(keys), publicRoutes: ['/public'], localHosts: options.localHosts });
+  await app.register(auth, { keys: parseApiKeys(keys), localHosts: options.localHosts });
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.post(
     '/things',
@@ -40,7 +46,7 @@ async function app(keys: string[] = [], options: { trustedProxies?: string[]; lo
   typed.get('/boom', async () => {
     throw new Error('secret internals');
   });
-  typed.get('/public', async () => ({ ok: true }));
+  typed.get('/public', { schema: { security: [] } }, async () => ({ ok: true }));
   return app;
 }
 
@@ -191,23 +197,58 @@ describe('config', () => {
 
   it('reads host names for LOCAL_MODE_HOSTS and refuses a port or a scheme', () => {
     const hosts = z.object({ LOCAL_MODE_HOSTS: env.hostnames() });
-    expect(loadConfig(hosts, { LOCAL_MODE_HOSTS: 'Stack.Internal, [fd00::1],my_box' }).LOCAL_MODE_HOSTS).toEqual([
+    expect(parseConfig(hosts, { LOCAL_MODE_HOSTS: 'Stack.Internal, [fd00::1],my_box' }).LOCAL_MODE_HOSTS).toEqual([
       'stack.internal',
       '[fd00::1]',
       'my_box',
     ]);
-    expect(() => loadConfig(hosts, { LOCAL_MODE_HOSTS: 'stack.internal:8080' })).toThrow(/LOCAL_MODE_HOSTS/);
-    expect(() => loadConfig(hosts, { LOCAL_MODE_HOSTS: 'http://stack.internal' })).toThrow(/LOCAL_MODE_HOSTS/);
+    expect(() => parseConfig(hosts, { LOCAL_MODE_HOSTS: 'stack.internal:8080' })).toThrow(/LOCAL_MODE_HOSTS/);
+    expect(() => parseConfig(hosts, { LOCAL_MODE_HOSTS: 'http://stack.internal' })).toThrow(/LOCAL_MODE_HOSTS/);
   });
 
   it('applies defaults, treats empty as unset and names a bad variable', () => {
-    expect(loadConfig(schema, { PORT: '', DEBUG: 'yes', KEYS: 'a, b,' })).toEqual({
+    expect(parseConfig(schema, { PORT: '', DEBUG: 'yes', KEYS: 'a, b,' })).toEqual({
       PORT: 3001,
       DEBUG: true,
       KEYS: ['a', 'b'],
     });
-    expect(() => loadConfig(schema, { PORT: 'eighty' })).toThrow(ConfigError);
-    expect(() => loadConfig(schema, { PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => parseConfig(schema, { PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => parseConfig(schema, { PORT: 'eighty' })).toThrow(/PORT/);
+  });
+
+  it('loads through @fastify/env: the .env file and the environment merged, the environment winning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kit-env-'));
+    const file = join(dir, '.env');
+    writeFileSync(file, 'PORT=4000\nDEBUG=yes\nKEYS=from-file\nUNKNOWN=x\n');
+    expect(await loadConfig(schema, { envFile: file, env: { KEYS: 'from-env' } })).toEqual({
+      PORT: 4000,
+      DEBUG: true,
+      KEYS: ['from-env'],
+    });
+    expect(await loadConfig(schema, { envFile: join(dir, 'missing.env'), env: {} })).toEqual({
+      PORT: 3001,
+      DEBUG: false,
+      KEYS: [],
+    });
+    writeFileSync(file, 'PORT=eighty\n');
+    await expect(loadConfig(schema, { envFile: file, env: {} })).rejects.toThrow(/PORT: /);
+  });
+
+  it('finds the workspace root .env from a directory below it, and the working directory one outside a workspace', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kit-root-'));
+    mkdirSync(join(root, 'services', 'x'), { recursive: true });
+    expect(envFilePath(join(root, 'services', 'x'))).toBe(join(root, 'services', 'x', '.env'));
+    writeFileSync(join(root, 'pnpm-workspace.yaml'), 'packages: []\n');
+    expect(envFilePath(join(root, 'services', 'x'))).toBe(join(root, '.env'));
+    expect(envFilePath(root)).toBe(join(root, '.env'));
+  });
+
+  it('derives the JSON Schema @fastify/env gets from the zod schema', () => {
+    const described = z.object({ A: env.port(1).describe('the port'), B: env.list() });
+    expect(envJsonSchema(described)).toEqual({
+      type: 'object',
+      properties: { A: { type: 'string', description: 'the port' }, B: { type: 'string' } },
+    });
   });
 });
 

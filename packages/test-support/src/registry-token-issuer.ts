@@ -11,7 +11,10 @@
  * - `GET /token?service=&scope=` with Basic credentials (what the engine and the agent send);
  * - `POST /token` form with `grant_type=password` or `grant_type=refresh_token` (Docker's
  *   `identitytoken`);
- * - `GET /stats?scope=`: how many tokens were issued for that scope (tests check the agent's cache).
+ * - `GET /stats?scope=`: how many tokens were issued for that scope (tests check the agent's cache);
+ * - `POST /expire-next?scope=&count=`: the next `count` (default 1) tokens for that scope are issued
+ *   already expired, past the registry's 60 s leeway, while `expires_in` still says 300 s: a token the
+ *   client caches as good and the registry refuses with a 401 (the refresh-and-replay path).
  *
  * Anonymous and wrong credentials get 401. REGISTRY_USER gets pull and push on every repository it
  * asks for; REGISTRY_NOBODY is authenticated but granted nothing, so the registry refuses it.
@@ -32,8 +35,10 @@ interface Grant {
 
 const b64url = (value: Buffer | string) => Buffer.from(value).toString('base64url');
 
-function sign(key: string, certDer: Buffer, subject: string, grants: Grant[]): string {
-  const now = Math.floor(Date.now() / 1000);
+function sign(key: string, certDer: Buffer, subject: string, grants: Grant[], expired: boolean): string {
+  // An expired token was valid for a minute, two minutes ago (Distribution allows 60 s of clock skew).
+  const now = Math.floor(Date.now() / 1000) - (expired ? TOKEN_SECONDS + 120 : 0);
+  const lifetime = expired ? 60 : TOKEN_SECONDS;
   const header = { alg: 'RS256', typ: 'JWT', x5c: [certDer.toString('base64')] };
   const claims = {
     iss: REGISTRY.issuerName,
@@ -41,7 +46,7 @@ function sign(key: string, certDer: Buffer, subject: string, grants: Grant[]): s
     aud: REGISTRY.service,
     iat: now,
     nbf: now - 5,
-    exp: now + TOKEN_SECONDS,
+    exp: now + lifetime,
     jti: randomUUID(),
     access: grants,
   };
@@ -85,6 +90,7 @@ export function startTokenIssuer(stateDir: string) {
   const key = readFileSync(join(stateDir, 'token.key'), 'utf8');
   const certDer = new X509Certificate(readFileSync(join(stateDir, 'token.crt'))).raw;
   const issued = new Map<string, number>();
+  const expireNext = new Map<string, number>();
 
   const answer = (response: ServerResponse, status: number, body: object) => {
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -94,6 +100,12 @@ export function startTokenIssuer(stateDir: string) {
     const url = new URL(request.url ?? '/', `http://${REGISTRY.issuer}`);
     if (url.pathname === '/stats') {
       answer(response, 200, { issued: issued.get(url.searchParams.get('scope') ?? '') ?? 0 });
+      return;
+    }
+    if (url.pathname === '/expire-next' && request.method === 'POST') {
+      const scope = url.searchParams.get('scope') ?? '';
+      expireNext.set(scope, Number(url.searchParams.get('count') ?? 1));
+      answer(response, 200, { scope, expireNext: expireNext.get(scope) });
       return;
     }
     if (url.pathname !== '/token') return answer(response, 404, { error: 'not found' });
@@ -114,8 +126,16 @@ export function startTokenIssuer(stateDir: string) {
     }
     if (user === undefined)
       return answer(response, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad credentials' }] });
-    for (const scope of scopes) issued.set(scope, (issued.get(scope) ?? 0) + 1);
-    const token = sign(key, certDer, user, grantsFor(user, scopes));
+    let expired = false;
+    for (const scope of scopes) {
+      issued.set(scope, (issued.get(scope) ?? 0) + 1);
+      const left = expireNext.get(scope) ?? 0;
+      if (left > 0) {
+        expired = true;
+        expireNext.set(scope, left - 1);
+      }
+    }
+    const token = sign(key, certDer, user, grantsFor(user, scopes), expired);
     answer(response, 200, {
       token,
       access_token: token,

@@ -1,10 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { auth, docs, echoRequestId, fastifyOptions, metrics, problemHandler, useZod } from '@repo/service-kit';
+import {
+  API_PREFIX,
+  auth,
+  docs,
+  echoRequestId,
+  fastifyOptions,
+  metrics,
+  problemHandler,
+  useZod,
+} from '@repo/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ComposeCli } from './compose/cli.ts';
 import { ProjectStore } from './compose/store.ts';
-import type { Config } from './config.ts';
+import { type Config, composeEnv, policyConfig } from './config.ts';
 import type { DockerEngine } from './docker/engine.ts';
 import { translateDockerError } from './docker/errors.ts';
 import { audit } from './plugins/audit.ts';
@@ -23,62 +32,57 @@ import { networkRoutes } from './routes/networks/index.ts';
 import { systemRoutes } from './routes/system/index.ts';
 import { volumeRoutes } from './routes/volumes/index.ts';
 
-export interface Deps {
-  /** The Docker engine port; by default dockerode on `config.dockerSocket`. */
+export interface AppDeps {
+  /** The Docker engine port; by default dockerode on `DOCKER_SOCKET`. */
   engine?: DockerEngine;
   clock?: () => Date;
   /** Where log lines go (default stdout). */
   logStream?: { write(line: string): void };
 }
 
-export const API_PREFIX = '/api/v1';
 const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-export const DOCS_PREFIX = `${API_PREFIX}/docs/agent`;
+const DOCS_PREFIX = `${API_PREFIX}/docs/agent`;
 
-export async function buildApp(config: Config, deps: Deps = {}): Promise<FastifyInstance> {
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...fastifyOptions({
       name: 'docker-agent',
-      logLevel: config.logLevel,
-      logRequests: config.logRequests,
-      trustedProxies: config.trustedProxies,
+      logLevel: config.LOG_LEVEL,
+      logRequests: config.LOG_REQUESTS,
+      trustedProxies: config.TRUSTED_PROXIES,
       logStream: deps.logStream,
     }),
   }).withTypeProvider<ZodTypeProvider>();
   useZod(app);
   echoRequestId(app);
   const clock = deps.clock ?? (() => new Date());
-  const translate = translateDockerError(config.dockerSocket);
+  const translate = translateDockerError(config.DOCKER_SOCKET);
   // The one error handler first: routes keep the handler of when they were added (/metrics included).
   await app.register(problemHandler, { translate });
   await app.register(metrics);
-  const policy = createPolicy(config.policy);
-  const stream = { heartbeatMs: config.heartbeatMs, translate, clock };
+  const policy = createPolicy(policyConfig(config));
+  const stream = { heartbeatMs: config.DOCKER_AGENT_HEARTBEAT_MS, translate, clock };
 
   // 1. Infrastructure: the engine (and who we are on it), registries (credentials, the Registry API client), the audit trail, shutdown of open connections.
   await app.register(docker, {
-    socketPath: config.dockerSocket,
+    socketPath: config.DOCKER_SOCKET,
     engine: deps.engine,
-    selfContainer: config.selfContainer,
+    selfContainer: config.DOCKER_AGENT_SELF_CONTAINER,
   });
   await app.register(registry, {
-    auth: config.registryAuth,
-    dockerHubUrl: config.dockerHubUrl,
+    auth: config.DOCKER_AGENT_REGISTRY_AUTH,
+    dockerHubUrl: config.DOCKER_AGENT_DOCKER_HUB_URL,
     now: () => clock().getTime(),
   });
-  await app.register(audit, { file: config.auditFile, clock });
+  await app.register(audit, { file: config.DOCKER_AGENT_AUDIT_FILE, clock });
   await app.register(shutdown);
-  await app.register(streamLimit, { maxStreams: config.maxStreams });
-  const guard = createGuard(app.docker, { protectLabel: config.protectLabel, self: app.selfContainer });
+  await app.register(streamLimit, { maxStreams: config.DOCKER_AGENT_MAX_STREAMS });
+  const guard = createGuard(app.docker, { protectLabel: config.DOCKER_AGENT_PROTECT_LABEL, self: app.selfContainer });
   await app.register(streamMetrics);
 
   // 2. Cross-cutting: docs, API keys (the problem handler, dockerode errors translated, is set first).
-  const docsRoutes: string[] = [];
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(DOCS_PREFIX)) docsRoutes.push(route.url);
-  });
   await app.register(docs, {
     title: 'docker-agent',
     version: VERSION,
@@ -108,9 +112,8 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
     ],
   });
   await app.register(auth, {
-    keys: config.apiKeys,
-    publicRoutes: ['/health', '/ready', ...docsRoutes],
-    localHosts: config.localModeHosts,
+    keys: config.API_KEYS,
+    localHosts: config.LOCAL_MODE_HOSTS,
   });
 
   // 3. Routes.
@@ -118,34 +121,42 @@ export async function buildApp(config: Config, deps: Deps = {}): Promise<Fastify
   await app.register(containerRoutes, {
     prefix: `${API_PREFIX}/containers`,
     policy,
-    protectLabel: config.protectLabel,
+    protectLabel: config.DOCKER_AGENT_PROTECT_LABEL,
     guard,
-    logs: { tail: config.logsTail, maxBytes: config.logsMaxBytes },
+    logs: { tail: config.DOCKER_AGENT_LOGS_TAIL, maxBytes: config.DOCKER_AGENT_LOGS_MAX_BYTES },
     ...stream,
   });
   await app.register(imageRoutes, {
     prefix: `${API_PREFIX}/images`,
     policy,
     guard,
-    protectLabel: config.protectLabel,
-    buildMaxBytes: config.buildMaxBytes,
+    protectLabel: config.DOCKER_AGENT_PROTECT_LABEL,
+    buildMaxBytes: config.DOCKER_AGENT_BUILD_MAX_BYTES,
     ...stream,
   });
   await app.register(volumeRoutes, {
     prefix: `${API_PREFIX}/volumes`,
     policy,
     guard,
-    protectLabel: config.protectLabel,
+    protectLabel: config.DOCKER_AGENT_PROTECT_LABEL,
   });
-  await app.register(networkRoutes, { prefix: `${API_PREFIX}/networks`, guard, protectLabel: config.protectLabel });
-  await app.register(systemRoutes, { prefix: `${API_PREFIX}/system`, protectLabel: config.protectLabel, guard });
+  await app.register(networkRoutes, {
+    prefix: `${API_PREFIX}/networks`,
+    guard,
+    protectLabel: config.DOCKER_AGENT_PROTECT_LABEL,
+  });
+  await app.register(systemRoutes, {
+    prefix: `${API_PREFIX}/system`,
+    protectLabel: config.DOCKER_AGENT_PROTECT_LABEL,
+    guard,
+  });
   await app.register(composeRoutes, {
     prefix: `${API_PREFIX}/compose`,
-    cli: new ComposeCli(config.composeCommand, config.composeEnv),
-    store: new ProjectStore(config.composeDir),
+    cli: new ComposeCli(config.DOCKER_AGENT_COMPOSE_COMMAND, composeEnv(config)),
+    store: new ProjectStore(config.DOCKER_AGENT_COMPOSE_DIR),
     policy,
-    bindAllowlist: config.policy.bindAllowlist,
-    protectLabel: config.protectLabel,
+    bindAllowlist: config.DOCKER_AGENT_BIND_ALLOWLIST.map((b) => b.path),
+    protectLabel: config.DOCKER_AGENT_PROTECT_LABEL,
     ...stream,
   });
 

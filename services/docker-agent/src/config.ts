@@ -1,5 +1,12 @@
 import { isAbsolute } from 'node:path';
-import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
+import {
+  type ApiKey,
+  env,
+  type LoadConfigOptions,
+  loadConfig as loadFromEnv,
+  parseApiKeys,
+  parseConfig as parseVariables,
+} from '@repo/service-kit';
 import { z } from 'zod';
 
 /** `path[:ro|:rw]` entries: absolute paths, read-only unless an entry says `:rw`. */
@@ -46,7 +53,7 @@ const registryAuthMap = z
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Every environment variable the agent reads, with defaults that start it on a laptop. */
-export const EnvSchema = z.object({
+export const ConfigSchema = z.object({
   DOCKER_AGENT_HOST: z.string().default('0.0.0.0'),
   DOCKER_AGENT_PORT: env.port(3002),
   LOG_LEVEL: env.logLevel(),
@@ -71,15 +78,20 @@ export const EnvSchema = z.object({
   DOCKER_AGENT_ALLOW_SECURITY_OPT: env.bool(false),
   DOCKER_AGENT_BIND_ALLOWLIST: bindAllowlist(),
   DOCKER_AGENT_IMAGE_ALLOWLIST: env.list(),
+  /** Containers with this label (any value but "false") cannot be stopped, restarted or removed. */
   DOCKER_AGENT_PROTECT_LABEL: z.string().min(1).default('com.portone-docker-stack.protected'),
+  /** Our own container (id or name) when known; otherwise detected from /proc at start-up. */
   DOCKER_AGENT_SELF_CONTAINER: z.string().optional(),
   DOCKER_AGENT_COMPOSE_DIR: z.string().default('.data/compose'),
   DOCKER_AGENT_COMPOSE_COMMAND: z.enum(['auto', 'docker compose', 'docker-compose']).default('auto'),
   DOCKER_AGENT_AUDIT_FILE: z.string().default('.data/docker-agent-audit.jsonl'),
   DOCKER_AGENT_HEARTBEAT_MS: positiveInt(15_000),
   DOCKER_AGENT_BUILD_MAX_BYTES: positiveInt(512 * 1024 * 1024),
+  /** Lines of logs answered when the caller names no `tail`. */
   DOCKER_AGENT_LOGS_TAIL: positiveInt(1000),
+  /** Largest non-follow logs answer (422 LOGS_TOO_LARGE beyond). */
   DOCKER_AGENT_LOGS_MAX_BYTES: positiveInt(16 * 1024 * 1024),
+  /** Concurrent streams (429 beyond). */
   DOCKER_AGENT_MAX_STREAMS: positiveInt(64),
   /** Credentials per registry host for pulls, compose pull/up and update checks (never logged or returned). */
   DOCKER_AGENT_REGISTRY_AUTH: registryAuthMap,
@@ -89,39 +101,10 @@ export const EnvSchema = z.object({
   HOME: z.string().default('/tmp'),
 });
 
-export interface Config {
-  host: string;
-  port: number;
-  logLevel: string;
-  logRequests: boolean;
-  apiKeys: ApiKey[];
-  trustedProxies: string[];
-  localModeHosts: string[];
-  dockerSocket: string;
-  policy: PolicyConfig;
-  /** Containers with this label (any value but "false") cannot be stopped, restarted or removed. */
-  protectLabel: string;
-  /** Our own container (id or name) when known; otherwise detected from /proc at start-up. */
-  selfContainer: string | undefined;
-  composeDir: string;
-  composeCommand: 'auto' | 'docker compose' | 'docker-compose';
-  /** The environment the compose CLI runs with: PATH, HOME and DOCKER_HOST, nothing else. */
-  composeEnv: Record<string, string>;
-  auditFile: string;
-  heartbeatMs: number;
-  buildMaxBytes: number;
-  /** Lines of logs answered when the caller names no `tail`. */
-  logsTail: number;
-  /** Largest non-follow logs answer (422 LOGS_TOO_LARGE beyond). */
-  logsMaxBytes: number;
-  /** Concurrent streams (429 beyond). */
-  maxStreams: number;
-  /** Configured registry credentials by host. */
-  registryAuth: Record<string, z.infer<typeof RegistryAuthSchema>>;
-  /** Docker Hub's registry API, for update checks of Docker Hub images. */
-  dockerHubUrl: string;
-}
+/** The agent's configuration: the parsed variables, under their own names. */
+export type Config = z.output<typeof ConfigSchema>;
 
+/** What the policy checks read (built from the config in app.ts). */
 export interface PolicyConfig {
   allowPrivileged: boolean;
   allowCapAdd: boolean;
@@ -137,41 +120,31 @@ export interface PolicyConfig {
   dockerSocket: string;
 }
 
-/** Parses the environment once; a bad value throws a ConfigError naming the variable. */
-export function loadAgentConfig(source: Record<string, string | undefined>): Config {
-  const e = loadConfig(EnvSchema, source);
+export function policyConfig(config: Config): PolicyConfig {
   return {
-    host: e.DOCKER_AGENT_HOST,
-    port: e.DOCKER_AGENT_PORT,
-    logLevel: e.LOG_LEVEL,
-    logRequests: e.LOG_REQUESTS,
-    apiKeys: e.API_KEYS,
-    trustedProxies: e.TRUSTED_PROXIES,
-    localModeHosts: e.LOCAL_MODE_HOSTS,
-    dockerSocket: e.DOCKER_SOCKET,
-    policy: {
-      allowPrivileged: e.DOCKER_AGENT_ALLOW_PRIVILEGED,
-      allowCapAdd: e.DOCKER_AGENT_ALLOW_CAP_ADD,
-      allowHostNamespaces: e.DOCKER_AGENT_ALLOW_HOST_NAMESPACES,
-      allowDevices: e.DOCKER_AGENT_ALLOW_DEVICES,
-      allowSecurityOpt: e.DOCKER_AGENT_ALLOW_SECURITY_OPT,
-      bindAllowlist: e.DOCKER_AGENT_BIND_ALLOWLIST.map((b) => b.path),
-      bindWritable: e.DOCKER_AGENT_BIND_ALLOWLIST.filter((b) => b.writable).map((b) => b.path),
-      imageAllowlist: e.DOCKER_AGENT_IMAGE_ALLOWLIST,
-      dockerSocket: e.DOCKER_SOCKET,
-    },
-    protectLabel: e.DOCKER_AGENT_PROTECT_LABEL,
-    selfContainer: e.DOCKER_AGENT_SELF_CONTAINER,
-    composeDir: e.DOCKER_AGENT_COMPOSE_DIR,
-    composeCommand: e.DOCKER_AGENT_COMPOSE_COMMAND,
-    composeEnv: { PATH: e.PATH, HOME: e.HOME, DOCKER_HOST: `unix://${e.DOCKER_SOCKET}` },
-    auditFile: e.DOCKER_AGENT_AUDIT_FILE,
-    heartbeatMs: e.DOCKER_AGENT_HEARTBEAT_MS,
-    buildMaxBytes: e.DOCKER_AGENT_BUILD_MAX_BYTES,
-    logsTail: e.DOCKER_AGENT_LOGS_TAIL,
-    logsMaxBytes: e.DOCKER_AGENT_LOGS_MAX_BYTES,
-    maxStreams: e.DOCKER_AGENT_MAX_STREAMS,
-    registryAuth: e.DOCKER_AGENT_REGISTRY_AUTH,
-    dockerHubUrl: e.DOCKER_AGENT_DOCKER_HUB_URL,
+    allowPrivileged: config.DOCKER_AGENT_ALLOW_PRIVILEGED,
+    allowCapAdd: config.DOCKER_AGENT_ALLOW_CAP_ADD,
+    allowHostNamespaces: config.DOCKER_AGENT_ALLOW_HOST_NAMESPACES,
+    allowDevices: config.DOCKER_AGENT_ALLOW_DEVICES,
+    allowSecurityOpt: config.DOCKER_AGENT_ALLOW_SECURITY_OPT,
+    bindAllowlist: config.DOCKER_AGENT_BIND_ALLOWLIST.map((b) => b.path),
+    bindWritable: config.DOCKER_AGENT_BIND_ALLOWLIST.filter((b) => b.writable).map((b) => b.path),
+    imageAllowlist: config.DOCKER_AGENT_IMAGE_ALLOWLIST,
+    dockerSocket: config.DOCKER_SOCKET,
   };
+}
+
+/** The environment the compose CLI runs with: PATH, HOME and DOCKER_HOST, nothing else. */
+export function composeEnv(config: Config): Record<string, string> {
+  return { PATH: config.PATH, HOME: config.HOME, DOCKER_HOST: `unix://${config.DOCKER_SOCKET}` };
+}
+
+/** Parses given variables (a test's overrides); a bad value throws a ConfigError naming the variable. */
+export function parseConfig(variables: Record<string, string | undefined>): Config {
+  return parseVariables(ConfigSchema, variables);
+}
+
+/** The environment and the repository's `.env` (the environment wins), through @fastify/env. */
+export function loadConfig(options?: LoadConfigOptions): Promise<Config> {
+  return loadFromEnv(ConfigSchema, options);
 }

@@ -1,17 +1,8 @@
-import { ConfigError, runServer } from '@repo/service-kit';
+import { exitOnConfigError, runServer } from '@repo/service-kit';
 import { buildApp } from './app.ts';
-import { loadAgentConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 
-let config: ReturnType<typeof loadAgentConfig>;
-try {
-  config = loadAgentConfig(process.env);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`docker-agent: ${error.message}`);
-    process.exit(1);
-  }
-  throw error;
-}
-
+// Load config (environment + .env), build, listen, close on SIGTERM/SIGINT — nothing else happens here.
+const config = await loadConfig().catch(exitOnConfigError('docker-agent'));
 const app = await buildApp(config);
-await runServer(app, { host: config.host, port: config.port });
+await runServer(app, { host: config.DOCKER_AGENT_HOST, port: config.DOCKER_AGENT_PORT });

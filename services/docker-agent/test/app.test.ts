@@ -26,6 +26,22 @@ describe('app without an engine', () => {
     expect(list.json().detail).toContain('/tmp/da-no-such-docker.sock');
   });
 
+  it('logs request URLs with secret-looking query values redacted', async () => {
+    const lines: string[] = [];
+    const logged = await makeApp(
+      { DOCKER_SOCKET: '/tmp/da-no-such-docker.sock', LOG_LEVEL: 'info' },
+      { logStream: { write: (line) => lines.push(line) } },
+    );
+    try {
+      await logged.inject({ method: 'GET', url: '/api/v1/containers?all=true&token=query-secret-0123' });
+    } finally {
+      await logged.close();
+    }
+    const urls = lines.map((l) => (JSON.parse(l) as { req?: { url?: string } }).req?.url).filter(Boolean);
+    expect(urls).toContain('/api/v1/containers?all=true&token=[redacted]');
+    expect(lines.join('')).not.toContain('query-secret-0123');
+  });
+
   it('answers unknown routes with a problem', async () => {
     const r = await app.inject({ method: 'GET', url: '/api/v1/nothing-here' });
     expect(r.statusCode).toBe(404);

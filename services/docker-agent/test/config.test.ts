@@ -1,42 +1,43 @@
 import { ConfigError } from '@repo/service-kit';
 import { describe, expect, it } from 'vitest';
-import { loadAgentConfig } from '../src/config.ts';
+import { composeEnv, parseConfig, policyConfig } from '../src/config.ts';
 
 describe('config', () => {
   it('starts on defaults', () => {
-    const c = loadAgentConfig({});
+    const c = parseConfig({});
     expect(c).toMatchObject({
-      host: '0.0.0.0',
-      port: 3002,
-      dockerSocket: '/var/run/docker.sock',
-      apiKeys: [],
-      composeDir: '.data/compose',
-      heartbeatMs: 15_000,
-      protectLabel: 'com.portone-docker-stack.protected',
-      policy: { allowPrivileged: false, bindAllowlist: [], imageAllowlist: [] },
+      DOCKER_AGENT_HOST: '0.0.0.0',
+      DOCKER_AGENT_PORT: 3002,
+      DOCKER_SOCKET: '/var/run/docker.sock',
+      API_KEYS: [],
+      DOCKER_AGENT_COMPOSE_DIR: '.data/compose',
+      DOCKER_AGENT_HEARTBEAT_MS: 15_000,
+      DOCKER_AGENT_PROTECT_LABEL: 'com.portone-docker-stack.protected',
     });
-    expect(c.composeEnv).toMatchObject({ DOCKER_HOST: 'unix:///var/run/docker.sock' });
-    expect(Object.keys(c.composeEnv).sort()).toEqual(['DOCKER_HOST', 'HOME', 'PATH']);
+    expect(policyConfig(c)).toMatchObject({ allowPrivileged: false, bindAllowlist: [], imageAllowlist: [] });
+    expect(composeEnv(c)).toMatchObject({ DOCKER_HOST: 'unix:///var/run/docker.sock' });
+    expect(Object.keys(composeEnv(c)).sort()).toEqual(['DOCKER_HOST', 'HOME', 'PATH']);
   });
 
   it('parses lists, booleans and keys', () => {
-    const c = loadAgentConfig({
+    const c = parseConfig({
       API_KEYS: 'ops:write:0123456789abcdef,ci:read:fedcba9876543210',
       DOCKER_AGENT_BIND_ALLOWLIST: '/srv/data:rw, /tmp/agent',
       DOCKER_AGENT_ALLOW_PRIVILEGED: 'true',
       DOCKER_AGENT_IMAGE_ALLOWLIST: '',
     });
-    expect(c.apiKeys.map((k) => `${k.name}:${k.role}`)).toEqual(['ops:write', 'ci:read']);
-    expect(c.policy.bindAllowlist).toEqual(['/srv/data', '/tmp/agent']);
-    expect(c.policy.bindWritable).toEqual(['/srv/data']);
-    expect(c.policy.allowPrivileged).toBe(true);
-    expect(c.policy.imageAllowlist).toEqual([]);
+    expect(c.API_KEYS.map((k) => `${k.name}:${k.role}`)).toEqual(['ops:write', 'ci:read']);
+    const policy = policyConfig(c);
+    expect(policy.bindAllowlist).toEqual(['/srv/data', '/tmp/agent']);
+    expect(policy.bindWritable).toEqual(['/srv/data']);
+    expect(policy.allowPrivileged).toBe(true);
+    expect(policy.imageAllowlist).toEqual([]);
   });
 
   it('names the variable of a bad value', () => {
     const bad = (env: Record<string, string>, variable: string) => {
       try {
-        loadAgentConfig(env);
+        parseConfig(env);
         expect.unreachable();
       } catch (error) {
         expect(error).toBeInstanceOf(ConfigError);
@@ -51,17 +52,17 @@ describe('config', () => {
   });
 
   it('reads registry credentials per host, and a bad map names the variable but never its value', () => {
-    const c = loadAgentConfig({
+    const c = parseConfig({
       DOCKER_AGENT_REGISTRY_AUTH: JSON.stringify({
         'ghcr.io': { username: 'u', password: 'config-secret-0123' },
         '127.0.0.1:5000': { identitytoken: 'config-token-0123' },
       }),
     });
-    expect(c.registryAuth['127.0.0.1:5000']).toEqual({ identitytoken: 'config-token-0123' });
-    expect(loadAgentConfig({}).registryAuth).toEqual({});
+    expect(c.DOCKER_AGENT_REGISTRY_AUTH['127.0.0.1:5000']).toEqual({ identitytoken: 'config-token-0123' });
+    expect(parseConfig({}).DOCKER_AGENT_REGISTRY_AUTH).toEqual({});
     for (const value of ['{"ghcr.io":', '{"ghcr.io":{"username":"u"}}', '{"bad host!":{"identitytoken":"t"}}']) {
       try {
-        loadAgentConfig({ DOCKER_AGENT_REGISTRY_AUTH: value.replace('"u"}', '"u","pass":"config-secret-0123"}') });
+        parseConfig({ DOCKER_AGENT_REGISTRY_AUTH: value.replace('"u"}', '"u","pass":"config-secret-0123"}') });
         expect.unreachable();
       } catch (error) {
         const issues = (error as ConfigError).issues;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  API_PREFIX,
   auth,
   docs,
   drain,
@@ -23,7 +24,6 @@ import { idempotency, idempotencyHashKey } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
 import { retentionPurge } from './plugins/retention-purge.ts';
 import { webhookSweeper } from './plugins/webhook-sweeper.ts';
-import { serializeRequest } from './request-log.ts';
 import { healthRoutes } from './routes/health/index.ts';
 import { notificationRoutes } from './routes/notifications/index.ts';
 import { paymentRoutes } from './routes/payments/index.ts';
@@ -47,25 +47,10 @@ export interface AppDeps {
   onRoute?: (route: RouteOptions) => void;
 }
 
-const API = '/api/v1';
 const { version: VERSION } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
-const DOCS = `${API}/docs/gateway`;
-/** Routes answered without an API key: PortOne's webhook, health, and the API docs. */
-const PUBLIC_ROUTES = [
-  '/health',
-  '/ready',
-  `${API}/webhooks/portone`,
-  DOCS,
-  `${DOCS}/`,
-  `${DOCS}/json`,
-  `${DOCS}/yaml`,
-  `${DOCS}/*`,
-  `${DOCS}/static/*`,
-  `${DOCS}/static/index.html`,
-  `${DOCS}/static/swagger-initializer.js`,
-];
+const DOCS_PREFIX = `${API_PREFIX}/docs/gateway`;
 
 /**
  * What the route schemas cannot say: PortOne may post the webhook form-encoded (the same fields), and
@@ -75,7 +60,7 @@ function documentBodiesAndHeaders(document: OpenApiDocument): void {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const operation of Object.values(item)) {
       const json = operation.requestBody?.content['application/json'];
-      if (path === `${API}/webhooks/portone` && json && operation.requestBody) {
+      if (path === `${API_PREFIX}/webhooks/portone` && json && operation.requestBody) {
         operation.requestBody.content['application/x-www-form-urlencoded'] = json;
       }
       if (!operation.parameters?.some((p) => p.in === 'header' && p.name === 'idempotency-key')) continue;
@@ -94,18 +79,15 @@ function documentBodiesAndHeaders(document: OpenApiDocument): void {
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
-  const options = fastifyOptions({
-    name: 'payment-gateway',
-    logLevel: config.LOG_LEVEL,
-    logRequests: config.LOG_REQUESTS,
-    trustedProxies: config.TRUSTED_PROXIES,
-  });
-  const logger = {
-    ...(options.logger as object),
-    serializers: { req: serializeRequest },
-    ...(deps.logStream ? { stream: deps.logStream } : {}),
-  };
-  const app = Fastify({ ...options, logger });
+  const app = Fastify(
+    fastifyOptions({
+      name: 'payment-gateway',
+      logLevel: config.LOG_LEVEL,
+      logRequests: config.LOG_REQUESTS,
+      trustedProxies: config.TRUSTED_PROXIES,
+      logStream: deps.logStream,
+    }),
+  );
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   useZod(app);
   echoRequestId(app);
@@ -131,14 +113,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // 2. Cross-cutting: API keys, OpenAPI docs, Idempotency-Key (the one error handler is set first).
   await app.register(auth, {
     keys: config.API_KEYS,
-    publicRoutes: PUBLIC_ROUTES,
     localHosts: config.LOCAL_MODE_HOSTS,
   });
   await app.register(docs, {
     title: 'payment-gateway',
     version: VERSION,
     description: 'PortOne (iamport) V1 payments, subscriptions and webhooks behind /api/v1.',
-    routePrefix: DOCS,
+    routePrefix: DOCS_PREFIX,
     finish: documentBodiesAndHeaders,
     tags: [
       { name: 'payments', description: 'Lookups, prepare, verify, cancel, virtual accounts' },
@@ -157,15 +138,15 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   // 3. Routes.
   await app.register(healthRoutes);
-  await app.register(paymentRoutes, { prefix: `${API}/payments` });
-  await app.register(subscriptionRoutes, { prefix: `${API}/subscriptions` });
+  await app.register(paymentRoutes, { prefix: `${API_PREFIX}/payments` });
+  await app.register(subscriptionRoutes, { prefix: `${API_PREFIX}/subscriptions` });
   await app.register(webhookRoutes, {
-    prefix: `${API}/webhooks`,
+    prefix: `${API_PREFIX}/webhooks`,
     allowedIps: config.WEBHOOK_ALLOWED_IPS,
     rateLimit: { max: config.WEBHOOK_RATE_LIMIT_MAX, windowMs: config.WEBHOOK_RATE_LIMIT_WINDOW_MS },
   });
-  await app.register(notificationRoutes, { prefix: `${API}/notifications` });
-  await app.register(reconciliationRoutes, { prefix: `${API}/reconciliation` });
+  await app.register(notificationRoutes, { prefix: `${API_PREFIX}/notifications` });
+  await app.register(reconciliationRoutes, { prefix: `${API_PREFIX}/reconciliation` });
 
   // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
   await app.register(drain);
@@ -179,6 +160,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     webhookDays: config.WEBHOOK_RETENTION_DAYS,
     portoneCallDays: config.PORTONE_CALL_RETENTION_DAYS,
     notificationDays: config.NOTIFY_RETENTION_DAYS,
+    reconciliationDays: config.RECONCILE_RETENTION_DAYS,
   });
   // Reconciliation with PortOne and the notification outbox (README: design notes).
   if (config.RECONCILE_INTERVAL_SECONDS > 0) {

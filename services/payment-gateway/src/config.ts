@@ -1,5 +1,12 @@
 import { isIP } from 'node:net';
-import { type ApiKey, env, loadConfig, parseApiKeys } from '@repo/service-kit';
+import {
+  type ApiKey,
+  env,
+  type LoadConfigOptions,
+  loadConfig as loadFromEnv,
+  parseApiKeys,
+  parseConfig as parseVariables,
+} from '@repo/service-kit';
 import { z } from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -46,6 +53,8 @@ const reconcileVariables = {
   RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   RECONCILE_MAX_BACKOFF_SECONDS: seconds(3_600),
   RECONCILE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Days reconciliation runs and the changes they recorded are kept (by the retention purge). */
+  RECONCILE_RETENTION_DAYS: z.coerce.number().int().positive().default(90),
 };
 
 /** `[{"id":"billing","url":"http://billing:8080/hooks","secrets":["whsec_…"]}]` */
@@ -178,7 +187,12 @@ export const ConfigSchema = Variables.superRefine((config, ctx) => {
 
 export type Config = z.output<typeof ConfigSchema>;
 
-/** Parses the environment (or a test's overrides); throws a ConfigError naming each bad variable. */
-export function readConfig(source: Record<string, string | undefined>): Config {
-  return loadConfig(ConfigSchema, source);
+/** Parses given variables (a test's overrides); throws a ConfigError naming each bad variable. */
+export function parseConfig(variables: Record<string, string | undefined>): Config {
+  return parseVariables(ConfigSchema, variables);
+}
+
+/** The environment and the repository's `.env` (the environment wins), through @fastify/env. */
+export function loadConfig(options?: LoadConfigOptions): Promise<Config> {
+  return loadFromEnv(ConfigSchema, options);
 }

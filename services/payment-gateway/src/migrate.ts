@@ -1,4 +1,5 @@
-import { readConfig } from './config.ts';
+import { exitOnConfigError } from '@repo/service-kit';
+import { loadConfig } from './config.ts';
 import { createDatabase } from './store/create-database.ts';
 import { migrateToLatest } from './store/migrator.ts';
 
@@ -8,7 +9,7 @@ import { migrateToLatest } from './store/migrator.ts';
  * (or a test) can read the result. Safe to run from several instances at once (see migrator.ts).
  */
 async function main(): Promise<number> {
-  const config = readConfig(process.env);
+  const config = await loadConfig().catch(exitOnConfigError('migrate'));
   const db = createDatabase({ url: config.DATABASE_URL, connectionLimit: 1 });
   try {
     const applied = await migrateToLatest(db);

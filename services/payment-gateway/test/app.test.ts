@@ -3,7 +3,7 @@ import { ConfigError } from '@repo/service-kit';
 import { mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../src/config.ts';
+import { parseConfig } from '../src/config.ts';
 import { createDatabase } from '../src/store/create-database.ts';
 import { buildTestApp, type Harness, type ProblemBody, startHarness } from './helpers.ts';
 
@@ -14,7 +14,7 @@ const WRITE_KEY = 'billing-write-key-0123456789';
 
 describe('config', () => {
   it('starts on a laptop with defaults', () => {
-    const config = readConfig({});
+    const config = parseConfig({});
     expect(config).toMatchObject({
       GATEWAY_HOST: '0.0.0.0',
       GATEWAY_PORT: 3001,
@@ -33,15 +33,15 @@ describe('config', () => {
   });
 
   it('refuses the old PORTONE_INCLUDE_SANDBOX=true, naming its replacement (a test payment is never real by default)', () => {
-    expect(() => readConfig({ PORTONE_INCLUDE_SANDBOX: 'true' })).toThrow(
+    expect(() => parseConfig({ PORTONE_INCLUDE_SANDBOX: 'true' })).toThrow(
       /PORTONE_INCLUDE_SANDBOX: replaced by ACCEPT_SANDBOX_PAYMENTS/,
     );
-    expect(readConfig({ PORTONE_INCLUDE_SANDBOX: 'false' }).ACCEPT_SANDBOX_PAYMENTS).toBe(false);
-    expect(readConfig({ ACCEPT_SANDBOX_PAYMENTS: 'true' }).ACCEPT_SANDBOX_PAYMENTS).toBe(true);
+    expect(parseConfig({ PORTONE_INCLUDE_SANDBOX: 'false' }).ACCEPT_SANDBOX_PAYMENTS).toBe(false);
+    expect(parseConfig({ ACCEPT_SANDBOX_PAYMENTS: 'true' }).ACCEPT_SANDBOX_PAYMENTS).toBe(true);
   });
 
   it('parses lists and keys', () => {
-    const config = readConfig({
+    const config = parseConfig({
       API_KEYS: `reporting:read:${READ_KEY}, billing:write:${WRITE_KEY}`,
       TRUSTED_PROXIES: '172.16.0.0/12,10.0.0.1',
       WEBHOOK_ALLOWED_IPS: '52.78.100.19,52.78.48.223,52.78.5.241',
@@ -59,7 +59,7 @@ describe('config', () => {
   it('refuses to send the PortOne key pair over plain http:// except to loopback or with the opt-in', () => {
     const refusal = (url: string) => {
       try {
-        readConfig({ PORTONE_API_URL: url });
+        parseConfig({ PORTONE_API_URL: url });
       } catch (error) {
         expect(error).toBeInstanceOf(ConfigError);
         return (error as ConfigError).issues;
@@ -82,14 +82,14 @@ describe('config', () => {
     }
     expect(refusal('ftp://api.iamport.kr')?.[0]?.variable).toBe('PORTONE_API_URL');
     // The compose dev profile's emulator, explicitly.
-    const dev = readConfig({ PORTONE_API_URL: 'http://portone-emulator:3003', PORTONE_ALLOW_INSECURE_HTTP: 'true' });
+    const dev = parseConfig({ PORTONE_API_URL: 'http://portone-emulator:3003', PORTONE_ALLOW_INSECURE_HTTP: 'true' });
     expect(dev.PORTONE_API_URL).toBe('http://portone-emulator:3003');
   });
 
   it('names every bad variable', () => {
     let error: unknown;
     try {
-      readConfig({
+      parseConfig({
         GATEWAY_PORT: 'eighty',
         DATABASE_URL: 'postgres://x',
         PORTONE_TIER: 'toolong',
@@ -121,7 +121,7 @@ describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     app = await buildTestApp(
-      readConfig({
+      parseConfig({
         DATABASE_URL: 'sqlite::memory:',
         API_KEYS: `reporting:read:${READ_KEY}`,
         LOG_LEVEL: 'silent',
@@ -143,7 +143,7 @@ describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
   it('reports not ready while migrations are pending', async () => {
     const db = createDatabase({ url: 'sqlite::memory:' });
     const unmigrated = await buildTestApp(
-      { ...readConfig({ LOG_LEVEL: 'silent', PORTONE_API_URL: 'http://127.0.0.1:9' }), MIGRATE_ON_START: false },
+      { ...parseConfig({ LOG_LEVEL: 'silent', PORTONE_API_URL: 'http://127.0.0.1:9' }), MIGRATE_ON_START: false },
       { db },
     );
     try {
@@ -320,7 +320,7 @@ describe.runIf(server)('API keys (emulator over HTTP, MariaDB)', () => {
 describe('local mode (no API keys)', () => {
   it('answers loopback callers and refuses others', async () => {
     const app = await buildTestApp(
-      readConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PORTONE_API_URL: 'http://127.0.0.1:9' }),
+      parseConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', PORTONE_API_URL: 'http://127.0.0.1:9' }),
     );
     try {
       const local = await app.inject({ method: 'GET', url: '/api/v1/payments' });

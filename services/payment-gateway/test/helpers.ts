@@ -6,7 +6,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import { type AppDeps, buildApp } from '../src/app.ts';
-import { type Config, readConfig } from '../src/config.ts';
+import { type Config, parseConfig } from '../src/config.ts';
 import { createDatabase } from '../src/store/create-database.ts';
 import type { Database } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrator.ts';
@@ -87,7 +87,7 @@ export async function startHarness(server: string, options: HarnessOptions = {})
   const db = createDatabase({ url: database.url });
   await migrateToLatest(db);
   const logs = new LogCapture();
-  const config = readConfig({
+  const config = parseConfig({
     DATABASE_URL: database.url,
     MIGRATE_ON_START: 'false',
     PORTONE_API_URL: emulator.url,

@@ -2,6 +2,8 @@ import { Agent } from 'node:http';
 import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import Docker from 'dockerode';
+import { Pool } from 'undici';
+import { EngineAnswerError } from './errors.ts';
 
 export type {
   ContainerCreateOptions,
@@ -158,6 +160,9 @@ export function createEngine(options: EngineOptions): DockerEngine {
   // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
   const docker = new Docker({ socketPath: options.socketPath, agent } as Docker.DockerOptions);
+  // The hot reads (inspect, list) go straight through one undici pool on the socket: dockerode's modem
+  // costs about as much CPU per call as the rest of an inspect request together.
+  const pool = new Pool('http://docker', { socketPath: options.socketPath, connections: 32 });
   let dfInFlight: Promise<Record<string, unknown>> | undefined;
   const modem = docker.modem as unknown as {
     version?: string;
@@ -182,10 +187,21 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
   const maxApi = options.maxApiVersion ?? MAX_API_VERSION;
 
+  /** A GET whose answer is JSON; a non-2xx answer throws the error dockerode would (see errors.ts). */
+  async function getJson<T>(path: string): Promise<T> {
+    const { statusCode, body } = await pool.request({
+      method: 'GET',
+      path: modem.version ? `/${modem.version}${path}` : path,
+    });
+    const text = await body.text();
+    if (statusCode >= 200 && statusCode < 300) return JSON.parse(text) as T;
+    throw new EngineAnswerError(statusCode, text);
+  }
+
   return {
     socketPath: options.socketPath,
     openConnections() {
-      return Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+      return pool.stats.running + Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
     },
     async negotiate() {
       // Unversioned: the engine answers in its own API version.
@@ -213,8 +229,9 @@ export function createEngine(options: EngineOptions): DockerEngine {
       return dfInFlight;
     },
 
-    listContainers: (o) => docker.listContainers({ all: o.all, filters: o.filters ?? {} }),
-    inspectContainer: (ref) => docker.getContainer(ref).inspect(),
+    listContainers: (o) =>
+      getJson(`/containers/json?all=${o.all}&filters=${encodeURIComponent(JSON.stringify(o.filters ?? {}))}`),
+    inspectContainer: (ref) => getJson(`/containers/${encodeURIComponent(ref)}/json`),
     async createContainer(o) {
       const container = await docker.createContainer(o);
       // dockerode keeps the engine's answer; Warnings may be null.
@@ -335,6 +352,7 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
     close() {
       agent.destroy();
+      void pool.destroy();
     },
   };
 }

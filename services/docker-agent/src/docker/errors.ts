@@ -14,7 +14,37 @@ interface ModemError {
   message: string;
 }
 
-const SOCKET_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ECONNRESET', 'EPIPE', 'ENOTSOCK']);
+// UND_ERR_SOCKET: undici's "other side closed" (the engine went away mid-answer on the hot-read pool).
+const SOCKET_ERRORS = new Set([
+  'ENOENT',
+  'ECONNREFUSED',
+  'EACCES',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTSOCK',
+  'UND_ERR_SOCKET',
+]);
+
+/** An engine answer outside 2xx on the direct (undici) path, shaped as dockerode's modem shapes it. */
+export class EngineAnswerError extends Error {
+  readonly statusCode: number;
+  readonly json: unknown;
+  readonly reason: string;
+  constructor(statusCode: number, body: string) {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = Buffer.from(body); // a plain-text answer, as dockerode keeps it
+    }
+    const message = (json as { message?: unknown } | null)?.message;
+    super(`(HTTP code ${statusCode}) ${typeof message === 'string' ? message : body.trim()}`);
+    this.name = 'EngineAnswerError';
+    this.statusCode = statusCode;
+    this.json = json;
+    this.reason = `HTTP code ${statusCode}`;
+  }
+}
 
 function isModemError(error: unknown): error is ModemError {
   return (

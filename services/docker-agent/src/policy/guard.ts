@@ -204,3 +204,10 @@ export function refuseGuardedVolume(stack: GuardedStack, volume: string, field: 
     );
   }
 }
+
+/** Inspects the target of a change and refuses the guarded stack (the agent, its project, protected ones). */
+export async function guardedTarget(engine: DockerEngine, ref: string, guard: Guard) {
+  const info = await engine.inspectContainer(ref);
+  await guard.refuse(info, 'id');
+  return info;
+}

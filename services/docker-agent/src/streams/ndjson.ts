@@ -32,6 +32,7 @@ export interface StreamError {
 export async function sendNdjson(
   request: FastifyRequest,
   reply: FastifyReply,
+  /** Events; an array is a batch of events (one chunk of log output), written in one go. */
   events: AsyncIterable<object>,
   options: NdjsonOptions,
 ): Promise<FastifyReply> {
@@ -86,7 +87,8 @@ export async function sendNdjson(
   const write = (event: object): void => {
     if (ended) return;
     heartbeat.refresh();
-    buffered += `${JSON.stringify(event)}\n`;
+    if (Array.isArray(event)) for (const e of event) buffered += `${JSON.stringify(e)}\n`;
+    else buffered += `${JSON.stringify(event)}\n`;
     if (buffered.length >= 64 * 1024) flush();
     else flushTimer ??= setImmediate(flush);
   };

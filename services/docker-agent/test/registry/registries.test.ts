@@ -75,7 +75,7 @@ describe.runIf(engine && registries)('private registries and update checks (real
     const config = testConfig({ DOCKER_AGENT_HEARTBEAT_MS: '60000', ...env });
     const built = await buildApp(config, { logStream: testLogStream('docker-agent') });
     apps.push(built);
-    return { app: built, auditFile: config.auditFile };
+    return { app: built, auditFile: config.DOCKER_AGENT_AUDIT_FILE };
   };
   const configured = (host: string, auth: object) => ({
     DOCKER_AGENT_REGISTRY_AUTH: JSON.stringify({ [host]: auth }),

@@ -42,7 +42,7 @@ describe.runIf(engine)('containers (real engine)', () => {
       DOCKER_AGENT_BIND_ALLOWLIST: `${allowed},/var/run`,
       DOCKER_AGENT_SELF_CONTAINER: `${PREFIX}self`,
     });
-    auditFile = config.auditFile;
+    auditFile = config.DOCKER_AGENT_AUDIT_FILE;
     // The "agent's own container" for self-protection: a stand-in named by DOCKER_AGENT_SELF_CONTAINER.
     // It has the allowlisted directory at the same path, as a containerised agent must (see the README).
     await docker.createContainer({

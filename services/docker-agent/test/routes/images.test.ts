@@ -27,7 +27,7 @@ describe.runIf(engine)('images (real engine)', () => {
     await cleanup(docker, PREFIX);
     registry = await startRegistry();
     const config = testConfig({ DOCKER_AGENT_HEARTBEAT_MS: '60000', DOCKER_AGENT_BUILD_MAX_BYTES: String(64 * 1024) });
-    auditFile = config.auditFile;
+    auditFile = config.DOCKER_AGENT_AUDIT_FILE;
     app = await buildApp(config, { logStream: testLogStream('docker-agent') });
     base = await listen(app);
   });

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dockerSocket, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type Deps } from '../../src/app.ts';
-import { type Config, loadAgentConfig } from '../../src/config.ts';
+import { type AppDeps, buildApp } from '../../src/app.ts';
+import { type Config, parseConfig } from '../../src/config.ts';
 import { createEngine, type DockerEngine } from '../../src/docker/engine.ts';
 
 export const BUSYBOX = 'local/busybox:1';
@@ -31,7 +31,7 @@ export async function requireEngine(): Promise<DockerEngine | undefined> {
 /** A config for tests: a private data directory, the test socket, quiet logs; `env` overrides. */
 export function testConfig(env: Record<string, string> = {}): Config {
   const data = mkdtempSync(join(tmpdir(), 'docker-agent-test-'));
-  return loadAgentConfig({
+  return parseConfig({
     DOCKER_SOCKET: SOCKET,
     DOCKER_AGENT_AUDIT_FILE: join(data, 'audit.jsonl'),
     DOCKER_AGENT_COMPOSE_DIR: join(data, 'compose'),
@@ -42,7 +42,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export function makeApp(env: Record<string, string> = {}, deps: Deps = {}): Promise<FastifyInstance> {
+export function makeApp(env: Record<string, string> = {}, deps: AppDeps = {}): Promise<FastifyInstance> {
   return buildApp(testConfig(env), { logStream: testLogStream('docker-agent'), ...deps });
 }
 

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { contextOf, type ServiceContext } from '../service-context.ts';
 import { acquireLease, extendLease } from '../store/job-lease.repository.ts';
-import { type PortOnePayment, upsertPaymentFromPortOne } from '../store/payment.repository.ts';
+import { upsertPaymentFromPortOne } from '../store/payment.repository.ts';
 import {
   type ChangeReason,
   dueRechecks,
@@ -58,9 +58,15 @@ interface RunState extends RunTotals {
 /** Stores what PortOne says and records a change of status or cancel amount under the run. */
 async function reconcilePayment(ctx: ServiceContext, run: RunState, payment: Payment, reason: ChangeReason) {
   if (payment.sandbox === true && !ctx.config.ACCEPT_SANDBOX_PAYMENTS) return;
-  const stored = await upsertPaymentFromPortOne(ctx.db, payment as PortOnePayment, { cause: 'reconciliation' });
+  const stored = await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'reconciliation' });
   const before = stored.previous;
-  const after = stored.payment;
+  // Inserted or updated: the store now holds exactly what PortOne said.
+  const after = {
+    impUid: payment.imp_uid,
+    merchantUid: payment.merchant_uid,
+    status: payment.status,
+    cancelAmount: payment.cancel_amount,
+  };
   const moved =
     stored.outcome === 'inserted' ||
     (stored.outcome === 'updated' && (before?.status !== after.status || before?.cancelAmount !== after.cancelAmount));

@@ -4,13 +4,13 @@ import fp from 'fastify-plugin';
 import { Webhook } from 'standardwebhooks';
 import type { Db } from '../store/database.ts';
 import {
-  activeSecrets,
-  claimDelivery,
+  type AttemptOutcome,
+  claimDeliveries,
   type DueDelivery,
   findDueDeliveries,
-  recordAttempt,
-  syncConfigEndpoints,
-} from '../store/notification.repository.ts';
+  recordAttempts,
+} from '../store/notification-delivery.repository.ts';
+import { activeSecrets, syncConfigEndpoints } from '../store/notification-endpoint.repository.ts';
 
 export interface DispatcherOptions {
   pollIntervalMs: number;
@@ -57,58 +57,82 @@ async function send(delivery: DueDelivery, timeoutMs: number, signal: AbortSigna
   return response.status;
 }
 
-/** One pass: claims what is due (in order per endpoint and payment) and sends it, `concurrency` at a time. */
-export interface AttemptOutcome {
+/** What one attempt ended as, for /metrics. */
+export interface AttemptReport {
   status: 'delivered' | 'pending' | 'failed';
   /** From the event's creation to this attempt's end. */
   lagSeconds: number;
 }
 
+/** Sends one claimed delivery; the error (a non-2xx answer or the failure to get one) or null. */
+async function attempt(delivery: DueDelivery, timeoutMs: number, signal: AbortSignal) {
+  try {
+    const statusCode = await send(delivery, timeoutMs, signal);
+    return { statusCode, error: statusCode < 200 || statusCode >= 300 ? `HTTP ${statusCode}` : null };
+  } catch (err) {
+    return { statusCode: null, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
+}
+
+/**
+ * One pass: finds what is due (in order per endpoint and payment) and sends it `concurrency` at a
+ * time. Each group is claimed in one UPDATE and its outcomes written in one (per distinct outcome),
+ * so a delivery costs the database a fraction of a statement, not a claim and a record of its own.
+ */
 export async function dispatchOnce(
   db: Db,
   options: DispatcherOptions,
   log: FastifyBaseLogger,
   signal: AbortSignal,
-  onAttempt?: (attempt: AttemptOutcome) => void,
+  onAttempt?: (attempt: AttemptReport) => void,
 ) {
   const due = await findDueDeliveries(db, new Date(), options.concurrency * 4);
   let sent = 0;
-  const worker = async () => {
-    for (let next = due.shift(); next && !signal.aborted; next = due.shift()) {
-      // The claim outlasts one attempt, so a sender that died mid-attempt is replaced only after it.
-      const claim = await claimDelivery(db, next.id, options.timeoutMs + 5_000, new Date());
-      if (!claim) continue; // another replica has it
-      let statusCode: number | null = null;
-      let error: string | null = null;
-      try {
-        statusCode = await send(next, options.timeoutMs, signal);
-        if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
-      } catch (err) {
-        error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      }
-      const at = new Date();
-      const attempts = next.attempts + 1;
+  for (let i = 0; i < due.length && !signal.aborted; i += options.concurrency) {
+    const group = due.slice(i, i + options.concurrency);
+    // The claim outlasts one attempt, so a sender that died mid-attempt is replaced only after it.
+    const claim = await claimDeliveries(
+      db,
+      group.map((d) => d.id),
+      options.timeoutMs + 5_000,
+      new Date(),
+    );
+    const mine = group.filter((d) => claim.ids.includes(d.id)); // the others, another replica has
+    const results = await Promise.all(mine.map((d) => attempt(d, options.timeoutMs, signal)));
+    const at = new Date();
+    const outcomes = mine.map((next, k): AttemptOutcome => {
+      const { statusCode, error } = results[k] ?? { statusCode: null, error: 'not sent' };
       const givesUp = at.getTime() - next.createdAt.getTime() >= options.giveUpSeconds * 1000;
       const status = error === null ? 'delivered' : givesUp && !signal.aborted ? 'failed' : 'pending';
       // Cut short by shutdown: due again at once (another replica or the next start sends it).
-      const delay = signal.aborted ? 0 : retryDelayMs(attempts, options.retryMinMs, options.retryMaxMs);
-      await recordAttempt(db, next.id, claim, {
+      const delay = signal.aborted ? 0 : retryDelayMs(next.attempts + 1, options.retryMinMs, options.retryMaxMs);
+      return {
+        id: next.id,
         status,
         statusCode,
         error,
-        at,
         ...(status === 'pending' ? { nextAttemptAt: new Date(at.getTime() + delay) } : {}),
-      });
-      onAttempt?.({ status, lagSeconds: (at.getTime() - next.createdAt.getTime()) / 1000 });
-      if (status === 'delivered') sent += 1;
+      };
+    });
+    await recordAttempts(db, claim.token, at, outcomes);
+    for (const [k, outcome] of outcomes.entries()) {
+      const next = mine[k];
+      if (!next) continue;
+      onAttempt?.({ status: outcome.status, lagSeconds: (at.getTime() - next.createdAt.getTime()) / 1000 });
+      if (outcome.status === 'delivered') sent += 1;
       else
-        log[status === 'failed' ? 'error' : 'warn'](
-          { deliveryId: next.id, endpointId: next.endpointId, attempts, statusCode, error },
-          status === 'failed' ? 'notification given up' : 'notification attempt failed',
+        log[outcome.status === 'failed' ? 'error' : 'warn'](
+          {
+            deliveryId: next.id,
+            endpointId: next.endpointId,
+            attempts: next.attempts + 1,
+            statusCode: outcome.statusCode,
+            error: outcome.error,
+          },
+          outcome.status === 'failed' ? 'notification given up' : 'notification attempt failed',
         );
     }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  }
   return sent;
 }
 
@@ -120,7 +144,7 @@ declare module 'fastify' {
 }
 
 /** /metrics: attempts by outcome (delivered, retry, failed = given up) and the lag of delivered ones. */
-function attemptMetrics(app: FastifyInstance): (attempt: AttemptOutcome) => void {
+function attemptMetrics(app: FastifyInstance): (attempt: AttemptReport) => void {
   const registers = [app.metricsRegistry];
   const attempts = new Counter({
     name: 'notification_attempts_total',

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../store/database.ts';
-import {
-  deleteNotificationDeliveriesBefore,
-  deleteNotificationEventsBefore,
-} from '../store/notification.repository.ts';
+import { deleteNotificationDeliveriesBefore } from '../store/notification-delivery.repository.ts';
+import { deleteNotificationEventsBefore } from '../store/notification-event.repository.ts';
 import { deletePortOneCallsBefore } from '../store/portone-call.repository.ts';
+import {
+  deleteReconciliationChangesBefore,
+  deleteReconciliationRunsBefore,
+} from '../store/reconciliation.repository.ts';
 import { deleteWebhookDeliveriesBefore } from '../store/webhook.repository.ts';
 
 export interface RetentionOptions {
@@ -16,12 +18,14 @@ export interface RetentionOptions {
   portoneCallDays: number;
   /** Finished notification deliveries and their events. */
   notificationDays: number;
+  /** Reconciliation runs and their changes. */
+  reconciliationDays: number;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
- * Deletes stored webhook deliveries, PortOne call audit rows and finished notifications past their retention, so a flood
+ * Deletes stored webhook deliveries, PortOne call audit rows, finished notifications and reconciliation runs past their retention, so a flood
  * cannot fill the database. Runs at start and then every `intervalMs`, batch by batch (each batch its
  * own short statement) until nothing is left to delete; ticks never overlap, and closing stops between
  * batches and waits for the one in progress.
@@ -55,6 +59,8 @@ async function retentionPlugin(app: FastifyInstance, options: RetentionOptions) 
       await purge('portone_calls', options.portoneCallDays, deletePortOneCallsBefore);
       await purge('notification_deliveries', options.notificationDays, deleteNotificationDeliveriesBefore);
       await purge('notification_events', options.notificationDays, deleteNotificationEventsBefore);
+      await purge('reconciliation_changes', options.reconciliationDays, deleteReconciliationChangesBefore);
+      await purge('reconciliation_runs', options.reconciliationDays, deleteReconciliationRunsBefore);
     })()
       .catch((err: unknown) => log.error({ err }, 'retention purge failed'))
       .finally(() => {

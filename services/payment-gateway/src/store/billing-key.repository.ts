@@ -1,39 +1,7 @@
-import type { Selectable } from 'kysely';
-import {
-  clip,
-  type DateTimeColumn,
-  fromDbTime,
-  fromNullableDbTime,
-  maskCardNumber,
-  type NullableDateTimeColumn,
-  toDbTime,
-  unixToDbTime,
-} from './codec.ts';
-import { type Db, inTransaction, isUniqueViolation } from './database.ts';
-
-/**
- * `billing_keys`: what PortOne tells us about a customer_uid (notes §9). Never card secrets: no full
- * card number (the masked one is re-masked on the way in), no expiry, birth date, PIN digits or CVC.
- */
-export interface BillingKeyTable {
-  customer_uid: string;
-  pg_provider: string | null;
-  pg_id: string | null;
-  card_name: string | null;
-  card_code: string | null;
-  card_number: string | null;
-  /** 0 credit, 1 check/debit, NULL unknown. */
-  card_type: number | null;
-  customer_name: string | null;
-  customer_email: string | null;
-  portone_inserted_at: NullableDateTimeColumn;
-  portone_updated_at: NullableDateTimeColumn;
-  created_at: DateTimeColumn;
-  updated_at: DateTimeColumn;
-  deleted_at: NullableDateTimeColumn;
-}
-
-export type BillingKeyRow = Selectable<BillingKeyTable>;
+import type { BillingKeyRow } from './billing-key.table.ts';
+import { clip, fromDbTime, fromNullableDbTime, maskCardNumber, toDbTime, unixToDbTime } from './codec.ts';
+import type { Db } from './database.ts';
+import { inTransaction, isUniqueViolation } from './sql.ts';
 
 /** PortOne's CustomerAnnotation, as much as we keep. Card secrets have no field here on purpose. */
 export interface PortOneBillingKey {

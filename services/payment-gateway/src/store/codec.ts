@@ -56,6 +56,11 @@ export function toNullableDecimal(amount: number | null | undefined): string | n
   return amount == null ? null : toDecimal(amount);
 }
 
+/** An amount in integer hundredths, so sums and differences of 2-decimal amounts carry no float residue. */
+export function hundredths(amount: number): number {
+  return Math.round(amount * 100);
+}
+
 /** A DECIMAL as a JavaScript number (exact for the amounts PortOne uses: up to 1e12 with 2 decimals). */
 export function fromDecimal(value: string | number): number {
   const n = typeof value === 'number' ? value : Number(value);

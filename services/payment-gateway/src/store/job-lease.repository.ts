@@ -1,14 +1,6 @@
-import type { DateTimeColumn } from './codec.ts';
 import { toDbTime } from './codec.ts';
-import { type Db, isUniqueViolation } from './database.ts';
-
-/** `job_leases`: who holds a background job, and until when. */
-export interface JobLeaseTable {
-  name: string;
-  holder: string;
-  expires_at: DateTimeColumn;
-  updated_at: DateTimeColumn;
-}
+import type { Db } from './database.ts';
+import { isUniqueViolation } from './sql.ts';
 
 /**
  * Takes the lease on `name` until `until` when it is free (expired, or never taken), in one autocommit

@@ -6,7 +6,6 @@ import {
   Migrator,
   NO_MIGRATIONS,
 } from 'kysely/migration';
-import { dialectOf } from './database.ts';
 import * as m202611221000 from './migrations/202611221000_create_payments.ts';
 import * as m202611221001 from './migrations/202611221001_index_payments_merchant_uid.ts';
 import * as m202611221002 from './migrations/202611221002_index_payments_status_created_at.ts';
@@ -38,6 +37,8 @@ import * as m202612062316 from './migrations/202612062316_create_notification_ev
 import * as m202612062317 from './migrations/202612062317_create_notification_deliveries.ts';
 import * as m202612062318 from './migrations/202612062318_index_notification_deliveries_due.ts';
 import * as m202612062319 from './migrations/202612062319_index_notification_deliveries_order.ts';
+import * as m202612070100 from './migrations/202612070100_add_notification_deliveries_claim_token.ts';
+import { dialectOf } from './sql.ts';
 
 /**
  * Every migration, imported explicitly so the list works the same from src (type stripping, vitest)
@@ -75,6 +76,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '202612062317_create_notification_deliveries': m202612062317,
   '202612062318_index_notification_deliveries_due': m202612062318,
   '202612062319_index_notification_deliveries_order': m202612062319,
+  '202612070100_add_notification_deliveries_claim_token': m202612070100,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

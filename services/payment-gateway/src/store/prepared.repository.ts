@@ -1,18 +1,7 @@
-import type { Selectable } from 'kysely';
-import { type DateTimeColumn, type DecimalColumn, fromDbTime, fromDecimal, toDbTime, toDecimal } from './codec.ts';
-import { type Db, inTransaction, isUniqueViolation } from './database.ts';
-
-/** `prepared_payments`: the amount registered with PortOne for a merchant_uid (notes §7). */
-export interface PreparedPaymentTable {
-  merchant_uid: string;
-  amount: DecimalColumn;
-  /** NULL: PortOne does not check the currency. */
-  currency: string | null;
-  created_at: DateTimeColumn;
-  updated_at: DateTimeColumn;
-}
-
-export type PreparedPaymentRow = Selectable<PreparedPaymentTable>;
+import { fromDbTime, fromDecimal, toDbTime, toDecimal } from './codec.ts';
+import type { Db } from './database.ts';
+import type { PreparedPaymentRow } from './prepared.table.ts';
+import { inTransaction, isUniqueViolation } from './sql.ts';
 
 export interface PreparedPaymentRecord {
   merchantUid: string;

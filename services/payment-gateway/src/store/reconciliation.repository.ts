@@ -1,60 +1,16 @@
 import type { Selectable } from 'kysely';
 import {
-  type BigIntIdColumn,
-  type DateTimeColumn,
-  type DecimalColumn,
   fromBigIntId,
   fromDbTime,
   fromDecimal,
   fromNullableDbTime,
   fromNullableDecimal,
-  type NullableDateTimeColumn,
-  type NullableDecimalColumn,
   toDbTime,
   toDecimal,
 } from './codec.ts';
 import type { Db } from './database.ts';
-
-// ---------------------------------------------------------------------------------------------------
-// Tables
-
-export interface ReconciliationRunTable {
-  id: BigIntIdColumn;
-  holder: string;
-  /** running | succeeded | failed */
-  status: string;
-  started_at: DateTimeColumn;
-  finished_at: NullableDateTimeColumn;
-  window_from: DateTimeColumn;
-  window_to: DateTimeColumn;
-  rechecked: number;
-  swept: number;
-  changed: number;
-  discovered: number;
-  errors: number;
-  error: string | null;
-}
-
-export interface ReconciliationChangeTable {
-  id: BigIntIdColumn;
-  run_id: number | string;
-  imp_uid: string;
-  merchant_uid: string;
-  from_status: string | null;
-  to_status: string;
-  from_cancel_amount: NullableDecimalColumn;
-  to_cancel_amount: DecimalColumn;
-  /** recheck (a non-final payment re-fetched) | sweep (found in PortOne's list) */
-  reason: string;
-  at: DateTimeColumn;
-}
-
-export interface PaymentRecheckTable {
-  imp_uid: string;
-  attempts: number;
-  next_check_at: DateTimeColumn;
-  last_checked_at: DateTimeColumn;
-}
+import type { ReconciliationChangeTable, ReconciliationRunTable } from './reconciliation.table.ts';
+import { deleteIds } from './sql.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Records
@@ -273,4 +229,50 @@ export async function recordRecheck(
       .values({ imp_uid: impUid, ...values })
       .execute();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Retention
+
+/**
+ * One batch: changes recorded by runs started before `before`, oldest first (found through the
+ * run_id index, then a DELETE by primary key). A run's changes go before the run itself.
+ */
+export async function deleteReconciliationChangesBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('reconciliation_changes')
+    .select('id')
+    .where('run_id', 'in', (eb) =>
+      eb.selectFrom('reconciliation_runs').select('id').where('started_at', '<', toDbTime(before)),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return deleteIds(
+    db,
+    'reconciliation_changes',
+    rows.map((r) => r.id),
+  );
+}
+
+/**
+ * One batch: runs started before `before` that no change refers to any more (a run still `running`
+ * that long after it started died with its replica). Oldest first, by primary key.
+ */
+export async function deleteReconciliationRunsBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('reconciliation_runs as r')
+    .select('r.id')
+    .where('r.started_at', '<', toDbTime(before))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('reconciliation_changes as c').select('c.id').whereRef('c.run_id', '=', 'r.id'))),
+    )
+    .orderBy('r.id')
+    .limit(limit)
+    .execute();
+  return deleteIds(
+    db,
+    'reconciliation_runs',
+    rows.map((r) => r.id),
+  );
 }

@@ -1,40 +1,8 @@
-import type { Selectable } from 'kysely';
-import {
-  clip,
-  type DateTimeColumn,
-  type DecimalColumn,
-  fromDbTime,
-  fromDecimal,
-  fromNullableDbTime,
-  type NullableDateTimeColumn,
-  toDbTime,
-  toDecimal,
-  unixToDbTime,
-} from './codec.ts';
-import { type Db, inTransaction, type Trx } from './database.ts';
-import { type ChangeCause, enqueueEvent } from './notification.repository.ts';
-
-/** `payment_schedules`: PortOne's ScheduleResult per merchant_uid (notes §11). */
-export interface ScheduleTable {
-  merchant_uid: string;
-  customer_uid: string;
-  schedule_at: DateTimeColumn;
-  amount: DecimalColumn;
-  currency: string;
-  name: string | null;
-  /** scheduled | executed | revoked */
-  schedule_status: string;
-  /** NULL before execution, then paid | failed | cancelled. */
-  payment_status: string | null;
-  imp_uid: string | null;
-  executed_at: NullableDateTimeColumn;
-  revoked_at: NullableDateTimeColumn;
-  fail_reason: string | null;
-  created_at: DateTimeColumn;
-  updated_at: DateTimeColumn;
-}
-
-export type ScheduleRow = Selectable<ScheduleTable>;
+import { clip, fromDbTime, fromDecimal, fromNullableDbTime, toDbTime, toDecimal, unixToDbTime } from './codec.ts';
+import type { Db, Trx } from './database.ts';
+import { type ChangeCause, enqueueEvent } from './notification-event.repository.ts';
+import type { ScheduleRow } from './schedule.table.ts';
+import { inTransaction } from './sql.ts';
 
 /** PortOne's ScheduleResultAnnotation (snake_case, UNIX seconds, 0 = not happened). */
 export interface PortOneSchedule {

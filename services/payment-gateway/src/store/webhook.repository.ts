@@ -1,42 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Selectable } from 'kysely';
-import {
-  type BigIntIdColumn,
-  type DateTimeColumn,
-  fromBigIntId,
-  fromDbJson,
-  fromDbTime,
-  fromNullableDbTime,
-  type NullableDateTimeColumn,
-  toDbJson,
-  toDbTime,
-} from './codec.ts';
-import { type Db, deleteIds, isUniqueViolation } from './database.ts';
-
-/** `webhook_deliveries`: every PortOne webhook as received, stored before it is acted on (§13). */
-export interface WebhookDeliveryTable {
-  id: BigIntIdColumn;
-  received_at: DateTimeColumn;
-  source_ip: string | null;
-  content_type: string | null;
-  /** The body exactly as received (it carries no secrets: ids and a status). */
-  raw_body: string;
-  imp_uid: string | null;
-  merchant_uid: string | null;
-  status: string | null;
-  cancellation_id: string | null;
-  dedupe_key: string | null;
-  /** = dedupe_key while this delivery is the live one for its key (unique); NULL otherwise. */
-  dedupe_claim: string | null;
-  duplicate_of: number | string | null;
-  state: string;
-  attempts: number;
-  processed_at: NullableDateTimeColumn;
-  error: string | null;
-  outcome: string | null;
-}
-
-export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+import { fromBigIntId, fromDbJson, fromDbTime, fromNullableDbTime, toDbJson, toDbTime } from './codec.ts';
+import type { Db } from './database.ts';
+import { deleteIds, isUniqueViolation } from './sql.ts';
+import type { WebhookDeliveryRow } from './webhook.table.ts';
 
 /** `sandbox`: a test-channel payment, not stored (ACCEPT_SANDBOX_PAYMENTS off). */
 export type WebhookState = 'received' | 'processed' | 'duplicate' | 'forged' | 'failed' | 'ignored' | 'sandbox';
@@ -115,6 +81,21 @@ export interface InsertedWebhookDelivery {
   duplicate: boolean;
   /** That earlier delivery, when duplicate. */
   duplicateOf: number | null;
+  /** The dedupe key this delivery claimed (it is the live one for its event); null otherwise. */
+  claim: string | null;
+}
+
+/**
+ * Claims known to be confirmed: dedupe key → the `processed` delivery holding it. Such a claim is
+ * never given up (only an unconfirmed claimer releases its claim), so a later copy of the event is a
+ * duplicate of that delivery for as long as its row exists, days longer than any entry here lives.
+ * Knowing it turns a duplicate's three statements (the failed claim, the read of the claimer, the
+ * insert) into the one insert. A key missing here (another replica confirmed it, or it was evicted)
+ * goes through the database as before, so the answer is the same either way.
+ */
+export interface ConfirmedClaims {
+  get(key: string): number | undefined;
+  set(key: string, id: number): unknown;
 }
 
 /**
@@ -125,7 +106,11 @@ export interface InsertedWebhookDelivery {
  * processing is idempotent), so a forged delivery can never make the genuine one a duplicate. A
  * claimer that ends any other way (forged, failed, ignored, sandbox) gives its claim up.
  */
-export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput): Promise<InsertedWebhookDelivery> {
+export async function insertWebhookDelivery(
+  db: Db,
+  input: WebhookDeliveryInput,
+  confirmed?: ConfirmedClaims,
+): Promise<InsertedWebhookDelivery> {
   const receivedAt = toDbTime(input.receivedAt ?? new Date());
   const dedupeKey = webhookDedupeKey(input);
   const base = {
@@ -140,13 +125,28 @@ export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput)
     dedupe_key: dedupeKey,
     attempts: 0,
   };
+  const duplicateOf = async (claimerId: number): Promise<InsertedWebhookDelivery> => {
+    const inserted = await db
+      .insertInto('webhook_deliveries')
+      .values({
+        ...base,
+        dedupe_claim: null,
+        duplicate_of: claimerId,
+        state: 'duplicate',
+        processed_at: receivedAt,
+      })
+      .executeTakeFirstOrThrow();
+    return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: true, duplicateOf: claimerId, claim: null };
+  };
+  const known = dedupeKey === null ? undefined : confirmed?.get(dedupeKey);
+  if (known !== undefined) return duplicateOf(known);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const inserted = await db
         .insertInto('webhook_deliveries')
         .values({ ...base, dedupe_claim: dedupeKey, state: 'received' })
         .executeTakeFirstOrThrow();
-      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null };
+      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null, claim: dedupeKey };
     } catch (error) {
       if (dedupeKey === null || !isUniqueViolation(error)) throw error;
     }
@@ -162,20 +162,11 @@ export async function insertWebhookDelivery(db: Db, input: WebhookDeliveryInput)
         .insertInto('webhook_deliveries')
         .values({ ...base, dedupe_claim: null, state: 'received' })
         .executeTakeFirstOrThrow();
-      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null };
+      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null, claim: null };
     }
-    const duplicateOf = fromBigIntId(claimer.id);
-    const inserted = await db
-      .insertInto('webhook_deliveries')
-      .values({
-        ...base,
-        dedupe_claim: null,
-        duplicate_of: duplicateOf,
-        state: 'duplicate',
-        processed_at: receivedAt,
-      })
-      .executeTakeFirstOrThrow();
-    return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: true, duplicateOf };
+    const claimerId = fromBigIntId(claimer.id);
+    confirmed?.set(dedupeKey, claimerId);
+    return duplicateOf(claimerId);
   }
   throw new Error(`could not store webhook delivery for dedupe key ${dedupeKey}`);
 }

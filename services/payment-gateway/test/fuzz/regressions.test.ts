@@ -1,6 +1,6 @@
+import { redactUrl } from '@repo/service-kit';
 import { mariadb } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactUrl } from '../../src/request-log.ts';
 import { type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();

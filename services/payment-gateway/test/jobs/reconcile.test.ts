@@ -2,7 +2,7 @@ import type { Payment } from '@repo/portone-client';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
@@ -36,7 +36,7 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     h = await startHarness(server as string, { env: RECONCILE_ENV });
     // A second replica on the same database.
     second = await buildTestApp(
-      readConfig({ ...RECONCILE_ENV, PORTONE_API_URL: h.emulator.url, MIGRATE_ON_START: 'false' }),
+      parseConfig({ ...RECONCILE_ENV, PORTONE_API_URL: h.emulator.url, MIGRATE_ON_START: 'false' }),
       { db: h.db },
     );
   });
@@ -91,6 +91,7 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     // One interval, plus the time a run takes on a loaded machine.
     await eventually(async () => (await storedStatus(impUid)) === 'paid', INTERVAL_SECONDS * 1000 + 3_000);
     expect(Date.now() - depositedAt).toBeLessThan(INTERVAL_SECONDS * 1000 + 3_000);
+    await eventually(async () => (await changesOf(impUid)).length > 0, 5_000);
     const changes = await changesOf(impUid);
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({ from_status: 'ready', to_status: 'paid' });
@@ -108,6 +109,8 @@ describe.runIf(server)('reconciliation with PortOne (emulator over HTTP, real Ma
     const paid = await checkout({ merchant_uid: uid('rp'), amount: 12_000 });
     expect(await storedStatus(paid.imp_uid)).toBeUndefined();
     await eventually(async () => (await storedStatus(paid.imp_uid)) === 'paid', INTERVAL_SECONDS * 1000 + 3_000);
+    // The change is recorded just after the payment is stored (its own statement): wait for it too.
+    await eventually(async () => (await changesOf(paid.imp_uid)).length > 0, 5_000);
     const changes = await changesOf(paid.imp_uid);
     expect(changes).toEqual([expect.objectContaining({ from_status: null, to_status: 'paid', reason: 'sweep' })]);
     const listed = await h.inject({ method: 'GET', url: '/api/v1/payments?status=paid' });

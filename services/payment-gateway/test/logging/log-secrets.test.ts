@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp } from '../helpers.ts';
 
 // The root global setup is outside this package's tsconfig; its scanner is loaded at run time.
@@ -65,7 +65,7 @@ describe('the run-wide log scan (test/global-setup.ts)', () => {
     expect(dir, 'global setup ran and workers inherited its environment').toBeTruthy();
     const before = new Set(readdirSync(dir as string));
     // Asked for silence; the run-wide capture still gets every line.
-    const config = readConfig({
+    const config = parseConfig({
       DATABASE_URL: 'sqlite::memory:',
       LOG_LEVEL: 'silent',
       PORTONE_API_URL: 'http://127.0.0.1:9',

@@ -3,7 +3,7 @@ import { eventually, mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, startHarness } from '../helpers.ts';
 import { type Received, Subscriber } from '../support/subscriber.ts';
 
@@ -220,7 +220,7 @@ describe.runIf(server)('notifications to internal services (signed, outbox, at l
       );
       await g.app.close(); // mid-delivery: the subscriber has the request and has not answered
       sub.mode = 'ok';
-      const config = readConfig({
+      const config = parseConfig({
         ...NOTIFY_ENV,
         PORTONE_API_URL: g.emulator.url,
         MIGRATE_ON_START: 'false',
@@ -253,7 +253,7 @@ describe.runIf(server)('notifications to internal services (signed, outbox, at l
   it('two replicas on one database send each event once', async () => {
     const sub = await subscriber();
     const { secret } = await subscribe(sub.url);
-    const config = readConfig({
+    const config = parseConfig({
       ...NOTIFY_ENV,
       PORTONE_API_URL: h.emulator.url,
       MIGRATE_ON_START: 'false',
@@ -380,8 +380,8 @@ describe.runIf(server)('notifications to internal services (signed, outbox, at l
   });
 
   it('a bad NOTIFY_ENDPOINTS stops the start naming the variable', () => {
-    expect(() => readConfig({ NOTIFY_ENDPOINTS: 'not json' })).toThrow(/NOTIFY_ENDPOINTS/);
-    expect(() => readConfig({ NOTIFY_ENDPOINTS: '[{"id":"x","url":"http://a/","secrets":["nope"]}]' })).toThrow(
+    expect(() => parseConfig({ NOTIFY_ENDPOINTS: 'not json' })).toThrow(/NOTIFY_ENDPOINTS/);
+    expect(() => parseConfig({ NOTIFY_ENDPOINTS: '[{"id":"x","url":"http://a/","secrets":["nope"]}]' })).toThrow(
       /NOTIFY_ENDPOINTS/,
     );
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { idempotencyHashKey, requestHash } from '../../src/plugins/idempotency.ts';
 
 describe('the Idempotency-Key request hash', () => {
@@ -40,6 +40,8 @@ describe('the Idempotency-Key request hash', () => {
   });
 
   it('refuses a short IDEMPOTENCY_HASH_KEY, naming it', () => {
-    expect(() => readConfig({ IDEMPOTENCY_HASH_KEY: 'short' })).toThrow(/IDEMPOTENCY_HASH_KEY: at least 32 characters/);
+    expect(() => parseConfig({ IDEMPOTENCY_HASH_KEY: 'short' })).toThrow(
+      /IDEMPOTENCY_HASH_KEY: at least 32 characters/,
+    );
   });
 });

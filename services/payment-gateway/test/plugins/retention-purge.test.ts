@@ -1,7 +1,7 @@
 import type { Payment } from '@repo/portone-client';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { toDbTime } from '../../src/store/codec.ts';
 import { insertPortOneCall } from '../../src/store/portone-call.repository.ts';
 import { insertWebhookDelivery } from '../../src/store/webhook.repository.ts';
@@ -154,7 +154,7 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
 
   it('purges at start-up too, so a gateway restarted more often than the interval still purges', async () => {
     await seedOld('b', { oldDeliveries: 4, oldCalls: 4 });
-    const config = readConfig({
+    const config = parseConfig({
       DATABASE_URL: 'sqlite::memory:',
       MIGRATE_ON_START: 'false',
       PORTONE_API_URL: h.emulator.url,

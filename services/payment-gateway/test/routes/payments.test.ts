@@ -2,7 +2,7 @@ import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
@@ -71,7 +71,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         },
         transformResult: async (args) => args.result,
       });
-      const config = readConfig({
+      const config = parseConfig({
         DATABASE_URL: 'sqlite::memory:',
         PORTONE_API_URL: h.emulator.url,
         LOG_LEVEL: 'silent',
@@ -401,7 +401,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
     });
 
     it('cancels the forged payment when CANCEL_FORGED_PAYMENTS=true', async () => {
-      const config = readConfig({
+      const config = parseConfig({
         DATABASE_URL: 'sqlite::memory:',
         PORTONE_API_URL: h.emulator.url,
         CANCEL_FORGED_PAYMENTS: 'true',
@@ -620,7 +620,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
 
   describe('POST /payments/vbank', () => {
     it("issues the seed example with a default due date from PortOne's clock, not the gateway's", async () => {
-      const config = readConfig({
+      const config = parseConfig({
         DATABASE_URL: 'sqlite::memory:',
         PORTONE_API_URL: h.emulator.url,
         LOG_LEVEL: 'silent',

@@ -2,7 +2,7 @@ import type { Payment } from '@repo/portone-client';
 import { mariadb, uid } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
@@ -92,7 +92,7 @@ describe.runIf(server)('test-mode (sandbox) payments (emulator over HTTP, MariaD
   describe('with ACCEPT_SANDBOX_PAYMENTS=true (a staging deployment)', () => {
     let staging: FastifyInstance;
     beforeAll(async () => {
-      const config = readConfig({
+      const config = parseConfig({
         DATABASE_URL: 'sqlite::memory:',
         MIGRATE_ON_START: 'false',
         PORTONE_API_URL: h.emulator.url,

@@ -2,7 +2,7 @@ import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readConfig } from '../../src/config.ts';
+import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();
@@ -285,7 +285,7 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
   });
 
   it('is public even when API keys are configured, and honours WEBHOOK_ALLOWED_IPS through the trusted proxy', async () => {
-    const config = readConfig({
+    const config = parseConfig({
       DATABASE_URL: 'sqlite::memory:',
       PORTONE_API_URL: h.emulator.url,
       API_KEYS: 'billing:write:0123456789abcdef0123',

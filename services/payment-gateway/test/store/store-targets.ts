@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Payment, PaymentCancel } from '@repo/portone-client';
 import { freshDatabase, mariadb } from '@repo/test-support';
 import type { Kysely } from 'kysely';
 import { createDatabase } from '../../src/store/create-database.ts';
 import type { Database } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrator.ts';
-import type { PortOnePayment, PortOnePaymentCancel } from '../../src/store/payment.repository.ts';
 
 export interface EmptyStore {
   url: string;
@@ -73,7 +73,7 @@ export async function migratedStore(target: StoreTarget): Promise<MigratedStore>
 }
 
 /** A PortOne Payment as GET /payments/{imp_uid} returns it (notes §4.2), with overrides. */
-export function portonePayment(overrides: Partial<PortOnePayment> = {}): PortOnePayment & { imp_uid: string } {
+export function portonePayment(overrides: Partial<Payment> = {}): Payment {
   return {
     imp_uid: `imp_${randomBytes(6).toString('hex')}`,
     merchant_uid: `order_${randomBytes(4).toString('hex')}`,
@@ -116,7 +116,7 @@ export function portonePayment(overrides: Partial<PortOnePayment> = {}): PortOne
     fail_reason: null,
     cancel_reason: null,
     receipt_url: 'https://example.test/receipt',
-    cancel_history: [] as PortOnePaymentCancel[],
+    cancel_history: [] as PaymentCancel[],
     cancel_receipt_urls: [],
     cash_receipt_issued: false,
     customer_uid: null,

@@ -1,3 +1,4 @@
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getWebhookDelivery,
@@ -24,6 +25,20 @@ const delivery = (fields: { impUid?: string; status?: string; cancellationId?: s
     cancellationId: fields.cancellationId ?? null,
   };
 };
+
+/** Counts the statements that returned a result through the returned handle. */
+function counted(db: MigratedStore['db']) {
+  const counter = { statements: 0 };
+  const plugin: KyselyPlugin = {
+    // Once per statement executed (a query's subqueries are transformed too, so not transformQuery).
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      counter.statements += 1;
+      return args.result;
+    },
+  };
+  return { db: db.withPlugin(plugin), counter };
+}
 
 describe('webhookDedupeKey', () => {
   it('is sha256 of imp_uid|status|cancellation_id and absent without imp_uid or status', () => {
@@ -110,6 +125,34 @@ describe.each(targets)('webhook deliveries on $name', (target) => {
     await markWebhookProcessed(store.db, claims[0]!.id as number, 'processed');
     const late = await Promise.all(Array.from({ length: 3 }, () => insertWebhookDelivery(store.db, d)));
     expect(late.every((r) => r.duplicate && r.duplicateOf === Number(claims[0]!.id))).toBe(true);
+  });
+
+  it('a copy of an event confirmed before is stored as its duplicate in one statement, with the same result', async () => {
+    const d = delivery();
+    const confirmed = new Map<string, number>();
+    const first = await insertWebhookDelivery(store.db, d, confirmed);
+    expect(first).toMatchObject({ duplicate: false, claim: webhookDedupeKey(d) });
+    const early = await insertWebhookDelivery(store.db, d, confirmed);
+    expect(early).toMatchObject({ duplicate: false, claim: null });
+    expect(confirmed.size).toBe(0); // an unconfirmed claim is never remembered
+    await markWebhookProcessed(store.db, first.id, 'processed');
+    // The first copy after the confirmation learns it from the database …
+    const { db, counter } = counted(store.db);
+    expect(await insertWebhookDelivery(db, d, confirmed)).toMatchObject({ duplicate: true, duplicateOf: first.id });
+    // (the claim that fails is not counted: only statements that return a result are)
+    expect(counter.statements).toBe(2);
+    expect(confirmed.get(webhookDedupeKey(d)!)).toBe(first.id);
+    // … every later one is a single insert, stored exactly as before.
+    counter.statements = 0;
+    const later = await insertWebhookDelivery(db, d, confirmed);
+    expect(later).toMatchObject({ duplicate: true, duplicateOf: first.id, claim: null });
+    expect(counter.statements).toBe(1);
+    expect(await getWebhookDelivery(store.db, later.id)).toMatchObject({
+      state: 'duplicate',
+      duplicateOf: first.id,
+      impUid: d.impUid,
+      rawBody: d.rawBody,
+    });
   });
 
   it('a body without imp_uid is stored and never a duplicate', async () => {

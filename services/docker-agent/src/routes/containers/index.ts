@@ -30,8 +30,8 @@ import {
   openStats,
   removeContainer,
   statsSnapshot,
-  toDetail,
 } from './service.ts';
+import { toDetail } from './to-api.ts';
 
 export interface ContainerRoutesOptions extends StreamRouteOptions {
   policy: Policy;
@@ -158,11 +158,18 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
     },
     async (request, reply) => {
       const abort = new AbortController();
-      const { info, lines } = await openLogs(app.docker, request.params.id, request.query, logs, clock(), abort.signal);
+      const { info, batches } = await openLogs(
+        app.docker,
+        request.params.id,
+        request.query,
+        logs,
+        clock(),
+        abort.signal,
+      );
       if (request.query.follow) {
-        return sendNdjson(request, reply, logEvents(lines), { heartbeatMs, abort, translate });
+        return sendNdjson(request, reply, logEvents(batches), { heartbeatMs, abort, translate });
       }
-      const collected = await collectLogs(lines, logs.maxBytes, abort);
+      const collected = await collectLogs(batches, logs.maxBytes, abort);
       return reply.type('application/json').send({ id: info.Id, lines: collected });
     },
   );

@@ -6,19 +6,21 @@ import {
 } from '../../errors.ts';
 import type { ServiceContext } from '../../service-context.ts';
 import {
-  createEndpoint,
   type DeliveryRecord,
+  getDelivery,
+  listDeliveries,
+  replayDelivery,
+} from '../../store/notification-delivery.repository.ts';
+import {
+  createEndpoint,
   deleteEndpoint,
   type EndpointRecord,
-  getDelivery,
   getEndpoint,
-  listDeliveries,
   listEndpoints,
   newSecret,
-  replayDelivery,
   rotateEndpointSecret,
   updateEndpoint,
-} from '../../store/notification.repository.ts';
+} from '../../store/notification-endpoint.repository.ts';
 import type { CreateEndpointBody, ListDeliveriesQuery, UpdateEndpointBody } from './schemas.ts';
 
 export function toApiEndpoint(e: EndpointRecord) {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { chargeAttempt, moneyCheckpoint } from '../../plugins/idempotency.ts';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
+import { cancelPayment } from './cancel.service.ts';
 import {
   CancelBody,
   FindQuery,
@@ -17,15 +18,8 @@ import {
   VerifiedSchema,
   VerifyBody,
 } from './schemas.ts';
-import {
-  cancelPayment,
-  fetchPayment,
-  findPayment,
-  issueVbank,
-  listPayments,
-  preparePayment,
-  verifyPayment,
-} from './service.ts';
+import { fetchPayment, findPayment, issueVbank, listPayments, preparePayment } from './service.ts';
+import { verifyPayment } from './verify.service.ts';
 
 const tags = ['payments'];
 /** What every route that reaches PortOne may answer besides its own errors. */

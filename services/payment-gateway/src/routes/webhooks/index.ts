@@ -3,6 +3,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import rateLimit from '@fastify/rate-limit';
 import { Counter, problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
@@ -53,6 +54,8 @@ const INLINE_BUDGET_MS = 5_000;
  */
 export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (app, options) => {
   const allowed = allowList(options.allowedIps);
+  // Events this process saw confirmed: their copies are stored as duplicates in one statement.
+  const confirmed = new LRUCache<string, number>({ max: 10_000, ttl: 10 * 60_000 });
   // /metrics: deliveries by the state they were acknowledged with (processed, forged, duplicate, …).
   const deliveries = new Counter({
     name: 'webhook_deliveries_total',
@@ -111,15 +114,19 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
       const ctx = contextOf(app, request);
       const body = request.body;
       // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
-      const stored = await storeDelivery(ctx, {
-        impUid: body.imp_uid,
-        merchantUid: body.merchant_uid ?? null,
-        status: body.status,
-        cancellationId: body.cancellation_id ?? null,
-        rawBody: request.rawBody ?? JSON.stringify(body),
-        contentType: request.headers['content-type'] ?? null,
-        sourceIp: request.ip,
-      }).catch((error: unknown) => {
+      const stored = await storeDelivery(
+        ctx,
+        {
+          impUid: body.imp_uid,
+          merchantUid: body.merchant_uid ?? null,
+          status: body.status,
+          cancellationId: body.cancellation_id ?? null,
+          rawBody: request.rawBody ?? JSON.stringify(body),
+          contentType: request.headers['content-type'] ?? null,
+          sourceIp: request.ip,
+        },
+        confirmed,
+      ).catch((error: unknown) => {
         throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
       });
       if (stored.duplicate) {
@@ -134,6 +141,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
           { id: stored.id, impUid: body.imp_uid, status: body.status },
           AbortSignal.timeout(INLINE_BUDGET_MS),
         );
+        if (state === 'processed' && stored.claim !== null) confirmed.set(stored.claim, stored.id);
         deliveries.inc({ state });
         return { received: true as const, id: stored.id, state };
       } catch (error) {

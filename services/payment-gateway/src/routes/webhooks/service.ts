@@ -5,6 +5,7 @@ import type { ServiceContext } from '../../service-context.ts';
 import { upsertPaymentFromPortOne } from '../../store/payment.repository.ts';
 import { getPrepared } from '../../store/prepared.repository.ts';
 import {
+  type ConfirmedClaims,
   insertWebhookDelivery,
   listUnprocessedWebhooks,
   markWebhookProcessed,
@@ -52,8 +53,8 @@ export function confirms(payment: Payment, claimed: string): boolean {
 }
 
 /** Stores the delivery before anything else; a duplicate is recognised and recorded as such. */
-export async function storeDelivery(ctx: ServiceContext, delivery: IncomingDelivery) {
-  return insertWebhookDelivery(ctx.db, delivery);
+export async function storeDelivery(ctx: ServiceContext, delivery: IncomingDelivery, confirmed?: ConfirmedClaims) {
+  return insertWebhookDelivery(ctx.db, delivery, confirmed);
 }
 
 /**

@@ -1,0 +1,68 @@
+// SQL helpers the repositories share: the dialect, driver error codes, transactions, batch deletes.
+import { type Kysely, MysqlAdapter } from 'kysely';
+import type { Db, Trx } from './database.ts';
+
+export type DialectName = 'mysql' | 'sqlite';
+
+export function dialectOf<DB>(db: Kysely<DB>): DialectName {
+  return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
+}
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  errcode?: unknown;
+}
+
+/** A duplicate primary/unique key: mysql2 ER_DUP_ENTRY (1062), SQLite CONSTRAINT_PRIMARYKEY/UNIQUE. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as DriverError;
+  return e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.errcode === 1555 || e.errcode === 2067;
+}
+
+/** InnoDB chose this transaction as a deadlock victim (1213); the whole transaction may be re-run. */
+function isDeadlock(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as DriverError;
+  return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213;
+}
+
+/**
+ * Runs `work` in a transaction: the caller's, when `db` already is one (then errors propagate, since
+ * the caller owns the transaction), or a new one that is re-run when it lost a race for a new row
+ * (duplicate key or deadlock between two first inserts of the same key).
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Trx) => Promise<T>, attempts = 3): Promise<T> {
+  if (db.isTransaction) return work(db as Trx);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= attempts || !(isUniqueViolation(error) || isDeadlock(error))) throw error;
+    }
+  }
+}
+
+/** Tables the retention purge deletes from in batches. */
+export type PurgedTable =
+  | 'webhook_deliveries'
+  | 'portone_calls'
+  | 'notification_deliveries'
+  | 'notification_events'
+  | 'reconciliation_changes'
+  | 'reconciliation_runs';
+
+/**
+ * The second half of one purge batch: a DELETE by primary key of ids a caller selected through its
+ * date index (SQLite has no DELETE … LIMIT, MySQL no LIMIT in an IN subquery), so every batch is one
+ * short statement. Returns how many rows went.
+ */
+export async function deleteIds(db: Db, table: PurgedTable, ids: readonly (number | string)[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db
+    .deleteFrom(table)
+    .where('id', 'in', [...ids] as number[])
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
