@@ -20,12 +20,8 @@ export interface PortOnePluginOptions {
   retries: number;
 }
 
-/**
- * Audit rows are written in batches: at most this long after the call, or at this many rows. 100 ms
- * rather than 20: each batch costs a query (build, escape, round trip) whatever its size, and under
- * load that was ~4% of a lookup's CPU at 20 ms (bench/).
- */
-const AUDIT_FLUSH_MS = 100;
+/** Audit rows are written in batches: at most this long after the call, or at this many rows. */
+const AUDIT_FLUSH_MS = 20;
 const AUDIT_BATCH = 200;
 
 /**
