@@ -20,6 +20,7 @@ export {
   NotFoundError,
   UnauthorizedError,
 } from './errors.ts';
+export { createHealthRoutes, type HealthOptions } from './health.ts';
 export {
   API_PREFIX,
   type BaseOptions,

@@ -3,6 +3,7 @@ import {
   API_PREFIX,
   auth,
   docs,
+  drain,
   echoRequestId,
   fastifyOptions,
   metrics,
@@ -62,6 +63,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // The one error handler first: routes keep the handler of when they were added (/metrics included).
   await app.register(problemHandler, { translate });
   await app.register(metrics);
+  // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
+  await app.register(drain);
   const policy = createPolicy(policyConfig(config));
   const stream = { heartbeatMs: config.DOCKER_AGENT_HEARTBEAT_MS, translate, clock };
 

@@ -17,13 +17,14 @@ import { CancelTurns } from './cancel-turns.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { translateGatewayError } from './errors.ts';
+import { idempotencyHashKey } from './idempotency/request-hash.ts';
+import { notificationDispatcher } from './jobs/notification-delivery.ts';
 import { reconciler } from './jobs/reconcile.ts';
-import { notificationDispatcher } from './notifications/dispatcher.ts';
+import { retentionPurge } from './jobs/retention-purge.ts';
+import { webhookSweeper } from './jobs/webhook-sweep.ts';
 import { db } from './plugins/db.ts';
-import { idempotency, idempotencyHashKey } from './plugins/idempotency.ts';
+import { idempotency } from './plugins/idempotency.ts';
 import { portone } from './plugins/portone.ts';
-import { retentionPurge } from './plugins/retention-purge.ts';
-import { webhookSweeper } from './plugins/webhook-sweeper.ts';
 import { healthRoutes } from './routes/health/index.ts';
 import { notificationRoutes } from './routes/notifications/index.ts';
 import { paymentRoutes } from './routes/payments/index.ts';
@@ -94,6 +95,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // The one error handler first: routes keep the handler of when they were added (/metrics included).
   await app.register(problemHandler, { translate: translateGatewayError });
   await app.register(metrics);
+  // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
+  await app.register(drain);
 
   // 1. Infrastructure: config and clock, the store, the PortOne client.
   app.decorate('config', config);
@@ -147,9 +150,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
   await app.register(notificationRoutes, { prefix: `${API_PREFIX}/notifications` });
   await app.register(reconciliationRoutes, { prefix: `${API_PREFIX}/reconciliation` });
-
-  // Closing: sockets that turn idle are closed at once (SIGTERM under load does not wait out the timeout).
-  await app.register(drain);
 
   // 4. Background: webhook deliveries left `received` while PortOne was down; rows past retention;
   //    reconciliation with PortOne; the notification outbox.

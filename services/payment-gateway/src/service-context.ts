@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { CancelTurns } from './cancel-turns.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { type IdempotencyState, idempotencyState } from './idempotency/key.ts';
 import type { Database } from './store/database.ts';
 import type { StoredSnapshots } from './stored-snapshots.ts';
 
@@ -27,15 +28,25 @@ declare module 'fastify' {
   }
 }
 
-/** The context for one request: its logger carries the request id. */
-export function contextOf(app: FastifyInstance, request?: FastifyRequest): ServiceContext {
+/** A request's context: handlers get everything from it, its Idempotency-Key's state included. */
+export interface RequestContext extends ServiceContext {
+  idempotency: IdempotencyState;
+}
+
+/** The context of a background job, logging as `log`. */
+export function jobContext(app: FastifyInstance, log: FastifyBaseLogger): ServiceContext {
   return {
     db: app.db,
     portone: app.portone,
     clock: app.clock,
     config: app.config,
-    log: request?.log ?? app.log,
+    log,
     cancelTurns: app.cancelTurns,
     storedSnapshots: app.storedSnapshots,
   };
+}
+
+/** The context for one request, built once per handler: its logger carries the request id. */
+export function contextOf(app: FastifyInstance, request: FastifyRequest): RequestContext {
+  return { ...jobContext(app, request.log), idempotency: idempotencyState(app.db, request.idempotency) };
 }

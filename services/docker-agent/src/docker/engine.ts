@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { Pool } from 'undici';
 import { EngineAnswerError } from './errors.ts';
 
@@ -159,44 +159,60 @@ export function createEngine(options: EngineOptions): DockerEngine {
   // debug enabled or not, and the options hold this agent: without this, each engine call walked the
   // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
-  const docker = new Docker({ socketPath: options.socketPath, agent } as Docker.DockerOptions);
-  // The hot reads (inspect, list) go straight through one undici pool on the socket: dockerode's modem
-  // costs about as much CPU per call as the rest of an inspect request together.
+  // The hot reads (inspect, list) and the start-up calls (version, ping) go straight through one
+  // undici pool on the socket: dockerode's modem costs about as much CPU per call as the rest of an
+  // inspect request together, and dockerode (with its ssh and gRPC dependencies, ~15 MiB resident)
+  // is loaded only when a route first needs it.
   const pool = new Pool('http://docker', { socketPath: options.socketPath, connections: 32 });
-  let dfInFlight: Promise<Record<string, unknown>> | undefined;
-  const modem = docker.modem as unknown as {
-    version?: string;
+  /** The API version both sides speak (`v1.43`), once negotiated. */
+  let apiVersion: string | undefined;
+  let loading: Promise<Docker> | undefined;
+  type Modem = {
+    version?: string | undefined;
     dial: (opts: Record<string, unknown>, cb: (err: unknown, data: unknown) => void) => void;
   };
+  async function docker(): Promise<Docker> {
+    loading ??= import('dockerode').then(
+      ({ default: Dockerode }) => new Dockerode({ socketPath: options.socketPath, agent } as Docker.DockerOptions),
+    );
+    const d = await loading;
+    (d.modem as unknown as Modem).version = apiVersion;
+    return d;
+  }
+  let dfInFlight: Promise<Record<string, unknown>> | undefined;
 
   /** A GET/POST whose answer is always a stream, whatever its content (logs of a TTY may look like JSON). */
   const dialStream = (path: string, query: Record<string, unknown>, signal?: AbortSignal) =>
-    new Promise<Readable>((resolve, reject) => {
-      modem.dial(
-        {
-          path,
-          method: 'GET',
-          options: query,
-          abortSignal: signal,
-          isStream: true,
-          statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-        },
-        (err, data) => (err ? reject(err) : resolve(abortable(data as Readable, signal))),
-      );
-    });
+    docker().then(
+      (d) =>
+        new Promise<Readable>((resolve, reject) => {
+          (d.modem as unknown as Modem).dial(
+            {
+              path,
+              method: 'GET',
+              options: query,
+              abortSignal: signal,
+              isStream: true,
+              statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+            },
+            (err, data) => (err ? reject(err) : resolve(abortable(data as Readable, signal))),
+          );
+        }),
+    );
 
   const maxApi = options.maxApiVersion ?? MAX_API_VERSION;
 
-  /** A GET whose answer is JSON; a non-2xx answer throws the error dockerode would (see errors.ts). */
-  async function getJson<T>(path: string): Promise<T> {
+  /** A GET's answer; a non-2xx answer throws the error dockerode would (see errors.ts). */
+  async function get(path: string, versioned = true): Promise<string> {
     const { statusCode, body } = await pool.request({
       method: 'GET',
-      path: modem.version ? `/${modem.version}${path}` : path,
+      path: versioned && apiVersion ? `/${apiVersion}${path}` : path,
     });
     const text = await body.text();
-    if (statusCode >= 200 && statusCode < 300) return JSON.parse(text) as T;
+    if (statusCode >= 200 && statusCode < 300) return text;
     throw new EngineAnswerError(statusCode, text);
   }
+  const getJson = async <T>(path: string, versioned = true): Promise<T> => JSON.parse(await get(path, versioned)) as T;
 
   return {
     socketPath: options.socketPath,
@@ -205,27 +221,28 @@ export function createEngine(options: EngineOptions): DockerEngine {
     },
     async negotiate() {
       // Unversioned: the engine answers in its own API version.
-      modem.version = undefined;
-      const v = (await docker.version()) as unknown as { ApiVersion: string; Version: string };
-      const apiVersion = compareVersions(v.ApiVersion, maxApi) < 0 ? v.ApiVersion : maxApi;
-      modem.version = `v${apiVersion}`;
-      return { apiVersion, engineVersion: v.Version, engineApiVersion: v.ApiVersion };
+      const v = await getJson<{ ApiVersion: string; Version: string }>('/version', false);
+      const version = compareVersions(v.ApiVersion, maxApi) < 0 ? v.ApiVersion : maxApi;
+      apiVersion = `v${version}`;
+      return { apiVersion: version, engineVersion: v.Version, engineApiVersion: v.ApiVersion };
     },
     async ping() {
-      await docker.ping();
+      await get('/_ping');
     },
     async info() {
-      return (await docker.info()) as Record<string, unknown>;
+      return (await (await docker()).info()) as Record<string, unknown>;
     },
     async version() {
-      return (await docker.version()) as unknown as Record<string, unknown>;
+      return (await (await docker()).version()) as unknown as Record<string, unknown>;
     },
     // The engine runs one disk-usage operation at a time and refuses the others ("a disk usage
     // operation is already running"): concurrent callers share the one in flight.
     df() {
-      dfInFlight ??= (docker.df() as Promise<Record<string, unknown>>).finally(() => {
-        dfInFlight = undefined;
-      });
+      dfInFlight ??= docker()
+        .then((d) => d.df() as Promise<Record<string, unknown>>)
+        .finally(() => {
+          dfInFlight = undefined;
+        });
       return dfInFlight;
     },
 
@@ -233,22 +250,22 @@ export function createEngine(options: EngineOptions): DockerEngine {
       getJson(`/containers/json?all=${o.all}&filters=${encodeURIComponent(JSON.stringify(o.filters ?? {}))}`),
     inspectContainer: (ref) => getJson(`/containers/${encodeURIComponent(ref)}/json`),
     async createContainer(o) {
-      const container = await docker.createContainer(o);
+      const container = await (await docker()).createContainer(o);
       // dockerode keeps the engine's answer; Warnings may be null.
       const raw = container as unknown as { id: string; Warnings?: string[] | null };
       return { id: raw.id, warnings: raw.Warnings ?? [] };
     },
     async startContainer(ref) {
-      await docker.getContainer(ref).start();
+      await (await docker()).getContainer(ref).start();
     },
     async stopContainer(ref, t) {
-      await docker.getContainer(ref).stop(t === undefined ? {} : { t });
+      await (await docker()).getContainer(ref).stop(t === undefined ? {} : { t });
     },
     async restartContainer(ref, t) {
-      await docker.getContainer(ref).restart(t === undefined ? {} : { t });
+      await (await docker()).getContainer(ref).restart(t === undefined ? {} : { t });
     },
     async removeContainer(ref, o) {
-      await docker.getContainer(ref).remove({ force: o.force, v: o.volumes });
+      await (await docker()).getContainer(ref).remove({ force: o.force, v: o.volumes });
     },
     containerLogs: (ref, o, signal) =>
       dialStream(
@@ -266,21 +283,24 @@ export function createEngine(options: EngineOptions): DockerEngine {
       ),
     containerStats: (ref, o, signal) => dialStream(`/containers/${ref}/stats?`, { stream: o.stream }, signal),
     async pruneContainers(filters) {
-      const r = await docker.pruneContainers({ filters });
+      const r = await (await docker()).pruneContainers({ filters });
       return pruneReport(r.ContainersDeleted, r.SpaceReclaimed);
     },
 
-    listImages: (o) => docker.listImages({ all: o.all, filters: o.filters ?? {} } as Docker.ListImagesOptions),
-    inspectImage: (ref) => docker.getImage(ref).inspect(),
+    listImages: async (o) =>
+      (await docker()).listImages({ all: o.all, filters: o.filters ?? {} } as Docker.ListImagesOptions),
+    inspectImage: async (ref) => (await docker()).getImage(ref).inspect(),
     async pullImage(ref, signal, auth) {
-      const stream = (await docker.pull(ref, {
+      const d = await docker();
+      const stream = (await d.pull(ref, {
         abortSignal: signal,
         ...(auth ? { authconfig: auth } : {}),
       })) as Readable;
       return abortable(stream, signal);
     },
     async buildImage(context, o, signal) {
-      const stream = (await docker.buildImage(context, {
+      const d = await docker();
+      const stream = (await d.buildImage(context, {
         ...o,
         ...(o.buildargs ? { buildargs: JSON.stringify(o.buildargs) } : {}),
         ...(o.labels ? { labels: JSON.stringify(o.labels) } : {}),
@@ -289,7 +309,7 @@ export function createEngine(options: EngineOptions): DockerEngine {
       return abortable(stream, signal);
     },
     async removeImage(ref, o) {
-      const r = (await docker.getImage(ref).remove({ force: o.force, noprune: o.noprune })) as unknown as {
+      const r = (await (await docker()).getImage(ref).remove({ force: o.force, noprune: o.noprune })) as unknown as {
         Deleted?: string;
         Untagged?: string;
       }[];
@@ -299,54 +319,55 @@ export function createEngine(options: EngineOptions): DockerEngine {
       };
     },
     async pruneImages(filters) {
-      const r = await docker.pruneImages({ filters });
+      const r = await (await docker()).pruneImages({ filters });
       return pruneReport(
         (r.ImagesDeleted ?? []).map((d) => d.Deleted ?? d.Untagged),
         r.SpaceReclaimed,
       );
     },
     async pruneBuildCache() {
-      const r = (await docker.pruneBuilder()) as { CachesDeleted?: string[] | null; SpaceReclaimed?: number };
+      const r = (await (await docker()).pruneBuilder()) as { CachesDeleted?: string[] | null; SpaceReclaimed?: number };
       return pruneReport(r.CachesDeleted, r.SpaceReclaimed);
     },
 
     async listVolumes(filters) {
-      const r = await docker.listVolumes({ filters: filters ?? {} });
+      const r = await (await docker()).listVolumes({ filters: filters ?? {} });
       return r.Volumes ?? [];
     },
-    inspectVolume: (name) => docker.getVolume(name).inspect(),
+    inspectVolume: async (name) => (await docker()).getVolume(name).inspect(),
     async createVolume(o) {
       // dockerode answers with a handle, not the volume: inspect it.
-      const volume = (await docker.createVolume(o)) as unknown as { name: string };
-      return docker.getVolume(volume.name).inspect();
+      const volume = (await (await docker()).createVolume(o)) as unknown as { name: string };
+      return (await docker()).getVolume(volume.name).inspect();
     },
     async removeVolume(name, force) {
-      await docker.getVolume(name).remove({ force });
+      await (await docker()).getVolume(name).remove({ force });
     },
     async pruneVolumes(filters) {
-      const r = await docker.pruneVolumes({ filters });
+      const r = await (await docker()).pruneVolumes({ filters });
       return pruneReport(r.VolumesDeleted, r.SpaceReclaimed);
     },
 
-    listNetworks: (filters) => docker.listNetworks({ filters: filters ?? {} }),
-    inspectNetwork: (ref) => docker.getNetwork(ref).inspect(),
+    listNetworks: async (filters) => (await docker()).listNetworks({ filters: filters ?? {} }),
+    inspectNetwork: async (ref) => (await docker()).getNetwork(ref).inspect(),
     async createNetwork(o) {
-      const network = await docker.createNetwork(o);
+      const network = await (await docker()).createNetwork(o);
       return { id: network.id };
     },
     async connectNetwork(ref, container, aliases) {
-      await docker
+      const d = await docker();
+      await d
         .getNetwork(ref)
         .connect({ Container: container, ...(aliases?.length ? { EndpointConfig: { Aliases: aliases } } : {}) });
     },
     async disconnectNetwork(ref, container, force) {
-      await docker.getNetwork(ref).disconnect({ Container: container, Force: force });
+      await (await docker()).getNetwork(ref).disconnect({ Container: container, Force: force });
     },
     async removeNetwork(ref) {
-      await docker.getNetwork(ref).remove();
+      await (await docker()).getNetwork(ref).remove();
     },
     async pruneNetworks(filters) {
-      const r = await docker.pruneNetworks({ filters });
+      const r = await (await docker()).pruneNetworks({ filters });
       return pruneReport(r.NetworksDeleted, 0);
     },
 

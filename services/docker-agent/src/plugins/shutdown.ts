@@ -1,4 +1,3 @@
-import { drain } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -14,12 +13,11 @@ declare module 'fastify' {
  * itself, so without this the server stays open until the shutdown timeout and the process exits 1
  * with streams cut off mid-line. Once closing (`preClose` runs before the server stops accepting),
  * every open stream gets a last `{type:"error",code:"SHUTTING_DOWN"}` line and ends. Sockets that
- * turn idle are closed by service-kit's `drain`.
+ * turn idle are closed by service-kit's `drain` (registered in app.ts).
  */
 async function shutdownPlugin(app: FastifyInstance) {
   const open = new Set<() => void>();
   app.decorate('openStreams', open);
-  await app.register(drain);
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });

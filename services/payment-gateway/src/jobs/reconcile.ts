@@ -4,7 +4,7 @@ import type { Payment } from '@repo/portone-client';
 import { Counter, Gauge } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { contextOf, type ServiceContext } from '../service-context.ts';
+import { jobContext, type ServiceContext } from '../service-context.ts';
 import { acquireLease, extendLease } from '../store/job-lease.repository.ts';
 import { upsertPaymentFromPortOne } from '../store/payment.repository.ts';
 import {
@@ -16,6 +16,7 @@ import {
   recordRecheck,
   startRun,
 } from '../store/reconciliation.repository.ts';
+import { startJob } from './runner.ts';
 
 export interface ReconcileOptions {
   intervalSeconds: number;
@@ -138,16 +139,17 @@ async function sweep(
   }
 }
 
-/**
- * One reconciliation run, if this replica gets the lease: re-fetches non-final payments, then sweeps
- * PortOne's list over the window. The lease is then set to expire one interval after the run started,
- * so across replicas one run happens per interval. Undefined when another replica holds the lease.
- */
+/** How a run ended, for /metrics. */
 export interface RunSummary extends RunTotals {
   status: 'succeeded' | 'failed';
   durationSeconds: number;
 }
 
+/**
+ * One reconciliation run, if this replica gets the lease: re-fetches non-final payments, then sweeps
+ * PortOne's list over the window. The lease is then set to expire one interval after the run started,
+ * so across replicas one run happens per interval. Undefined when another replica holds the lease.
+ */
 export async function reconcileOnce(
   ctx: ServiceContext,
   options: ReconcileOptions & { holder: string; onRunEnd?: (run: RunSummary) => void },
@@ -262,28 +264,18 @@ function runMetrics(app: FastifyInstance): (run: RunSummary) => void {
  * first run is one interval after start (a restart loop does not hammer PortOne). Closing aborts a run.
  */
 async function reconcilerPlugin(app: FastifyInstance, options: ReconcileOptions) {
-  const log = app.log.child({ component: 'reconcile' });
   const holder = options.holder ?? defaultHolder();
-  const closing = new AbortController();
   const intervalMs = options.intervalSeconds * 1000;
   const firstAt = Date.now() + intervalMs;
-  let running: Promise<unknown> | undefined;
   const onRunEnd = runMetrics(app);
-
-  const tick = () => {
-    if (running || closing.signal.aborted || Date.now() < firstAt) return;
-    running = reconcileOnce({ ...contextOf(app), log }, { ...options, holder, onRunEnd }, closing.signal)
-      .catch((err: unknown) => log.error({ err }, 'reconciliation failed'))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  const timer = setInterval(tick, Math.max(100, Math.min(intervalMs / 5, 5_000)));
-  timer.unref();
-  app.addHook('preClose', async () => {
-    clearInterval(timer);
-    closing.abort();
-    await running;
+  startJob(app, {
+    component: 'reconcile',
+    everyMs: Math.max(100, Math.min(intervalMs / 5, 5_000)),
+    async pass(log, signal) {
+      if (Date.now() < firstAt) return;
+      await reconcileOnce(jobContext(app, log), { ...options, holder, onRunEnd }, signal);
+    },
+    failed: (log, err) => log.error({ err }, 'reconciliation failed'),
   });
 }
 

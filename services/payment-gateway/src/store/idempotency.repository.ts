@@ -180,10 +180,11 @@ export async function completeIdempotent(
 
 /**
  * Records what the holder is about to do that moves money (before it does it). False when the key is
- * no longer this holder's. Write it on a connection of its own, not inside the transaction that then
- * calls PortOne: it has to survive that transaction's rollback and the process dying.
+ * no longer this holder's. Written on the root handle (autocommit), never inside a transaction: it has
+ * to survive that transaction's rollback and the process dying, so a transaction is refused here.
  */
 export async function saveIdempotencyCheckpoint(db: Db, input: KeyHolder & { checkpoint: unknown }): Promise<boolean> {
+  if (db.isTransaction) throw new Error('an idempotency checkpoint is written outside any transaction');
   return updateHeld(db, input, { checkpoint: toDbJson(input.checkpoint) });
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { idempotencyHashKey, requestHash } from '../../src/plugins/idempotency.ts';
+import { idempotencyHashKey, requestHash } from '../../src/idempotency/request-hash.ts';
 
 describe('the Idempotency-Key request hash', () => {
   const body = { customer_uid: 'c1', card_number: '4111-1111-1111-1111', expiry: '2099-12' };

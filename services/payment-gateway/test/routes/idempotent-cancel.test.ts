@@ -3,7 +3,7 @@ import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { mariadb, uid } from '@repo/test-support';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyHashKey, requestHash } from '../../src/plugins/idempotency.ts';
+import { idempotencyHashKey, requestHash } from '../../src/idempotency/request-hash.ts';
 import { type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
 const server = await mariadb();

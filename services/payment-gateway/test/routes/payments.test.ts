@@ -539,11 +539,11 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
 
     it('answers 409 with PortOne’s message when the balance changed at PortOne (checksum)', async () => {
       const paid = await checkout(uid('checksum'), 10000);
-      await h.control('POST', '/faults', {
+      const fault = await h.control<{ id: string }>('POST', '/faults', {
         method: 'POST',
         path: '/payments/cancel',
         kind: 'latency',
-        delayMs: 800,
+        delayMs: 1500,
         times: 1,
       });
       const gateway = h.inject({
@@ -551,7 +551,11 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         url: '/api/v1/payments/cancel',
         payload: { imp_uid: paid.imp_uid, amount: 2000 },
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // The gateway's cancel is held at PortOne (the latency fault was applied to it), not merely sent.
+      await eventually(async () => {
+        const faults = await h.control<{ id: string; applied: number }[]>('GET', '/faults');
+        return faults.body.find((f) => f.id === fault.body.id)?.applied === 1;
+      });
       // Someone refunds 1000 in PortOne's console meanwhile.
       const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
       await direct.payments.cancel({ imp_uid: paid.imp_uid, amount: 1000, checksum: 10000 });

@@ -192,6 +192,17 @@ describe.each(targets)('idempotency keys on $name', (target) => {
       expect(await saveIdempotencyCheckpoint(store.db, { ...holder, checkpoint: { late: true } })).toBe(false);
     });
 
+    it('a checkpoint is never written inside a transaction (it must outlive its rollback)', async () => {
+      const req = request();
+      const first = await beginIdempotent(store.db, req);
+      if (first.kind !== 'started') throw new Error(first.kind);
+      const holder = { scope: req.scope, key: req.key, lease: first.lease, checkpoint: { amount: 1 } };
+      await expect(store.db.transaction().execute((trx) => saveIdempotencyCheckpoint(trx, holder))).rejects.toThrow(
+        /outside any transaction/,
+      );
+      expect(await saveIdempotencyCheckpoint(store.db, holder)).toBe(true);
+    });
+
     it('a row from before leases existed (locked_until NULL) is leased from its created_at', async () => {
       const req = request({ leaseSeconds: 60, now: t0 });
       await beginIdempotent(store.db, req);

@@ -1,12 +1,8 @@
-import { problemResponses } from '@repo/service-kit';
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { createHealthRoutes } from '@repo/service-kit';
 import { z } from 'zod';
 import { isEngineUnreachable } from '../../docker/errors.ts';
 import { DockerUnavailableError } from '../../errors.ts';
 
-const tags = ['health'];
-
-export const Health = z.object({ status: z.literal('ok'), service: z.literal('docker-agent') });
 export const Ready = z.object({
   status: z.literal('ready'),
   docker: z.object({
@@ -17,31 +13,13 @@ export const Ready = z.object({
   }),
 });
 
-export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.get(
-    '/health',
-    {
-      schema: {
-        tags,
-        summary: 'Liveness: the process answers',
-        security: [],
-        response: { 200: Health },
-      },
-    },
-    async () => ({ status: 'ok' as const, service: 'docker-agent' as const }),
-  );
-
-  app.get(
-    '/ready',
-    {
-      schema: {
-        tags,
-        summary: 'Readiness: the Docker engine answers; shows the negotiated API version',
-        security: [],
-        response: { 200: Ready, ...problemResponses(503) },
-      },
-    },
-    async () => {
+/** `/health` and `/ready`: ready when the Docker engine answers (with the negotiated API version). */
+export const healthRoutes = createHealthRoutes({
+  service: 'docker-agent',
+  ready: {
+    summary: 'Readiness: the Docker engine answers; shows the negotiated API version',
+    response: Ready,
+    check: async (app) => {
       try {
         const v = await app.docker.negotiate();
         return {
@@ -60,5 +38,5 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
         });
       }
     },
-  );
-};
+  },
+});

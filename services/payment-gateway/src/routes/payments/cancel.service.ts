@@ -10,9 +10,9 @@ import {
   NotCancellableError,
   OutcomeUnknownError,
 } from '../../errors.ts';
+import type { MoneyCheckpoint } from '../../idempotency/key.ts';
 import { amountIssue, currencyOf, fromMinor, minorOf } from '../../money.ts';
-import type { MoneyCheckpoint } from '../../plugins/idempotency.ts';
-import type { ServiceContext } from '../../service-context.ts';
+import type { RequestContext, ServiceContext } from '../../service-context.ts';
 import { type CancelClaim, claimPaymentForCancel, releaseCancelClaim } from '../../store/cancel-claim.repository.ts';
 import { isPaymentStored, upsertPaymentFromPortOne } from '../../store/payment.repository.ts';
 import type { CancelBody } from './schemas.ts';
@@ -91,16 +91,15 @@ async function claimForCancel(ctx: ServiceContext, impUid: string): Promise<Canc
  * PortOne's balance as `checksum`, a checkpoint on the Idempotency-Key (the gateway README, "Money safety").
  */
 export async function cancelPayment(
-  ctx: ServiceContext,
+  ctx: RequestContext,
   body: z.output<typeof CancelBody>,
   requestedBy: string,
-  checkpoint?: MoneyCheckpoint,
 ): Promise<Payment> {
   const impUid = await resolveImpUid(ctx, body);
   if (!(await isPaymentStored(ctx.db, impUid))) await fetchPayment(ctx, impUid);
   const claim = await claimForCancel(ctx, impUid);
   try {
-    return await cancelClaimed(ctx, impUid, body, requestedBy, checkpoint);
+    return await cancelClaimed(ctx, impUid, body, requestedBy, ctx.idempotency.checkpoint);
   } finally {
     // Not released (the store is down): the claim expires on its own.
     await releaseCancelClaim(ctx.db, claim).then(

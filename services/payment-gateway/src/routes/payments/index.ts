@@ -1,6 +1,5 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { chargeAttempt, moneyCheckpoint } from '../../plugins/idempotency.ts';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import { cancelPayment } from './cancel.service.ts';
@@ -100,8 +99,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: PortOnePaymentSchema, ...problemResponses(400, 404, 409, 422, ...upstream) },
       },
     },
-    async (request) =>
-      cancelPayment(contextOf(app, request), request.body, request.caller.name, moneyCheckpoint(request)),
+    async (request) => cancelPayment(contextOf(app, request), request.body, request.caller.name),
   );
 
   app.post(
@@ -119,7 +117,7 @@ export const paymentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const payment = await issueVbank(contextOf(app, request), request.body, chargeAttempt(request));
+      const payment = await issueVbank(contextOf(app, request), request.body);
       return reply.code(201).send(payment);
     },
   );

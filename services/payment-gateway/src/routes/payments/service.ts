@@ -1,9 +1,9 @@
 import { type Payment, PortOneApiError } from '@repo/portone-client';
 import type { z } from 'zod';
-import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import { PortOneConflictError } from '../../errors.ts';
+import { chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
 import { DEFAULT_CURRENCY, minorOf } from '../../money.ts';
-import type { ServiceContext } from '../../service-context.ts';
+import type { RequestContext, ServiceContext } from '../../service-context.ts';
 import { fromDbBool, fromDbTime, fromDecimal, fromNullableDbTime, hundredths, toDbJson } from '../../store/codec.ts';
 import {
   listPayments as listStoredPayments,
@@ -143,16 +143,12 @@ export async function preparePayment(ctx: ServiceContext, body: z.output<typeof 
  * Issues a virtual account; the due date defaults to VBANK_DUE_DAYS from PortOne's clock (not ours:
  * PortOne checks it against its own, and `vbank_issued_at` comes from there too).
  */
-export async function issueVbank(
-  ctx: ServiceContext,
-  body: z.output<typeof VbankBody>,
-  attempt: ChargeAttempt,
-): Promise<Payment> {
+export async function issueVbank(ctx: RequestContext, body: z.output<typeof VbankBody>): Promise<Payment> {
   const vbankDue = body.vbank_due ?? (await ctx.portone.now()) + ctx.config.VBANK_DUE_DAYS * DAY;
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid], mode: attempt.mode },
+    { operation: 'vbanks.issue', merchantUids: [body.merchant_uid] },
     () =>
       ctx.portone.vbanks.issue({
         ...rest,
@@ -166,7 +162,7 @@ export async function issueVbank(
         merchantUid: body.merchant_uid,
         amount: body.amount,
         currency: DEFAULT_CURRENCY,
-        since: attempt.startedAt,
+        since: ctx.idempotency.startedAt,
       }),
   );
   await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'charge' });

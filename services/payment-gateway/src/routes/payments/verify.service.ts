@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { AmountMismatchError, NothingToVerifyError, SandboxPaymentError } from '../../errors.ts';
 import { currencyOf, minorOf } from '../../money.ts';
-import type { ServiceContext } from '../../service-context.ts';
+import type { RequestContext } from '../../service-context.ts';
 import { markVerification } from '../../store/payment.repository.ts';
 import { getPrepared } from '../../store/prepared.repository.ts';
 import { cancelPayment, requireExact } from './cancel.service.ts';
@@ -19,7 +19,7 @@ interface Mismatch {
  * prepared for the merchant_uid). A mismatch is a 422 naming both values; a forged amount on a paid
  * payment is cancelled when CANCEL_FORGED_PAYMENTS is on.
  */
-export async function verifyPayment(ctx: ServiceContext, body: z.output<typeof VerifyBody>, requestedBy: string) {
+export async function verifyPayment(ctx: RequestContext, body: z.output<typeof VerifyBody>, requestedBy: string) {
   const payment = await fetchPayment(ctx, body.imp_uid);
   if (payment.sandbox && !ctx.config.ACCEPT_SANDBOX_PAYMENTS) {
     await markVerification(ctx.db, payment.imp_uid, {

@@ -1,7 +1,6 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { chargeAttempt } from '../../plugins/idempotency.ts';
 import { IdempotencyHeaders, PortOnePaymentSchema } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import {
@@ -111,8 +110,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: PortOnePaymentSchema, ...problemResponses(400, 404, 409, 422, ...upstream) },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await payWithBillingKey(contextOf(app, request), request.body, chargeAttempt(request))),
+    async (request, reply) => reply.code(201).send(await payWithBillingKey(contextOf(app, request), request.body)),
   );
 
   app.get(
@@ -143,8 +141,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: z.array(ScheduleResultSchema), ...problemResponses(400, 409, 422, ...upstream) },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(await schedulePayments(contextOf(app, request), request.body, chargeAttempt(request))),
+    async (request, reply) => reply.code(201).send(await schedulePayments(contextOf(app, request), request.body)),
   );
 
   app.delete(

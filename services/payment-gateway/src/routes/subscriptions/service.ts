@@ -1,9 +1,9 @@
 import { type Customer, type Payment, PortOneNotFoundError, type ScheduleResult } from '@repo/portone-client';
 import type { z } from 'zod';
-import { type ChargeAttempt, chargeOnce, findCharge } from '../../charge-outcome.ts';
 import { BillingKeyNotFoundError, PaymentDeclinedError } from '../../errors.ts';
+import { chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
 import { DEFAULT_CURRENCY } from '../../money.ts';
-import type { ServiceContext } from '../../service-context.ts';
+import type { RequestContext, ServiceContext } from '../../service-context.ts';
 import {
   type BillingKeyRecord,
   getBillingKey as getStoredBillingKey,
@@ -100,15 +100,11 @@ export async function deleteBillingKey(ctx: ServiceContext, customerUid: string)
 }
 
 /** Charges a billing key once. A decline is a real (failed) payment: stored, and answered 422. */
-export async function payWithBillingKey(
-  ctx: ServiceContext,
-  body: z.output<typeof PayBody>,
-  attempt: ChargeAttempt,
-): Promise<Payment> {
+export async function payWithBillingKey(ctx: RequestContext, body: z.output<typeof PayBody>): Promise<Payment> {
   const { custom_data, ...rest } = body;
   const payment = await chargeOnce(
     ctx,
-    { operation: 'subscribe.again', merchantUids: [body.merchant_uid], mode: attempt.mode },
+    { operation: 'subscribe.again', merchantUids: [body.merchant_uid] },
     () => ctx.portone.subscribe.again({ ...rest, ...customData(custom_data) }),
     () =>
       findCharge(ctx, {
@@ -116,7 +112,7 @@ export async function payWithBillingKey(
         amount: body.amount,
         currency: body.currency ?? DEFAULT_CURRENCY,
         customerUid: body.customer_uid,
-        since: attempt.startedAt,
+        since: ctx.idempotency.startedAt,
       }),
   );
   await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'charge' });
@@ -142,9 +138,8 @@ export async function payWithBillingKey(
 }
 
 export async function schedulePayments(
-  ctx: ServiceContext,
+  ctx: RequestContext,
   body: z.output<typeof ScheduleBody>,
-  attempt: ChargeAttempt,
 ): Promise<ScheduleResult[]> {
   const merchantUids = body.schedules.map((s) => s.merchant_uid);
   const request = {
@@ -153,7 +148,7 @@ export async function schedulePayments(
   };
   const results = await chargeOnce(
     ctx,
-    { operation: 'subscribe.schedule', merchantUids, mode: attempt.mode },
+    { operation: 'subscribe.schedule', merchantUids },
     () => ctx.portone.subscribe.schedule(request),
     async () => {
       const found: ScheduleResult[] = [];

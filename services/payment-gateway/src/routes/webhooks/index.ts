@@ -6,8 +6,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
+import { markFailed, processDelivery, storeDelivery } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
-import { markFailed, processDelivery, storeDelivery } from './service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -130,7 +130,9 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
       });
       if (stored.duplicate) {
-        request.log.info({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
+        // A re-send of an event already taken: the stored row and webhook_deliveries_total{state="duplicate"}
+        // record it, and the request line is logged anyway; a third line per re-send is only for debugging.
+        request.log.debug({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
         deliveries.inc({ state: 'duplicate' });
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }

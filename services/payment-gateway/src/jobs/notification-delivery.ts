@@ -11,6 +11,7 @@ import {
   recordAttempts,
 } from '../store/notification-delivery.repository.ts';
 import { activeSecrets, syncConfigEndpoints } from '../store/notification-endpoint.repository.ts';
+import { startJob } from './runner.ts';
 
 export interface DispatcherOptions {
   pollIntervalMs: number;
@@ -171,53 +172,26 @@ function attemptMetrics(app: FastifyInstance): (attempt: AttemptReport) => void 
  * claims expire, and the deliveries are sent again later: at least once).
  */
 async function dispatcherPlugin(app: FastifyInstance, options: DispatcherOptions) {
-  const log = app.log.child({ component: 'notifications' });
-  const closing = new AbortController();
-  let running: Promise<void> | undefined;
-  let again = false;
   let synced = false;
   const onAttempt = attemptMetrics(app);
-
-  const pass = async () => {
-    // At the first pass that can reach the tables (the gateway may start before its migrations ran).
-    if (!synced) {
-      await syncConfigEndpoints(app.db, options.configEndpoints);
-      synced = true;
-    }
-    return dispatchOnce(app.db, options, log, closing.signal, onAttempt);
-  };
-
-  const tick = () => {
-    if (closing.signal.aborted) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = pass()
-      .then((sent) => {
-        if (sent > 0) again = true;
-      })
-      .catch((err: unknown) => {
-        if (!closing.signal.aborted) log.warn({ err }, 'notification pass failed');
-      })
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          setImmediate(tick);
-        }
-      });
-  };
-
-  app.decorate('notifyDispatcher', tick);
-  const timer = setInterval(tick, options.pollIntervalMs);
-  timer.unref();
-  app.addHook('onReady', async () => tick());
-  app.addHook('preClose', async () => {
-    clearInterval(timer);
-    closing.abort();
-    await running;
+  const nudge = startJob(app, {
+    component: 'notifications',
+    everyMs: options.pollIntervalMs,
+    atReady: true,
+    queue: true,
+    async pass(log, signal) {
+      // At the first pass that can reach the tables (the gateway may start before its migrations ran).
+      if (!synced) {
+        await syncConfigEndpoints(app.db, options.configEndpoints);
+        synced = true;
+      }
+      return (await dispatchOnce(app.db, options, log, signal, onAttempt)) > 0;
+    },
+    failed: (log, err, closing) => {
+      if (!closing) log.warn({ err }, 'notification pass failed');
+    },
   });
+  app.decorate('notifyDispatcher', nudge);
 }
 
 export const notificationDispatcher = fp(dispatcherPlugin, { name: 'notification-dispatcher', dependencies: ['db'] });

@@ -1,24 +1,8 @@
 import { type Payment, PortOneNotFoundError, PortOneOutcomeUnknownError } from '@repo/portone-client';
-import { OutcomeUnknownError } from './errors.ts';
-import { currencyOf, minorOf } from './money.ts';
-import type { ServiceContext } from './service-context.ts';
-import { impUidsStoredBefore } from './store/payment.repository.ts';
-
-/**
- * How a charge request may proceed, decided by its Idempotency-Key:
- * - `charge`: a new request; send the charge.
- * - `lookup-first`: the key was taken over from a request that died holding it (its lease ran out);
- *   that request may have charged. Look the merchant_uid up; send the charge only when PortOne has no
- *   record of it (the dead request's call is long over: the lease outlasts any request).
- * - `lookup-only`: a previous attempt lost PortOne's answer; never send the charge again.
- */
-export type ChargeMode = 'charge' | 'lookup-first' | 'lookup-only';
-
-/** A charge request: how it may proceed, and when its first attempt began (on the store's clock). */
-export interface ChargeAttempt {
-  mode: ChargeMode;
-  startedAt: Date;
-}
+import { OutcomeUnknownError } from '../errors.ts';
+import { currencyOf, minorOf } from '../money.ts';
+import type { RequestContext, ServiceContext } from '../service-context.ts';
+import { impUidsStoredBefore } from '../store/payment.repository.ts';
 
 /**
  * Runs a call that moves money. When PortOne's answer is lost (`PortOneOutcomeUnknownError`) — or a
@@ -29,12 +13,13 @@ export interface ChargeAttempt {
  * fails, the outcome of the dead request is unknown and the answer is the same 502.
  */
 export async function chargeOnce<T>(
-  ctx: ServiceContext,
-  what: { operation: string; merchantUids: string[]; mode: ChargeMode },
+  ctx: RequestContext,
+  what: { operation: string; merchantUids: string[] },
   charge: () => Promise<T>,
   lookup: () => Promise<T | undefined>,
 ): Promise<T> {
-  if (what.mode === 'lookup-first') {
+  const { mode } = ctx.idempotency;
+  if (mode === 'lookup-first') {
     ctx.log.warn(
       { operation: what.operation, merchantUids: what.merchantUids },
       'idempotency key taken over from a request that died: looking the charge up before sending it',
@@ -51,7 +36,7 @@ export async function chargeOnce<T>(
       return earlier;
     }
   }
-  if (what.mode !== 'lookup-only') {
+  if (mode !== 'lookup-only') {
     try {
       return await charge();
     } catch (error) {

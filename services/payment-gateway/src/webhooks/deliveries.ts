@@ -1,16 +1,15 @@
 import { type Payment, PortOneNotFoundError } from '@repo/portone-client';
-import { isPortOneDown } from '../../errors.ts';
-import { currencyOf, minorOf } from '../../money.ts';
-import type { ServiceContext } from '../../service-context.ts';
-import { upsertPaymentFromPortOne } from '../../store/payment.repository.ts';
-import { getPrepared } from '../../store/prepared.repository.ts';
+import { isPortOneDown } from '../errors.ts';
+import { currencyOf, minorOf } from '../money.ts';
+import type { ServiceContext } from '../service-context.ts';
+import { upsertPaymentFromPortOne } from '../store/payment.repository.ts';
+import { getPrepared } from '../store/prepared.repository.ts';
 import {
   type ConfirmedClaims,
   insertWebhookDelivery,
-  listUnprocessedWebhooks,
   markWebhookProcessed,
   type WebhookState,
-} from '../../store/webhook.repository.ts';
+} from '../store/webhook.repository.ts';
 
 export interface IncomingDelivery {
   impUid: string;
@@ -146,38 +145,4 @@ export async function markFailed(ctx: ServiceContext, id: number, error: unknown
   await markWebhookProcessed(ctx.db, id, 'failed', { error: message.slice(0, 500) }).catch((err: unknown) =>
     ctx.log.error({ err, webhookId: id }, 'could not mark webhook delivery failed'),
   );
-}
-
-/**
- * One sweep: processes deliveries left `received` (PortOne was down) or `failed`, oldest first.
- * Deliveries younger than `graceMs` are left to the request that is handling them.
- */
-export async function sweepWebhooks(
-  ctx: ServiceContext,
-  graceMs: number,
-  limit = 50,
-  signal?: AbortSignal,
-): Promise<number> {
-  const pending = await listUnprocessedWebhooks(ctx.db, { receivedBefore: new Date(Date.now() - graceMs), limit });
-  let done = 0;
-  for (const delivery of pending) {
-    if (signal?.aborted) break; // shutting down: the rest waits for the next start
-    if (!delivery.impUid || !delivery.status) {
-      await markWebhookProcessed(ctx.db, delivery.id, 'ignored', { outcome: { reason: 'no imp_uid or status' } });
-      continue;
-    }
-    try {
-      const state = await processDelivery(
-        ctx,
-        { id: delivery.id, impUid: delivery.impUid, status: delivery.status },
-        signal,
-      );
-      if (state === 'received') break; // PortOne still down: the next tick tries again.
-      done += 1;
-    } catch (error) {
-      ctx.log.error({ err: error, webhookId: delivery.id }, 'webhook sweep failed for a delivery');
-      await markFailed(ctx, delivery.id, error);
-    }
-  }
-  return done;
 }
