@@ -23,10 +23,12 @@ import { prettyFactory } from 'pino-pretty';
 import { nginxAvailable, type RunningFront, startFront } from './front.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// The repository's .env, as each service reads it (through @fastify/env); the environment wins.
+// The repository's .env, as each service reads it (through @fastify/env); the environment wins. An
+// empty value (`PORTONE_IMP_KEY=` in a copy of .env.example) counts as unset, as it does in the services.
 const envFile = `${root}.env`;
+const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
 const env: NodeJS.ProcessEnv = {
-  ...(existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {}),
+  ...Object.fromEntries(Object.entries(fromFile).filter(([, value]) => value !== '')),
   ...process.env,
 };
 const args = process.argv.slice(2);
