@@ -31,6 +31,15 @@ export function renderFrontConfig(vars: Record<string, string>): string {
   return readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) => vars[name] ?? whole);
 }
 
+/**
+ * An upstream group for one service with idle connections kept for reuse. Idle connections are
+ * closed after 60 s (nginx's keepalive_timeout), before the services' own 72 s (Fastify's default),
+ * so nginx never reuses a connection the service is closing.
+ */
+function upstreamGroup(name: string, address: string): string {
+  return `upstream ${name} {\n    server ${address};\n    keepalive 16;\n    keepalive_timeout 60s;\n}`;
+}
+
 export function nginxAvailable(bin = 'nginx'): boolean {
   return spawnSync(bin, ['-v'], { stdio: 'ignore' }).status === 0;
 }
@@ -64,8 +73,13 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
     join(dir, 'front.conf'),
     renderFrontConfig({
       FRONT_PORT: `${host}:${options.port}`,
-      PAYMENT_GATEWAY_UPSTREAM: options.gateway,
-      DOCKER_AGENT_UPSTREAM: options.agent,
+      // Fixed addresses: upstream groups with kept-alive connections (see the template's header).
+      FRONT_UPSTREAMS: [
+        upstreamGroup('payment_gateway', options.gateway),
+        upstreamGroup('docker_agent', options.agent),
+      ].join('\n'),
+      PAYMENT_GATEWAY_UPSTREAM: 'payment_gateway',
+      DOCKER_AGENT_UPSTREAM: 'docker_agent',
     }),
   );
   writeFileSync(

@@ -76,7 +76,7 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
         PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
         LOG_LEVEL: TEST_LOG_LEVEL,
       }),
-      { clock: { nowSeconds: () => SEED_EPOCH }, logStream: testLogStream('e2e-gateway') },
+      { clock: () => new Date(SEED_EPOCH * 1000), logStream: testLogStream('e2e-gateway') },
     );
     await gateway.listen({ host: '127.0.0.1', port: 0 });
     agent = await buildAgent(

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import proxyAddr from 'proxy-addr';
@@ -38,7 +38,8 @@ declare module 'fastify' {
   }
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+// One-shot hash: no Hash object per request (createHash was ~1.5% of a lookup's CPU in bench/).
+const digest = (s: string) => hash('sha256', s, 'buffer');
 
 /** Parses `API_KEYS`: `name:role:key` entries, comma-separated (role is `read` or `write`). */
 export function parseApiKeys(entries: string[]): ApiKey[] {

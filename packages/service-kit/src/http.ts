@@ -9,7 +9,7 @@ import {
   LogController,
 } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import { loggerOptions, serializeRequest } from './logger.ts';
+import { loggerOptions, serializeRequest, stdoutDestination } from './logger.ts';
 import { problemBody } from './problem.ts';
 
 /** Where both services' APIs live, behind the one nginx front. */
@@ -34,7 +34,7 @@ export function fastifyOptions(options: BaseOptions): FastifyServerOptions {
     logger: {
       ...loggerOptions(options.logLevel, options.name),
       serializers: { req: serializeRequest },
-      ...(options.logStream ? { stream: options.logStream } : {}),
+      stream: options.logStream ?? stdoutDestination(),
     },
     // Only the configured proxy may set X-Forwarded-For; loopback is always trusted (local nginx).
     trustProxy: ['loopback', ...options.trustedProxies],

@@ -1,4 +1,5 @@
 export { type ApiKey, type AuthOptions, auth, type Caller, parseApiKeys, type Role } from './auth.ts';
+export { type Clock, systemClock, unixSeconds } from './clock.ts';
 export {
   ConfigError,
   env,

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import {
   API_PREFIX,
   auth,
+  type Clock,
   docs,
   drain,
   echoRequestId,
   fastifyOptions,
   metrics,
   problemHandler,
+  systemClock,
   useZod,
 } from '@repo/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -36,7 +38,7 @@ import { volumeRoutes } from './routes/volumes/index.ts';
 export interface AppDeps {
   /** The Docker engine port; by default dockerode on `DOCKER_SOCKET`. */
   engine?: DockerEngine;
-  clock?: () => Date;
+  clock?: Clock;
   /** Where log lines go (default stdout). */
   logStream?: { write(line: string): void };
 }
@@ -58,7 +60,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   }).withTypeProvider<ZodTypeProvider>();
   useZod(app);
   echoRequestId(app);
-  const clock = deps.clock ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const translate = translateDockerError(config.DOCKER_SOCKET);
   // The one error handler first: routes keep the handler of when they were added (/metrics included).
   await app.register(problemHandler, { translate });

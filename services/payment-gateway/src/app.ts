@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   API_PREFIX,
   auth,
+  type Clock,
   docs,
   drain,
   echoRequestId,
@@ -9,12 +10,12 @@ import {
   metrics,
   type OpenApiDocument,
   problemHandler,
+  systemClock,
   useZod,
 } from '@repo/service-kit';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { CancelTurns } from './cancel-turns.ts';
-import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { translateGatewayError } from './errors.ts';
 import { idempotencyHashKey } from './idempotency/request-hash.ts';

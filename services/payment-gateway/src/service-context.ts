@@ -1,8 +1,8 @@
 import type { PortOneClient } from '@repo/portone-client';
+import type { Clock } from '@repo/service-kit';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { CancelTurns } from './cancel-turns.ts';
-import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type IdempotencyState, idempotencyState } from './idempotency/key.ts';
 import type { Database } from './store/database.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Payment } from '@repo/portone-client';
-import { Counter, Gauge } from '@repo/service-kit';
+import { Counter, Gauge, unixSeconds } from '@repo/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jobContext, type ServiceContext } from '../service-context.ts';
@@ -164,7 +164,7 @@ export async function reconcileOnce(
     started,
   );
   if (!got) return undefined;
-  const to = ctx.clock.nowSeconds();
+  const to = unixSeconds(ctx.clock);
   const window = { from: to - options.windowSeconds, to };
   const runId = await startRun(ctx.db, {
     holder: options.holder,

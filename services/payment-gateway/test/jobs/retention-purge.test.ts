@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { toDbTime } from '../../src/store/codec.ts';
 import { insertPortOneCall } from '../../src/store/portone-call.repository.ts';
+import { recordChange, startRun } from '../../src/store/reconciliation.repository.ts';
 import { insertWebhookDelivery } from '../../src/store/webhook.repository.ts';
 import { buildTestApp, type Harness, startHarness } from '../helpers.ts';
 
@@ -22,6 +23,7 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
         RETENTION_PURGE_INTERVAL_MS: '100',
         RETENTION_PURGE_BATCH_SIZE: '3',
         NOTIFY_RETENTION_DAYS: '30',
+        RECONCILE_RETENTION_DAYS: '30',
       },
     });
   });
@@ -149,6 +151,42 @@ describe.runIf(server)('retention purge (MariaDB, the emulator over HTTP)', () =
         [oldPending, 'pending'],
         [recent, 'delivered'],
       ].sort(),
+    );
+  });
+
+  it('deletes reconciliation runs past RECONCILE_RETENTION_DAYS with their changes; recent ones stay', async () => {
+    // A run and its changes in one transaction: the purge runs on a short interval here, and a run
+    // seen before its changes were written would count as one with none left.
+    const run = (startedAt: Date, changes: number) =>
+      h.db.transaction().execute(async (trx) => {
+        const id = await startRun(trx, { holder: 'ret', windowFrom: startedAt, windowTo: startedAt, startedAt });
+        for (let i = 0; i < changes; i++) {
+          await recordChange(trx, id, {
+            impUid: uid('imp_rc'),
+            merchantUid: uid('order_rc'),
+            fromStatus: 'ready',
+            toStatus: 'paid',
+            fromCancelAmount: 0,
+            toCancelAmount: 0,
+            reason: 'recheck',
+            at: startedAt,
+          });
+        }
+        return id;
+      });
+    const old = await run(daysAgo(40), 5);
+    const recent = await run(daysAgo(5), 1);
+    const runIds = async () =>
+      (await h.db.selectFrom('reconciliation_runs').select('id').execute()).map((r) => Number(r.id));
+    await eventually(async () => !(await runIds()).includes(old));
+    expect(await runIds()).toContain(recent);
+    const changes = await h.db.selectFrom('reconciliation_changes').select('run_id').execute();
+    expect(changes.map((c) => Number(c.run_id))).toEqual([recent]);
+    expect(h.logs.parsed()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ component: 'retention', table: 'reconciliation_changes', deleted: 5 }),
+        expect.objectContaining({ component: 'retention', table: 'reconciliation_runs' }),
+      ]),
     );
   });
 

@@ -631,7 +631,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
       });
       const clocked = await buildTestApp(
         { ...config, MIGRATE_ON_START: false },
-        { db: h.db, clock: { nowSeconds: () => FIXED_NOW } },
+        { db: h.db, clock: () => new Date(FIXED_NOW * 1000) },
       );
       try {
         const merchantUid = uid('vbank_20240101');

@@ -1,4 +1,5 @@
 import { type Customer, type Payment, PortOneNotFoundError, type ScheduleResult } from '@repo/portone-client';
+import { unixSeconds } from '@repo/service-kit';
 import type { z } from 'zod';
 import { BillingKeyNotFoundError, PaymentDeclinedError } from '../../errors.ts';
 import { chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
@@ -186,7 +187,7 @@ export async function unschedulePayments(
 }
 
 export async function listSchedules(ctx: ServiceContext, customerUid: string, query: z.output<typeof SchedulesQuery>) {
-  const now = ctx.clock.nowSeconds();
+  const now = unixSeconds(ctx.clock);
   const from = query.from ?? now - SCHEDULE_WINDOW_DAYS * DAY;
   const to = query.to ?? now + SCHEDULE_WINDOW_DAYS * DAY;
   const page = await ctx.portone.subscribe.schedulesByCustomer({
