@@ -1,5 +1,4 @@
 import { isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { PolicyDeniedError } from '../errors.ts';
 import { isWithin, resolveHostPath } from '../policy/paths.ts';
 import { RULES } from '../policy/policy.ts';
@@ -47,6 +46,7 @@ async function insideProject(path: string, projectDir: string): Promise<{ ok: bo
  */
 export async function checkRawComposeFile(text: string, projectDir: string): Promise<void> {
   // Merge keys as compose (PyYAML / go-yaml) reads them; walking the unmerged tree finds anchors anyway.
+  const { parseDocument } = await import('yaml'); // loaded by the compose routes only
   const doc = parseDocument(text, { merge: true, uniqueKeys: false }).toJS({ maxAliasCount: 1000 }) as unknown;
   for (const { key, value, path } of entries(doc)) {
     const field = fieldOf(path);

@@ -1,4 +1,3 @@
-import { DockerfileParser } from 'dockerfile-ast';
 import { PolicyDeniedError } from '../errors.ts';
 import { checkReservedLabels } from './labels.ts';
 import { type Policy, RULES } from './policy.ts';
@@ -12,7 +11,13 @@ const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
  * through the API, so a variable resolves to its global `ARG` default or not at all; what does not
  * resolve is refused rather than guessed. `field` names the file (`dockerfile:Dockerfile`).
  */
-export function checkDockerfile(text: string, policy: Policy, protectLabel: string, field: string): void {
+export async function checkDockerfile(
+  text: string,
+  policy: Policy,
+  protectLabel: string,
+  field: string,
+): Promise<void> {
+  const { DockerfileParser } = await import('dockerfile-ast'); // loaded by the build route only
   const dockerfile = DockerfileParser.parse(text);
   const defaults = new Map<string, string>();
   for (const arg of dockerfile.getInitialARGs()) {

@@ -1,5 +1,4 @@
 import { access, constants, readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { checkAllowedKeys } from '../../compose/allowed-keys.ts';
 import { type ComposeModel, checkComposeModel } from '../../compose/check.ts';
 import type { ComposeCli, ExitEvent, OutputLine } from '../../compose/cli.ts';
@@ -19,6 +18,9 @@ import {
 import type { JoinLookup, Policy } from '../../policy/policy.ts';
 import type { RegistryCredentials } from '../../registry/credentials.ts';
 import { composeDockerConfig } from '../../registry/docker-config.ts';
+
+/** YAML is loaded when a compose route first needs it (it is resident memory the other routes never use). */
+const parseYaml = async (text: string): Promise<unknown> => (await import('yaml')).parse(text);
 
 export interface ComposeDeps {
   engine: DockerEngine;
@@ -85,7 +87,7 @@ async function resolveConfig(deps: ComposeDeps, target: Target): Promise<string>
 
 /** Every rule on a resolved model: its shape, then each value, then what the engine already has. */
 async function checkModel(deps: ComposeDeps, name: string, dir: string, resolved: string): Promise<ComposeModel> {
-  const model = (parseYaml(resolved) ?? {}) as ComposeModel;
+  const model = ((await parseYaml(resolved)) ?? {}) as ComposeModel;
   checkAllowedKeys(model, dir);
   await checkComposeModel(deps.policy, model, dir, deps.bindAllowlist, deps.joins);
   await checkModelNetworks(deps.guard, model, name);
@@ -115,7 +117,7 @@ export async function saveProject(
       throw new ProjectExistsError(`compose project "${name}" exists on this host and is not managed by the agent`);
     }
     try {
-      const parsed = parseYaml(body.composeFile) as unknown;
+      const parsed = (await parseYaml(body.composeFile)) as unknown;
       if (!parsed || typeof parsed !== 'object' || !('services' in parsed)) {
         throw new ComposeInvalidError('compose file must be a YAML mapping with a "services" key');
       }
@@ -288,7 +290,7 @@ async function startOperation(deps: ComposeDeps, name: string, operation: Compos
 
 /** The images a project's services run (services that only build are left out), from what compose resolves. */
 export async function projectImages(deps: ComposeDeps, name: string): Promise<string[]> {
-  const model = (parseYaml(await resolveConfig(deps, await logsTarget(deps, name))) ?? {}) as ComposeModel;
+  const model = ((await parseYaml(await resolveConfig(deps, await logsTarget(deps, name)))) ?? {}) as ComposeModel;
   const images = Object.values(model.services ?? {}).flatMap((service) => (service?.image ? [service.image] : []));
   return [...new Set(images)].sort();
 }

@@ -5,7 +5,6 @@ import { join, posix } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { BuildContextInvalidError, ContextTooLargeError } from '../../errors.ts';
 
 /** Counts the uploaded context and fails it (413) past the limit, whatever Content-Length said. */
@@ -45,6 +44,7 @@ export async function readDockerfile(handle: FileHandle, dockerfile: string): Pr
   const gzipped = magic[0] === 0x1f && magic[1] === 0x8b;
   // Like the engine: the default name falls back to its lower-case spelling.
   const names = [entryName(dockerfile), ...(dockerfile === 'Dockerfile' ? ['dockerfile'] : [])];
+  const { extract } = await import('tar-stream'); // loaded by the build route only
   const archive = extract();
   const found = new Map<string, { text?: string; link?: boolean }>();
   const reading = (async () => {

@@ -128,7 +128,12 @@ export async function openBuild(
   const spooled = await spoolContext(context, maxBytes, signal);
   let stream: Readable;
   try {
-    checkDockerfile(await readDockerfile(spooled, q.dockerfile), policy, protectLabel, `dockerfile:${q.dockerfile}`);
+    await checkDockerfile(
+      await readDockerfile(spooled, q.dockerfile),
+      policy,
+      protectLabel,
+      `dockerfile:${q.dockerfile}`,
+    );
     const upload = spooled.createReadStream({ start: 0 });
     // An abandoned build may leave the upload unread: release the file with the request.
     signal.addEventListener('abort', () => upload.destroy(), { once: true });
