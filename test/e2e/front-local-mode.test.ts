@@ -15,14 +15,13 @@ import {
   dockerEngine,
   dockerSocket,
   freePort,
+  freshDatabase,
   mariadb,
-  mysqlUrl,
   realService,
   TEST_LOG_LEVEL,
   testLogStream,
 } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
-import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
 import { buildApp as buildAgent } from '../../services/docker-agent/src/app.ts';
@@ -64,7 +63,7 @@ async function curl(url: string, options: { method?: string; headers?: Record<st
 
 describe.runIf(mysql && docker && nginx && outside)('local mode through the nginx front', () => {
   const dir = mkdtempSync(join(tmpdir(), 'front-local-'));
-  const database = `e2e_local_${process.pid}_${Date.now().toString(36)}`;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let emulator: RunningEmulator;
   let gateway: FastifyInstance;
   let agent: FastifyInstance;
@@ -73,16 +72,12 @@ describe.runIf(mysql && docker && nginx && outside)('local mode through the ngin
   let remoteFront: RunningFront;
 
   beforeAll(async () => {
-    const admin = await createConnection(mysqlUrl());
-    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
-    await admin.end();
-    const dbUrl = new URL(mysqlUrl());
-    dbUrl.pathname = `/${database}`;
+    database = await freshDatabase(mysql as string, 'e2e_local');
     emulator = await startEmulator({ port: 0, clock: 'manual' });
     // No API keys (local mode); the one extra host name checks the variable reaches each service.
     gateway = await buildGateway(
       parseGatewayConfig({
-        DATABASE_URL: dbUrl.toString(),
+        DATABASE_URL: database.url,
         PORTONE_API_URL: emulator.url,
         PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
         PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
@@ -120,9 +115,7 @@ describe.runIf(mysql && docker && nginx && outside)('local mode through the ngin
     await gateway?.close();
     await agent?.close();
     await emulator?.close();
-    const admin = await createConnection(mysqlUrl());
-    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-    await admin.end();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -14,8 +14,8 @@ import {
   dockerEngine,
   dockerSocket,
   freePort,
+  freshDatabase,
   mariadb,
-  mysqlUrl,
   realService,
   TEST_LOG_LEVEL,
   testLogStream,
@@ -37,7 +37,6 @@ const SEED_EPOCH = 1_704_034_800;
 const STAND_IN_LABEL = 'com.portone-docker-stack.e2e-stand-in';
 
 const server = await mariadb();
-const mysql = server ? await createConnection(server) : undefined;
 const docker = await dockerEngine();
 const nginx = await realService('nginx', async () => {
   if (!nginxAvailable()) throw new Error('no nginx binary on PATH');
@@ -50,9 +49,9 @@ async function dockerCli(...args: string[]): Promise<string> {
   ).stdout.trim();
 }
 
-describe.runIf(mysql && docker && nginx)('the stack through the nginx front', () => {
+describe.runIf(server && docker && nginx)('the stack through the nginx front', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stack-e2e-'));
-  const database = `e2e_${process.pid}_${Date.now().toString(36)}`;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let emulator: RunningEmulator;
   let gateway: FastifyInstance;
   let agent: FastifyInstance;
@@ -61,16 +60,13 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
   const created: { images: string[]; containers: string[] } = { images: [], containers: [] };
 
   beforeAll(async () => {
-    db = mysql as Connection;
-    await db.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4`);
-    await db.query(`USE \`${database}\``);
+    database = await freshDatabase(server as string, 'e2e');
+    db = await createConnection(database.url);
 
     emulator = await startEmulator({ port: 0, clock: 'manual', now: SEED_EPOCH });
-    const serverUrl = new URL(mysqlUrl());
-    serverUrl.pathname = `/${database}`;
     gateway = await buildGateway(
       parseGatewayConfig({
-        DATABASE_URL: serverUrl.toString(),
+        DATABASE_URL: database.url,
         PORTONE_API_URL: emulator.url,
         PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
         PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
@@ -127,8 +123,8 @@ describe.runIf(mysql && docker && nginx)('the stack through the nginx front', ()
     await emulator?.close();
     for (const name of ['my-nginx', ...created.containers]) await dockerCli('rm', '-f', name).catch(() => undefined);
     for (const image of created.images) await dockerCli('rmi', image).catch(() => undefined);
-    await db?.query(`DROP DATABASE IF EXISTS \`${database}\``);
     await db?.end();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
