@@ -10,24 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import {
-  dockerEngine,
-  dockerSocket,
-  freePort,
-  freshDatabase,
-  mariadb,
-  realService,
-  TEST_LOG_LEVEL,
-  testLogStream,
-} from '@repo/test-support';
+import { type RunningEmulator, startEmulator } from '@repo/portone-emulator';
+import { dockerEngine, freePort, freshDatabase, mariadb, realService } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
-import { buildApp as buildAgent } from '../../services/docker-agent/src/app.ts';
-import { parseConfig as parseAgentConfig } from '../../services/docker-agent/src/config.ts';
-import { buildApp as buildGateway } from '../../services/payment-gateway/src/app.ts';
-import { parseConfig as parseGatewayConfig } from '../../services/payment-gateway/src/config.ts';
+import { startAgent, startGateway } from './apps.ts';
 
 const exec = promisify(execFile);
 
@@ -75,31 +63,12 @@ describe.runIf(mysql && docker && nginx && outside)('local mode through the ngin
     database = await freshDatabase(mysql as string, 'e2e_local');
     emulator = await startEmulator({ port: 0, clock: 'manual' });
     // No API keys (local mode); the one extra host name checks the variable reaches each service.
-    gateway = await buildGateway(
-      parseGatewayConfig({
-        DATABASE_URL: database.url,
-        PORTONE_API_URL: emulator.url,
-        PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
-        PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
-        LOCAL_MODE_HOSTS: 'stack.internal',
-        LOG_LEVEL: TEST_LOG_LEVEL,
-      }),
-      { logStream: testLogStream('front-local-gateway') },
-    );
-    await gateway.listen({ host: '127.0.0.1', port: 0 });
-    agent = await buildAgent(
-      parseAgentConfig({
-        DOCKER_SOCKET: dockerSocket(),
-        DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
-        DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),
-        LOCAL_MODE_HOSTS: 'stack.internal',
-        LOG_LEVEL: TEST_LOG_LEVEL,
-      }),
-      { logStream: testLogStream('front-local-agent') },
-    );
-    await agent.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
-    const upstreams = { gateway: `127.0.0.1:${port(gateway)}`, agent: `127.0.0.1:${port(agent)}` };
+    const env = { LOCAL_MODE_HOSTS: 'stack.internal' };
+    const g = await startGateway({ databaseUrl: database.url, emulator, logName: 'front-local-gateway', env });
+    const a = await startAgent({ dir, logName: 'front-local-agent', env });
+    gateway = g.app;
+    agent = a.app;
+    const upstreams = { gateway: g.upstream, agent: a.upstream };
     front = await startFront({ port: await freePort(), ...upstreams, dir: join(dir, 'front') });
     remoteFront = await startFront({
       host: outside as string,

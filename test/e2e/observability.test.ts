@@ -6,14 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { freePort, freshDatabase, mariadb, realService, TEST_LOG_LEVEL, testLogStream } from '@repo/test-support';
+import { type RunningEmulator, startEmulator } from '@repo/portone-emulator';
+import { freePort, freshDatabase, mariadb, realService } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
-import { buildApp as buildGateway } from '../../services/payment-gateway/src/app.ts';
-import { parseConfig as parseGatewayConfig } from '../../services/payment-gateway/src/config.ts';
+import { startGateway } from './apps.ts';
 
 const mysql = await mariadb();
 const nginx = await realService('nginx', async () => {
@@ -32,22 +31,13 @@ describe.runIf(mysql && nginx)('request ids and metrics through the nginx front'
   beforeAll(async () => {
     database = await freshDatabase(mysql as string, 'e2e_obs');
     emulator = await startEmulator({ port: 0, clock: 'manual' });
-    gateway = await buildGateway(
-      parseGatewayConfig({
-        DATABASE_URL: database.url,
-        PORTONE_API_URL: emulator.url,
-        PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
-        PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
-        LOG_LEVEL: TEST_LOG_LEVEL,
-      }),
-      { logStream: testLogStream('front-obs-gateway') },
-    );
-    gatewayUrl = await gateway.listen({ host: '127.0.0.1', port: 0 });
-    const gatewayPort = (gateway.server.address() as { port: number }).port;
+    const g = await startGateway({ databaseUrl: database.url, emulator, logName: 'front-obs-gateway' });
+    gateway = g.app;
+    gatewayUrl = g.url;
     // No agent here: its upstream is a closed port (its /metrics is covered by the agent's own tests).
     front = await startFront({
       port: await freePort(),
-      gateway: `127.0.0.1:${gatewayPort}`,
+      gateway: g.upstream,
       agent: `127.0.0.1:${await freePort()}`,
       dir: join(dir, 'front'),
     });

@@ -9,25 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import {
-  dockerEngine,
-  dockerSocket,
-  freePort,
-  freshDatabase,
-  mariadb,
-  realService,
-  TEST_LOG_LEVEL,
-  testLogStream,
-} from '@repo/test-support';
+import { type RunningEmulator, startEmulator } from '@repo/portone-emulator';
+import { dockerEngine, dockerSocket, freePort, freshDatabase, mariadb, realService } from '@repo/test-support';
 import type { FastifyInstance } from 'fastify';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nginxAvailable, type RunningFront, startFront } from '../../scripts/front.ts';
-import { buildApp as buildAgent } from '../../services/docker-agent/src/app.ts';
-import { parseConfig as parseAgentConfig } from '../../services/docker-agent/src/config.ts';
-import { buildApp as buildGateway } from '../../services/payment-gateway/src/app.ts';
-import { parseConfig as parseGatewayConfig } from '../../services/payment-gateway/src/config.ts';
+import { startAgent, startGateway } from './apps.ts';
 import { replay, seedEndpoints, seedExamples } from './seed-curl.ts';
 
 const exec = promisify(execFile);
@@ -64,32 +52,19 @@ describe.runIf(server && docker && nginx)('the stack through the nginx front', (
     db = await createConnection(database.url);
 
     emulator = await startEmulator({ port: 0, clock: 'manual', now: SEED_EPOCH });
-    gateway = await buildGateway(
-      parseGatewayConfig({
-        DATABASE_URL: database.url,
-        PORTONE_API_URL: emulator.url,
-        PORTONE_IMP_KEY: DEFAULT_MERCHANT.impKey,
-        PORTONE_IMP_SECRET: DEFAULT_MERCHANT.impSecret,
-        LOG_LEVEL: TEST_LOG_LEVEL,
-      }),
-      { clock: () => new Date(SEED_EPOCH * 1000), logStream: testLogStream('e2e-gateway') },
-    );
-    await gateway.listen({ host: '127.0.0.1', port: 0 });
-    agent = await buildAgent(
-      parseAgentConfig({
-        DOCKER_SOCKET: dockerSocket(),
-        DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
-        DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),
-        LOG_LEVEL: TEST_LOG_LEVEL,
-      }),
-      { logStream: testLogStream('e2e-agent') },
-    );
-    await agent.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app: FastifyInstance) => (app.server.address() as { port: number }).port;
+    const g = await startGateway({
+      databaseUrl: database.url,
+      emulator,
+      logName: 'e2e-gateway',
+      clock: () => new Date(SEED_EPOCH * 1000),
+    });
+    const a = await startAgent({ dir, logName: 'e2e-agent' });
+    gateway = g.app;
+    agent = a.app;
     front = await startFront({
       port: await freePort(),
-      gateway: `127.0.0.1:${port(gateway)}`,
-      agent: `127.0.0.1:${port(agent)}`,
+      gateway: g.upstream,
+      agent: a.upstream,
       dir: join(dir, 'front'),
     });
     // PortOne reaches the webhook endpoint through the reverse proxy.
