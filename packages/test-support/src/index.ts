@@ -2,7 +2,7 @@ export { dockerEngine } from './docker.ts';
 export { eventually } from './eventually.ts';
 export { type Fixture, useFixture } from './fixture.ts';
 export { freshDatabase, mariadb } from './mariadb.ts';
-export { freePort, freshRequest } from './net.ts';
+export { freePort, freshRequest, requestsWhileClosing } from './net.ts';
 export { REPO_ROOT, type SpawnedService, spawnService } from './process.ts';
 export { REGISTRY, REGISTRY_IDENTITY_TOKEN, REGISTRY_NOBODY, REGISTRY_USER, requireRegistries } from './registry.ts';
 export { describeServerConfig, type ServerConfigSuite } from './server-config.ts';

@@ -34,3 +34,28 @@ export function freshRequest(
     req.end();
   });
 }
+
+/**
+ * New clients of a closing process: a fresh GET every 50 ms until `process` exits (at most `limitMs`).
+ * Only answers to requests sent once `closing()` holds count (the test knows the service began closing,
+ * e.g. from its 'shutting down' line): one that connects before the busy process has handled the signal
+ * is rightly served.
+ */
+export async function requestsWhileClosing(
+  process: { exitCode: number | null; signalCode: string | null },
+  closing: () => boolean,
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  limitMs = 15_000,
+): Promise<({ status: number } | { error: string })[]> {
+  const late: ({ status: number } | { error: string })[] = [];
+  const started = Date.now();
+  while (process.exitCode === null && process.signalCode === null && Date.now() - started < limitMs) {
+    const counts = closing();
+    const answer = await freshRequest(port, path, headers);
+    if (counts) late.push(answer);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return late;
+}

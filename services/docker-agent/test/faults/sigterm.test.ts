@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, freePort, freshRequest } from '@repo/test-support';
+import { eventually, freePort, requestsWhileClosing } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.ts';
 import { BUSYBOX, cleanup, ndjson, requireEngine, SOCKET } from '../support/helpers.ts';
@@ -119,16 +119,14 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
     const signalledAt = Date.now();
     proc.kill('SIGTERM');
 
-    // New clients during shutdown: refused, or answered 503 while the server drains. A client is new
-    // once the agent has begun closing ('shutting down' logged): one that connects before the busy
-    // process has handled the signal is still served.
-    const late: ({ status: number } | { error: string })[] = [];
-    while (proc.exitCode === null && proc.signalCode === null && Date.now() - signalledAt < 15_000) {
-      const closing = logLines.some((l) => l.msg === 'shutting down');
-      const answer = await freshRequest(port, '/api/v1/containers', { 'x-api-key': KEY });
-      if (closing) late.push(answer);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // New clients once it has begun closing: refused, or answered 503 while the server drains.
+    const late = await requestsWhileClosing(
+      proc,
+      () => logLines.some((l) => l.msg === 'shutting down'),
+      port,
+      '/api/v1/containers',
+      { 'x-api-key': KEY },
+    );
 
     const results = await Promise.all(load);
     for (const r of results) expect(r.status, `${r.method} ${r.path}: ${r.body.slice(0, 200)}`).toBe(200);

@@ -2,7 +2,15 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
-import { eventually, freePort, freshDatabase, freshRequest, mariadb, testLogStream, uid } from '@repo/test-support';
+import {
+  eventually,
+  freePort,
+  freshDatabase,
+  mariadb,
+  requestsWhileClosing,
+  testLogStream,
+  uid,
+} from '@repo/test-support';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/store/create-database.ts';
@@ -142,15 +150,14 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
     const signalledAt = Date.now();
     proc.kill('SIGTERM');
 
-    // A request is late once the gateway has begun closing, which the test knows from its 'shutting
-    // down' line: one that connects before the busy process has handled the signal is still served.
-    const late: ({ status: number } | { error: string })[] = [];
-    while (proc.exitCode === null && proc.signalCode === null && Date.now() - signalledAt < 15_000) {
-      const closing = logLines.some((l) => l.msg === 'shutting down');
-      const answer = await freshRequest(port, '/api/v1/payments', { 'x-api-key': KEY });
-      if (closing) late.push(answer);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // New clients once it has begun closing: refused, or answered 503 while the server drains.
+    const late = await requestsWhileClosing(
+      proc,
+      () => logLines.some((l) => l.msg === 'shutting down'),
+      port,
+      '/api/v1/payments',
+      { 'x-api-key': KEY },
+    );
     const results = await Promise.all(load);
     const { code, signal, at } = await exited;
     console.info(
