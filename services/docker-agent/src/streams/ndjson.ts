@@ -16,6 +16,14 @@ export interface NdjsonOptions {
   translate: (error: unknown) => AppError | undefined;
 }
 
+/** Events already written as NDJSON (whole lines, each ending in a newline): sent as they are. */
+export class NdjsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 export interface StreamError {
   type: 'error';
   code: string;
@@ -32,7 +40,7 @@ export interface StreamError {
 export async function sendNdjson(
   request: FastifyRequest,
   reply: FastifyReply,
-  /** Events; an array is a batch of events (one chunk of log output), written in one go. */
+  /** Events; an array is a batch of events, written in one go; NdjsonText is already encoded. */
   events: AsyncIterable<object>,
   options: NdjsonOptions,
 ): Promise<FastifyReply> {
@@ -87,7 +95,8 @@ export async function sendNdjson(
   const write = (event: object): void => {
     if (ended) return;
     heartbeat.refresh();
-    if (Array.isArray(event)) for (const e of event) buffered += `${JSON.stringify(e)}\n`;
+    if (event instanceof NdjsonText) buffered += event.text;
+    else if (Array.isArray(event)) for (const e of event) buffered += `${JSON.stringify(e)}\n`;
     else buffered += `${JSON.stringify(event)}\n`;
     if (buffered.length >= 64 * 1024) flush();
     else flushTimer ??= setImmediate(flush);
