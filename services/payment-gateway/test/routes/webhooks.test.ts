@@ -86,6 +86,42 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     expect(rows.map((r) => r.state)).toEqual(['processed', 'duplicate', 'duplicate']);
   });
 
+  it('acknowledges a burst of concurrent deliveries each with its own stored row, one processing per event', async () => {
+    const payments = await Promise.all(Array.from({ length: 4 }, () => checkout(1000, { notice_url: nowhere })));
+    // Every payment's `paid` five times, interleaved, all at once over real HTTP.
+    const bodies = Array.from({ length: 20 }, (_, i) => {
+      const p = payments[i % 4]!;
+      return JSON.stringify({ imp_uid: p.imp_uid, merchant_uid: p.merchant_uid, status: 'paid', copy: i });
+    });
+    const acks = await Promise.all(
+      bodies.map(async (body) => {
+        const res = await fetch(hook(), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        expect(res.status).toBe(200);
+        return (await res.json()) as { id: number; state: string };
+      }),
+    );
+    const rows = await h.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        acks.map((a) => a.id),
+      )
+      .execute();
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    for (const [i, ack] of acks.entries()) {
+      expect(byId.get(ack.id)?.raw_body).toBe(bodies[i]);
+    }
+    for (const p of payments) {
+      const states = (await deliveries(p.imp_uid)).map((r) => r.state);
+      expect(states).toHaveLength(5);
+      // Copies that came before the first was confirmed are processed on their own (idempotently).
+      expect(states.every((s) => s === 'processed' || s === 'duplicate')).toBe(true);
+      expect(await storedStatus(p.imp_uid)).toBe('paid');
+    }
+  });
+
   it('keeps a cancellation when a late `paid` arrives after `cancelled` (out of order)', async () => {
     const paid = await checkout(10000, { notice_url: nowhere });
     const cancelled = await h.inject({
