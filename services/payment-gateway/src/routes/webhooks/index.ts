@@ -91,12 +91,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
   );
 
-  app.addHook('onRequest', async (request) => {
-    if (allowed && !allowed(request.ip)) {
-      request.log.warn({ sourceIp: request.ip }, 'webhook from a source outside WEBHOOK_ALLOWED_IPS');
-      throw new WebhookSourceForbiddenError(`webhook source ${request.ip} is not allowed`);
-    }
-  });
+  if (allowed) {
+    app.addHook('onRequest', async (request) => {
+      if (!allowed(request.ip)) {
+        request.log.warn({ sourceIp: request.ip }, 'webhook from a source outside WEBHOOK_ALLOWED_IPS');
+        throw new WebhookSourceForbiddenError(`webhook source ${request.ip} is not allowed`);
+      }
+    });
+  }
 
   app.post(
     '/portone',
@@ -112,7 +114,6 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
       },
     },
     async (request) => {
-      const ctx = contextOf(app, request);
       const body = request.body;
       // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
       const stored = await storeDelivery({
@@ -133,6 +134,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         deliveries.inc({ state: 'duplicate' });
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
+      const ctx = contextOf(app, request);
       try {
         // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
         const state = await processDelivery(
