@@ -52,10 +52,16 @@ export function groupCommit<T, R>(options: GroupCommitOptions<T, R>): (item: T) 
   function next(): void {
     while (writing < options.concurrency && queue.length > 0) {
       writing += 1;
-      void write(queue.splice(0, options.maxBatch)).finally(() => {
-        writing -= 1;
-        next();
-      });
+      const group = queue.splice(0, options.maxBatch);
+      write(group)
+        // Nothing is left waiting for ever: settling a caller twice changes nothing.
+        .catch((error: unknown) => {
+          for (const w of group) w.reject(error);
+        })
+        .finally(() => {
+          writing -= 1;
+          next();
+        });
     }
   }
 
