@@ -122,6 +122,25 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     }
   });
 
+  it('answers 503 to a delivery that cannot be stored, and only to it, among concurrent ones', async () => {
+    const paid = await checkout(1000, { notice_url: nowhere });
+    const body = JSON.stringify({ imp_uid: paid.imp_uid, merchant_uid: paid.merchant_uid, status: 'paid' });
+    // content_type is VARCHAR(255): MariaDB refuses this delivery's row, whichever group it is in.
+    const unstorable = `application/json; note=${'x'.repeat(300)}`;
+    const types = Array.from({ length: 12 }, (_, i) => (i === 5 ? unstorable : 'application/json'));
+    const answers = await Promise.all(
+      types.map(async (type) => {
+        const res = await fetch(hook(), { method: 'POST', headers: { 'content-type': type }, body });
+        return { status: res.status, body: (await res.json()) as { code?: string; id?: number } };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(types.map((t) => (t === unstorable ? 503 : 200)));
+    expect(answers[5]?.body.code).toBe('WEBHOOK_NOT_STORED');
+    const stored = await deliveries(paid.imp_uid);
+    expect(stored).toHaveLength(11);
+    expect(stored.every((r) => r.content_type === 'application/json')).toBe(true);
+  });
+
   it('keeps a cancellation when a late `paid` arrives after `cancelled` (out of order)', async () => {
     const paid = await checkout(10000, { notice_url: nowhere });
     const cancelled = await h.inject({
