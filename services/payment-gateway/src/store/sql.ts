@@ -1,11 +1,24 @@
 // SQL helpers the repositories share: the dialect, driver error codes, transactions, batch deletes.
-import { type Kysely, MysqlAdapter } from 'kysely';
+import { type InsertResult, type Kysely, MysqlAdapter } from 'kysely';
+import { fromBigIntId } from './codec.ts';
 import type { Db, Trx } from './database.ts';
 
 export type DialectName = 'mysql' | 'sqlite';
 
 export function dialectOf<DB>(db: Kysely<DB>): DialectName {
   return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
+}
+
+/**
+ * The id of the first of `rows` rows one multi-row INSERT … VALUES added; the rest follow it one by
+ * one. MySQL/MariaDB report the first id and give such a statement consecutive ids in every
+ * innodb_autoinc_lock_mode (ids are reserved for all its rows at once; auto_increment_increment is
+ * taken to be 1, i.e. no multi-primary replication); SQLite reports the last, and a statement holds
+ * the write lock while it numbers its rows.
+ */
+export function firstInsertId<DB>(db: Kysely<DB>, result: InsertResult, rows: number): number {
+  const reported = fromBigIntId(result.insertId ?? 0n);
+  return dialectOf(db) === 'mysql' ? reported : reported - rows + 1;
 }
 
 interface DriverError {
