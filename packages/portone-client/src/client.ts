@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type { Dispatcher, Agent as UndiciAgent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { CallOptions, Credentials } from './credentials.ts';
 import { createExecutor } from './execute.ts';
 import type { AccessToken } from './schemas/auth.ts';
@@ -37,10 +36,6 @@ import { requestToken } from './send.ts';
 import { observeInterceptor, type PortOneCallEvent } from './transport/observe-interceptor.ts';
 import { tokenInterceptor } from './transport/token-interceptor.ts';
 import { TokenStore } from './transport/token-store.ts';
-
-// undici's Agent alone: its index also loads fetch, WebSocket, EventSource, the cache and the mocks,
-// ~1 MiB of source that a gateway kept resident for nothing (~3 MiB of its idle RSS, bench/RESULTS.md).
-const Agent: typeof UndiciAgent = createRequire(import.meta.url)('undici/lib/dispatcher/agent.js');
 
 /** Options of {@link createPortOneClient}. */
 export interface PortOneClientOptions {
