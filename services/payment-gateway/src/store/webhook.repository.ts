@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { fromBigIntId, fromDbJson, fromDbTime, fromNullableDbTime, toDbJson, toDbTime } from './codec.ts';
 import type { Db } from './database.ts';
-import { deleteIds, firstInsertId, isUniqueViolation } from './sql.ts';
+import { deleteIds, isUniqueViolation, multiRowIds } from './sql.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.ts';
 
 /** `sandbox`: a test-channel payment, not stored (ACCEPT_SANDBOX_PAYMENTS off). */
@@ -200,12 +200,13 @@ export async function insertWebhookDeliveries(
   confirmed?: ConfirmedClaims,
 ): Promise<InsertedWebhookDelivery[]> {
   const tries = inputs.map((input) => firstTry(input, confirmed));
+  const numbering = await multiRowIds(db);
   const inserted = await db
     .insertInto('webhook_deliveries')
     .values(tries.map((t) => t.row))
     .executeTakeFirstOrThrow();
-  const first = firstInsertId(db, inserted, tries.length);
-  return tries.map((t, i) => ({ id: first + i, ...t.result }));
+  const ids = numbering(inserted, tries.length);
+  return tries.map((t, i) => ({ id: ids[i]!, ...t.result }));
 }
 
 /**

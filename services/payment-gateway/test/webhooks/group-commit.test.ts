@@ -1,6 +1,7 @@
-import type { KyselyPlugin } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDatabase } from '../../src/store/create-database.ts';
+import { migrateToLatest } from '../../src/store/migrator.ts';
 import { getWebhookDelivery, markWebhookProcessed, webhookDedupeKey } from '../../src/store/webhook.repository.ts';
 import { deliveryStore, type IncomingDelivery } from '../../src/webhooks/deliveries.ts';
 import { groupCommit } from '../../src/webhooks/group-commit.ts';
@@ -208,6 +209,32 @@ describe.each(targets)('deliveryStore on $name', (target) => {
     const again = await Promise.all(Array.from({ length: 5 }, () => save(d)));
     for (const r of again) {
       expect(await getWebhookDelivery(store.db, r.id)).toMatchObject({ state: 'duplicate', duplicateOf: claimer.id });
+    }
+  });
+});
+
+describe.runIf(targets.some((t) => t.name === 'mariadb'))('deliveryStore with spaced auto-increment ids', () => {
+  it('answers each delivery of a group with its own row when ids are 3 apart (auto_increment_increment, as Galera sets it)', async () => {
+    const empty = await targets.find((t) => t.name === 'mariadb')!.empty();
+    // One connection, so the session setting holds for every statement.
+    const db = createDatabase({ url: empty.url, connectionLimit: 1 });
+    try {
+      await migrateToLatest(db);
+      await sql`SET SESSION auto_increment_increment = 3`.execute(db);
+      const save = deliveryStore(db, new Map(), { debug: () => {} });
+      const sent = Array.from({ length: 12 }, () => delivery());
+      const stored = await Promise.all(sent.map((d) => save(d)));
+      const ids = stored.map((s) => s.id);
+      expect(new Set(ids.map((id) => id % 3)).size).toBe(1); // spaced ids, really
+      for (const [i, s] of stored.entries()) {
+        expect(await getWebhookDelivery(db, s.id)).toMatchObject({
+          impUid: sent[i]!.impUid,
+          rawBody: sent[i]!.rawBody,
+        });
+      }
+    } finally {
+      await db.destroy();
+      await empty.remove();
     }
   });
 });
