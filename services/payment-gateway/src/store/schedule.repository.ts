@@ -1,24 +1,9 @@
+import type { ScheduleResult } from '@repo/portone-client';
 import { clip, fromDbTime, fromDecimal, fromNullableDbTime, toDbTime, toDecimal, unixToDbTime } from './codec.ts';
 import type { Db, Trx } from './database.ts';
 import { type ChangeCause, enqueueEvent } from './notification-event.repository.ts';
 import type { ScheduleRow } from './schedule.table.ts';
 import { inTransaction } from './sql.ts';
-
-/** PortOne's ScheduleResultAnnotation (snake_case, UNIX seconds, 0 = not happened). */
-export interface PortOneSchedule {
-  merchant_uid: string;
-  customer_uid: string;
-  schedule_at: number;
-  amount: number;
-  currency?: string | null;
-  name?: string | null;
-  schedule_status?: string | null;
-  payment_status?: string | null;
-  imp_uid?: string | null;
-  executed_at?: number | null;
-  revoked_at?: number | null;
-  fail_reason?: string | null;
-}
 
 export type ScheduleStatus = 'scheduled' | 'executed' | 'revoked';
 
@@ -65,7 +50,7 @@ export function toScheduleRecord(row: ScheduleRow): ScheduleRecord {
  */
 export async function upsertSchedules(
   db: Db,
-  schedules: readonly PortOneSchedule[],
+  schedules: readonly ScheduleResult[],
   options: { now?: Date; cause?: ChangeCause } = {},
 ): Promise<ScheduleRecord[]> {
   if (schedules.length === 0) return [];
@@ -91,7 +76,7 @@ export async function upsertSchedules(
         amount: toDecimal(s.amount),
         currency: s.currency || 'KRW',
         name: clip(s.name, 255),
-        schedule_status: s.schedule_status ?? 'scheduled',
+        schedule_status: s.schedule_status,
         payment_status: s.payment_status || null,
         imp_uid: s.imp_uid || null,
         executed_at: unixToDbTime(s.executed_at),

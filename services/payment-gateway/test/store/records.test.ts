@@ -162,7 +162,7 @@ describe.each(targets)('records on $name', (target) => {
       { ...base, merchant_uid: 'sch_1', schedule_at: at(1), schedule_status: 'scheduled' },
       { ...base, merchant_uid: 'sch_2', schedule_at: at(2), schedule_status: 'scheduled' },
       { ...base, merchant_uid: 'sch_3', schedule_at: at(3), schedule_status: 'scheduled' },
-      { ...base, customer_uid: 'cust_other', merchant_uid: 'sch_x', schedule_at: at(1) },
+      { ...base, customer_uid: 'cust_other', merchant_uid: 'sch_x', schedule_at: at(1), schedule_status: 'scheduled' },
     ]);
     expect(created.map((s) => s.merchantUid)).toEqual(['sch_1', 'sch_2', 'sch_3', 'sch_x']);
     expect(await getSchedule(store.db, 'sch_1')).toMatchObject({
