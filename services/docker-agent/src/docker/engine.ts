@@ -137,7 +137,7 @@ function compareVersions(a: string, b: string): number {
   return am - bm || an - bn;
 }
 
-/** A streamed answer, destroyed when the caller aborts (dockerode leaves the response to us). */
+/** A streamed answer, destroyed when the caller aborts. */
 function abortable(stream: Readable, signal: AbortSignal | undefined): Readable {
   if (signal) {
     if (signal.aborted) stream.destroy();
@@ -152,24 +152,23 @@ function pruneReport(deleted: (string | undefined)[] | null | undefined, space: 
 
 export function createEngine(options: EngineOptions): DockerEngine {
   // keepAlive reuses engine connections (up to 32 kept idle, so a burst of concurrent requests does
-  // not reconnect for most of them); idle ones are closed after a few seconds.
-  const agent = new Agent({ keepAlive: true, maxFreeSockets: 32, timeout: 60_000 });
+  // not reconnect for most of them) until the engine or close() ends them. No socket timeout: it
+  // re-armed a timer and a listener on every engine call (~10 µs of an inspect), and only ever
+  // closed idle connections (a call in flight was never cut by it).
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 32 });
   // docker-modem runs util.inspect(request options, { showHidden: true, depth: null }) on every call,
   // debug enabled or not, and the options hold this agent: without this, each engine call walked the
   // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
-  // The hot reads (inspect, list) and the start-up calls (version, ping) are plain requests on the
-  // same agent: dockerode's modem costs about as much CPU per call as the rest of an inspect request
-  // together, and dockerode (with its ssh and gRPC dependencies, ~15 MiB resident) is loaded only
-  // when a route first needs it. (node:http rather than undici: undici's WASM parser, once V8
-  // optimises it, adds ~10 MiB resident.)
+  // The hot reads (inspect, list, the log and stats streams) and the start-up calls (version, ping)
+  // are plain requests on the same agent: dockerode's modem costs about as much CPU per call as the
+  // rest of an inspect request together, and dockerode (with its ssh and gRPC dependencies, ~15 MiB
+  // resident, ~0.4 s to load) is loaded only when a route first needs it. (node:http rather than
+  // undici: undici's WASM parser, once V8 optimises it, adds ~10 MiB resident.)
   /** The API version both sides speak (`v1.43`), once negotiated. */
   let apiVersion: string | undefined;
   let loading: Promise<Docker> | undefined;
-  type Modem = {
-    version?: string | undefined;
-    dial: (opts: Record<string, unknown>, cb: (err: unknown, data: unknown) => void) => void;
-  };
+  type Modem = { version?: string | undefined };
   async function docker(): Promise<Docker> {
     loading ??= import('dockerode').then(
       ({ default: Dockerode }) => new Dockerode({ socketPath: options.socketPath, agent } as Docker.DockerOptions),
@@ -180,40 +179,35 @@ export function createEngine(options: EngineOptions): DockerEngine {
   }
   let dfInFlight: Promise<Record<string, unknown>> | undefined;
 
-  /** A GET/POST whose answer is always a stream, whatever its content (logs of a TTY may look like JSON). */
-  const dialStream = (path: string, query: Record<string, unknown>, signal?: AbortSignal) =>
-    docker().then(
-      (d) =>
-        new Promise<Readable>((resolve, reject) => {
-          (d.modem as unknown as Modem).dial(
-            {
-              path,
-              method: 'GET',
-              options: query,
-              abortSignal: signal,
-              isStream: true,
-              statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-            },
-            (err, data) => (err ? reject(err) : resolve(abortable(data as Readable, signal))),
-          );
-        }),
-    );
-
   const maxApi = options.maxApiVersion ?? MAX_API_VERSION;
 
-  /** A GET's answer; a non-2xx answer throws the error dockerode would (see errors.ts). */
-  const get = (path: string, versioned = true) =>
-    new Promise<string>((resolve, reject) => {
+  /**
+   * A GET's answer: its body as a stream when `stream` is set (logs, stats: whatever its content, a
+   * TTY's logs may look like JSON), else as text. A non-2xx answer throws the error dockerode would
+   * (see errors.ts).
+   */
+  function send(path: string, versioned: boolean, stream: true, signal?: AbortSignal): Promise<Readable>;
+  function send(path: string, versioned: boolean, stream?: false): Promise<string>;
+  function send(path: string, versioned: boolean, stream?: boolean, signal?: AbortSignal) {
+    return new Promise<string | Readable>((resolve, reject) => {
       const req = request(
-        { socketPath: options.socketPath, agent, path: versioned && apiVersion ? `/${apiVersion}${path}` : path },
+        {
+          socketPath: options.socketPath,
+          agent,
+          path: versioned && apiVersion ? `/${apiVersion}${path}` : path,
+          ...(signal ? { signal } : {}),
+        },
         (res) => {
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          if (ok && stream) return resolve(abortable(res, signal));
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve(text);
+            // An inspect answer mostly arrives in one chunk: no copy then.
+            const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
+            if (ok) resolve(text);
             else reject(new EngineAnswerError(status, text));
           });
         },
@@ -221,6 +215,12 @@ export function createEngine(options: EngineOptions): DockerEngine {
       req.on('error', reject);
       req.end();
     });
+  }
+  const get = (path: string, versioned = true) => send(path, versioned);
+  const getStream = (path: string, query: Record<string, string | number | boolean>, signal?: AbortSignal) => {
+    const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
+    return send(`${path}?${search}`, true, true, signal);
+  };
   const getJson = async <T>(path: string, versioned = true): Promise<T> => JSON.parse(await get(path, versioned)) as T;
 
   return {
@@ -277,8 +277,8 @@ export function createEngine(options: EngineOptions): DockerEngine {
       await (await docker()).getContainer(ref).remove({ force: o.force, v: o.volumes });
     },
     containerLogs: (ref, o, signal) =>
-      dialStream(
-        `/containers/${ref}/logs?`,
+      getStream(
+        `/containers/${encodeURIComponent(ref)}/logs`,
         {
           follow: o.follow,
           stdout: o.stdout,
@@ -290,7 +290,8 @@ export function createEngine(options: EngineOptions): DockerEngine {
         },
         signal,
       ),
-    containerStats: (ref, o, signal) => dialStream(`/containers/${ref}/stats?`, { stream: o.stream }, signal),
+    containerStats: (ref, o, signal) =>
+      getStream(`/containers/${encodeURIComponent(ref)}/stats`, { stream: o.stream }, signal),
     async pruneContainers(filters) {
       const r = await (await docker()).pruneContainers({ filters });
       return pruneReport(r.ContainersDeleted, r.SpaceReclaimed);

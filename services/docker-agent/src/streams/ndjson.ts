@@ -16,6 +16,17 @@ export interface NdjsonOptions {
   translate: (error: unknown) => AppError | undefined;
 }
 
+/** Events already written as NDJSON (whole lines, each ending in a newline): sent as they are. */
+export class NdjsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** Milliseconds the lines of a busy stream are gathered for before they are written. */
+const FLUSH_MS = 5;
+
 export interface StreamError {
   type: 'error';
   code: string;
@@ -32,7 +43,7 @@ export interface StreamError {
 export async function sendNdjson(
   request: FastifyRequest,
   reply: FastifyReply,
-  /** Events; an array is a batch of events (one chunk of log output), written in one go. */
+  /** Events; an array is a batch of events, written in one go; NdjsonText is already encoded. */
   events: AsyncIterable<object>,
   options: NdjsonOptions,
 ): Promise<FastifyReply> {
@@ -61,16 +72,19 @@ export async function sendNdjson(
 
   const out = new PassThrough();
   let ended = false;
-  // Lines are gathered and written once per turn of the event loop (or per 64 KiB): a burst (a
-  // chunk of log output holds hundreds of lines) is one write, not one write and chunk per line,
-  // while a quiet live stream still sends each line at once.
+  // Lines are gathered and written together, at most one write per FLUSH_MS (or per 64 KiB): a
+  // burst is a few large writes, not one per engine read (the engine sends each log line as its own
+  // HTTP chunk, so a reader keeping up gets a few lines per read: thousands of small writes, and as
+  // many wake-ups of the caller, for 100,000 lines), while a line after a quiet spell goes out at once.
   let buffered = '';
-  let flushTimer: NodeJS.Immediate | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let lastWrite = 0;
   let drained: Promise<void> | undefined;
   const flush = () => {
-    if (flushTimer) clearImmediate(flushTimer);
+    if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
     if (!buffered) return;
+    lastWrite = performance.now();
     const ok = out.write(buffered);
     buffered = '';
     if (!ok) {
@@ -87,10 +101,11 @@ export async function sendNdjson(
   const write = (event: object): void => {
     if (ended) return;
     heartbeat.refresh();
-    if (Array.isArray(event)) for (const e of event) buffered += `${JSON.stringify(e)}\n`;
+    if (event instanceof NdjsonText) buffered += event.text;
+    else if (Array.isArray(event)) for (const e of event) buffered += `${JSON.stringify(e)}\n`;
     else buffered += `${JSON.stringify(event)}\n`;
     if (buffered.length >= 64 * 1024) flush();
-    else flushTimer ??= setImmediate(flush);
+    else flushTimer ??= setTimeout(flush, Math.max(1, lastWrite + FLUSH_MS - performance.now()));
   };
   const heartbeat = setTimeout(function beat() {
     if (ended) return;
@@ -125,7 +140,7 @@ export async function sendNdjson(
     if (!ended) {
       ended = true;
       clearTimeout(heartbeat);
-      if (flushTimer) clearImmediate(flushTimer);
+      if (flushTimer) clearTimeout(flushTimer);
       abort.abort();
     }
   });

@@ -53,6 +53,29 @@ describe.runIf(engine)('log and stats streams (real HTTP, real engine)', () => {
     await eventually(() => expect(app.docker.openConnections()).toBe(0));
   });
 
+  it('writes each followed line as the JSON of its event, escapes and timestamps included', async () => {
+    await run('escapes', `printf '%s\\n' 'say "hi"' 'back\\slash' 'tab\there' 'ünïcødé ✓'; echo err >&2`);
+    await eventually(async () => expect((await docker.inspectContainer(`${PREFIX}escapes`)).State.Running).toBe(false));
+    const res = await fetch(`${base}/api/v1/containers/${PREFIX}escapes/logs?follow=true&timestamps=true`);
+    const lines = (await res.text()).split('\n').filter((l) => l && !l.includes('"heartbeat"'));
+    const events = lines.map((l) => JSON.parse(l) as { type: string; stream: string; line: string; ts: string });
+    expect(events.map((e) => [e.stream, e.line])).toEqual(
+      expect.arrayContaining([
+        ['stdout', 'say "hi"'],
+        ['stdout', 'back\\slash'],
+        ['stdout', 'tab\there'],
+        ['stdout', 'ünïcødé ✓'],
+        ['stderr', 'err'],
+      ]),
+    );
+    expect(events).toHaveLength(5);
+    for (const [i, e] of events.entries()) {
+      expect(e.ts).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      // The same bytes as the event object's JSON: {type, stream, line, ts} in that order.
+      expect(lines[i]).toBe(JSON.stringify({ type: 'log', stream: e.stream, line: e.line, ts: e.ts }));
+    }
+  });
+
   it('reads TTY logs raw (no multiplexing)', async () => {
     await run('tty', 'echo from-tty; echo also >&2', true);
     await eventually(async () => expect((await docker.inspectContainer(`${PREFIX}tty`)).State.Running).toBe(false));

@@ -1,11 +1,45 @@
 // SQL helpers the repositories share: the dialect, driver error codes, transactions, batch deletes.
-import { type Kysely, MysqlAdapter } from 'kysely';
+import { type InsertResult, type Kysely, MysqlAdapter, sql } from 'kysely';
+import { fromBigIntId } from './codec.ts';
 import type { Db, Trx } from './database.ts';
 
 export type DialectName = 'mysql' | 'sqlite';
 
 export function dialectOf<DB>(db: Kysely<DB>): DialectName {
   return db.getExecutor().adapter instanceof MysqlAdapter ? 'mysql' : 'sqlite';
+}
+
+/** Per handle: the step between auto-increment ids (auto_increment_increment; Galera sets it). */
+const autoIncrementSteps = new WeakMap<object, Promise<number>>();
+
+function autoIncrementStep<DB>(db: Kysely<DB>): Promise<number> {
+  let step = autoIncrementSteps.get(db);
+  if (step === undefined) {
+    step = sql<{ step: number | string }>`SELECT @@auto_increment_increment AS step`
+      .execute(db)
+      .then((result) => Number(result.rows[0]?.step ?? 1));
+    // A failed read is not remembered: the next batch asks again.
+    step.catch(() => autoIncrementSteps.delete(db));
+    autoIncrementSteps.set(db, step);
+  }
+  return step;
+}
+
+/**
+ * How to number the rows of a multi-row INSERT … VALUES: `(result, rows)` gives their ids in order.
+ * MySQL/MariaDB report the first id and reserve the statement's ids at once (in every
+ * innodb_autoinc_lock_mode), each `auto_increment_increment` after the one before (1, unless e.g.
+ * Galera spaces them); SQLite reports the last, and a statement numbers its rows one by one under
+ * its write lock. Asked before the INSERT, so a failure here never follows rows already committed.
+ */
+export async function multiRowIds<DB>(db: Kysely<DB>): Promise<(result: InsertResult, rows: number) => number[]> {
+  const mysql = dialectOf(db) === 'mysql';
+  const step = mysql ? await autoIncrementStep(db) : 1;
+  return (result, rows) => {
+    const reported = fromBigIntId(result.insertId ?? 0n);
+    const first = mysql ? reported : reported - rows + 1;
+    return Array.from({ length: rows }, (_, i) => first + i * step);
+  };
 }
 
 interface DriverError {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Insertable } from 'kysely';
 import { fromBigIntId, fromDbJson, fromDbTime, fromNullableDbTime, toDbJson, toDbTime } from './codec.ts';
 import type { Db } from './database.ts';
-import { deleteIds, isUniqueViolation } from './sql.ts';
-import type { WebhookDeliveryRow } from './webhook.table.ts';
+import { deleteIds, isUniqueViolation, multiRowIds } from './sql.ts';
+import type { WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.ts';
 
 /** `sandbox`: a test-channel payment, not stored (ACCEPT_SANDBOX_PAYMENTS off). */
 export type WebhookState = 'received' | 'processed' | 'duplicate' | 'forged' | 'failed' | 'ignored' | 'sandbox';
@@ -98,19 +99,10 @@ export interface ConfirmedClaims {
   set(key: string, id: number): unknown;
 }
 
-/**
- * Stores a delivery before anything acts on it, and says whether it repeats an event already taken.
- * The first delivery of an event claims its dedupe key through a unique index. A later copy is a
- * `duplicate` only when the claimer was confirmed by PortOne (`processed`): a copy arriving while the
- * claimer is still unconfirmed is stored `received` without a claim and processed on its own (the
- * processing is idempotent), so a forged delivery can never make the genuine one a duplicate. A
- * claimer that ends any other way (forged, failed, ignored, sandbox) gives its claim up.
- */
-export async function insertWebhookDelivery(
-  db: Db,
-  input: WebhookDeliveryInput,
-  confirmed?: ConfirmedClaims,
-): Promise<InsertedWebhookDelivery> {
+type WebhookDeliveryValues = Insertable<WebhookDeliveryTable>;
+
+/** The columns every copy of a delivery shares, whichever way it is stored. */
+function deliveryColumns(input: WebhookDeliveryInput) {
   const receivedAt = toDbTime(input.receivedAt ?? new Date());
   const dedupeKey = webhookDedupeKey(input);
   const base = {
@@ -125,30 +117,57 @@ export async function insertWebhookDelivery(
     dedupe_key: dedupeKey,
     attempts: 0,
   };
-  const duplicateOf = async (claimerId: number): Promise<InsertedWebhookDelivery> => {
-    const inserted = await db
-      .insertInto('webhook_deliveries')
-      .values({
-        ...base,
-        dedupe_claim: null,
-        duplicate_of: claimerId,
-        state: 'duplicate',
-        processed_at: receivedAt,
-      })
-      .executeTakeFirstOrThrow();
-    return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: true, duplicateOf: claimerId, claim: null };
-  };
+  return { base, dedupeKey, receivedAt };
+}
+
+/**
+ * A delivery's first try: the duplicate row of a claim known to be confirmed, else the row claiming
+ * its dedupe key; and what the caller is told once that row is stored.
+ */
+function firstTry(
+  input: WebhookDeliveryInput,
+  confirmed?: ConfirmedClaims,
+): { row: WebhookDeliveryValues; result: Omit<InsertedWebhookDelivery, 'id'> } {
+  const { base, dedupeKey, receivedAt } = deliveryColumns(input);
   const known = dedupeKey === null ? undefined : confirmed?.get(dedupeKey);
-  if (known !== undefined) return duplicateOf(known);
+  if (known !== undefined) {
+    return {
+      row: { ...base, dedupe_claim: null, duplicate_of: known, state: 'duplicate', processed_at: receivedAt },
+      result: { duplicate: true, duplicateOf: known, claim: null },
+    };
+  }
+  return {
+    row: { ...base, dedupe_claim: dedupeKey, state: 'received' },
+    result: { duplicate: false, duplicateOf: null, claim: dedupeKey },
+  };
+}
+
+/**
+ * Stores a delivery before anything acts on it, and says whether it repeats an event already taken.
+ * The first delivery of an event claims its dedupe key through a unique index. A later copy is a
+ * `duplicate` only when the claimer was confirmed by PortOne (`processed`): a copy arriving while the
+ * claimer is still unconfirmed is stored `received` without a claim and processed on its own (the
+ * processing is idempotent), so a forged delivery can never make the genuine one a duplicate. A
+ * claimer that ends any other way (forged, failed, ignored, sandbox) gives its claim up.
+ */
+export async function insertWebhookDelivery(
+  db: Db,
+  input: WebhookDeliveryInput,
+  confirmed?: ConfirmedClaims,
+): Promise<InsertedWebhookDelivery> {
+  const { base, dedupeKey, receivedAt } = deliveryColumns(input);
+  const insert = async (row: WebhookDeliveryValues) =>
+    fromBigIntId((await db.insertInto('webhook_deliveries').values(row).executeTakeFirstOrThrow()).insertId ?? 0n);
+  const duplicateOf = async (claimerId: number): Promise<InsertedWebhookDelivery> => {
+    const row = { ...base, dedupe_claim: null, duplicate_of: claimerId, state: 'duplicate', processed_at: receivedAt };
+    return { id: await insert(row), duplicate: true, duplicateOf: claimerId, claim: null };
+  };
+  const first = firstTry(input, confirmed);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const inserted = await db
-        .insertInto('webhook_deliveries')
-        .values({ ...base, dedupe_claim: dedupeKey, state: 'received' })
-        .executeTakeFirstOrThrow();
-      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null, claim: dedupeKey };
+      return { id: await insert(first.row), ...first.result };
     } catch (error) {
-      if (dedupeKey === null || !isUniqueViolation(error)) throw error;
+      if (first.result.duplicate || dedupeKey === null || !isUniqueViolation(error)) throw error;
     }
     const claimer = await db
       .selectFrom('webhook_deliveries')
@@ -158,17 +177,36 @@ export async function insertWebhookDelivery(
     // The claimer let go between our insert and this read: try to claim again.
     if (!claimer) continue;
     if (claimer.state !== 'processed') {
-      const inserted = await db
-        .insertInto('webhook_deliveries')
-        .values({ ...base, dedupe_claim: null, state: 'received' })
-        .executeTakeFirstOrThrow();
-      return { id: fromBigIntId(inserted.insertId ?? 0n), duplicate: false, duplicateOf: null, claim: null };
+      const id = await insert({ ...base, dedupe_claim: null, state: 'received' });
+      return { id, duplicate: false, duplicateOf: null, claim: null };
     }
     const claimerId = fromBigIntId(claimer.id);
     confirmed?.set(dedupeKey, claimerId);
     return duplicateOf(claimerId);
   }
   throw new Error(`could not store webhook delivery for dedupe key ${dedupeKey}`);
+}
+
+/**
+ * Stores deliveries that arrived together in one multi-row INSERT: one statement, one commit, all or
+ * nothing. Each row is the first try `insertWebhookDelivery` would make (the duplicate of a known
+ * confirmed claim, else the claim), so when every row goes in the answers are the ones it would give.
+ * When any row does not (a claim taken already, two copies of one event in the batch), nothing is
+ * stored and this throws: the caller stores each delivery on its own instead.
+ */
+export async function insertWebhookDeliveries(
+  db: Db,
+  inputs: WebhookDeliveryInput[],
+  confirmed?: ConfirmedClaims,
+): Promise<InsertedWebhookDelivery[]> {
+  const tries = inputs.map((input) => firstTry(input, confirmed));
+  const numbering = await multiRowIds(db);
+  const inserted = await db
+    .insertInto('webhook_deliveries')
+    .values(tries.map((t) => t.row))
+    .executeTakeFirstOrThrow();
+  const ids = numbering(inserted, tries.length);
+  return tries.map((t, i) => ({ id: ids[i]!, ...t.result }));
 }
 
 /**

@@ -86,6 +86,61 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     expect(rows.map((r) => r.state)).toEqual(['processed', 'duplicate', 'duplicate']);
   });
 
+  it('acknowledges a burst of concurrent deliveries each with its own stored row, one processing per event', async () => {
+    const payments = await Promise.all(Array.from({ length: 4 }, () => checkout(1000, { notice_url: nowhere })));
+    // Every payment's `paid` five times, interleaved, all at once over real HTTP.
+    const bodies = Array.from({ length: 20 }, (_, i) => {
+      const p = payments[i % 4]!;
+      return JSON.stringify({ imp_uid: p.imp_uid, merchant_uid: p.merchant_uid, status: 'paid', copy: i });
+    });
+    const acks = await Promise.all(
+      bodies.map(async (body) => {
+        const res = await fetch(hook(), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        expect(res.status).toBe(200);
+        return (await res.json()) as { id: number; state: string };
+      }),
+    );
+    const rows = await h.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        acks.map((a) => a.id),
+      )
+      .execute();
+    const byId = new Map(rows.map((r) => [Number(r.id), r]));
+    for (const [i, ack] of acks.entries()) {
+      expect(byId.get(ack.id)?.raw_body).toBe(bodies[i]);
+    }
+    for (const p of payments) {
+      const states = (await deliveries(p.imp_uid)).map((r) => r.state);
+      expect(states).toHaveLength(5);
+      // Copies that came before the first was confirmed are processed on their own (idempotently).
+      expect(states.every((s) => s === 'processed' || s === 'duplicate')).toBe(true);
+      expect(await storedStatus(p.imp_uid)).toBe('paid');
+    }
+  });
+
+  it('answers 503 to a delivery that cannot be stored, and only to it, among concurrent ones', async () => {
+    const paid = await checkout(1000, { notice_url: nowhere });
+    const body = JSON.stringify({ imp_uid: paid.imp_uid, merchant_uid: paid.merchant_uid, status: 'paid' });
+    // content_type is VARCHAR(255): MariaDB refuses this delivery's row, whichever group it is in.
+    const unstorable = `application/json; note=${'x'.repeat(300)}`;
+    const types = Array.from({ length: 12 }, (_, i) => (i === 5 ? unstorable : 'application/json'));
+    const answers = await Promise.all(
+      types.map(async (type) => {
+        const res = await fetch(hook(), { method: 'POST', headers: { 'content-type': type }, body });
+        return { status: res.status, body: (await res.json()) as { code?: string; id?: number } };
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(types.map((t) => (t === unstorable ? 503 : 200)));
+    expect(answers[5]?.body.code).toBe('WEBHOOK_NOT_STORED');
+    const stored = await deliveries(paid.imp_uid);
+    expect(stored).toHaveLength(11);
+    expect(stored.every((r) => r.content_type === 'application/json')).toBe(true);
+  });
+
   it('keeps a cancellation when a late `paid` arrives after `cancelled` (out of order)', async () => {
     const paid = await checkout(10000, { notice_url: nowhere });
     const cancelled = await h.inject({

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { ActionResult } from '../../schemas/common.ts';
+import { compiledOkSerializer } from '../../schemas/compiled-serializer.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
 import type { StreamRouteOptions } from '../stream-options.ts';
 import {
@@ -56,6 +57,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
         querystring: ListContainersQuery,
         response: { 200: ContainerList, ...problemResponses(400, 401, 403, 503) },
       },
+      serializerCompiler: compiledOkSerializer,
     },
     async (request) => listContainers(app.docker, request.query),
   );
@@ -94,6 +96,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
         params: ContainerParams,
         response: { 200: ContainerDetail, ...problemResponses(400, 401, 403, 404, 503) },
       },
+      serializerCompiler: compiledOkSerializer,
     },
     async (request) => {
       const info = await app.docker.inspectContainer(request.params.id);

@@ -12,6 +12,7 @@ import { joinLookup } from '../../policy/join-lookup.ts';
 import { checkReservedLabels } from '../../policy/labels.ts';
 import type { Policy } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
+import { NdjsonText } from '../../streams/ndjson.ts';
 import { checkBindsSameOnHost, checkCreatePolicy, checkGuardedResources, readOnlyBinds } from './create-policy.ts';
 import type { CreateContainerBody } from './schemas.ts';
 import { toSummary, withIdentity } from './to-api.ts';
@@ -184,14 +185,19 @@ export async function collectLogs(batches: AsyncIterable<LogLine[]>, maxBytes: n
   return collected;
 }
 
-/** Each batch of lines as one batch of `log` events (sendNdjson writes a batch in one go). */
+/**
+ * Each batch of lines as the NDJSON text of its `log` events (sendNdjson writes it as it is): the
+ * bytes `JSON.stringify` gives for `{type, stream, line, ts?}`, without an event object per line.
+ */
 export async function* logEvents(batches: AsyncIterable<LogLine[]>) {
   for await (const batch of batches) {
-    yield batch.map((l) =>
-      l.ts === undefined
-        ? { type: 'log' as const, stream: l.stream, line: l.line }
-        : { type: 'log' as const, stream: l.stream, line: l.line, ts: l.ts },
-    );
+    let text = '';
+    for (const l of batch) {
+      text += `{"type":"log","stream":"${l.stream}","line":${JSON.stringify(l.line)}${
+        l.ts === undefined ? '' : `,"ts":${JSON.stringify(l.ts)}`
+      }}\n`;
+    }
+    yield new NdjsonText(text);
   }
 }
 

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
-import { markFailed, processDelivery, storeDelivery } from '../../webhooks/deliveries.ts';
+import { deliveryStore, markFailed, processDelivery } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
 
 declare module 'fastify' {
@@ -56,6 +56,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
   const allowed = allowList(options.allowedIps);
   // Events this process saw confirmed: their copies are stored as duplicates in one statement.
   const confirmed = new LRUCache<string, number>({ max: 10_000, ttl: 10 * 60_000 });
+  const storeDelivery = deliveryStore(app.db, confirmed, app.log);
   // /metrics: deliveries by the state they were acknowledged with (processed, forged, duplicate, …).
   const deliveries = new Counter({
     name: 'webhook_deliveries_total',
@@ -90,12 +91,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
   );
 
-  app.addHook('onRequest', async (request) => {
-    if (allowed && !allowed(request.ip)) {
-      request.log.warn({ sourceIp: request.ip }, 'webhook from a source outside WEBHOOK_ALLOWED_IPS');
-      throw new WebhookSourceForbiddenError(`webhook source ${request.ip} is not allowed`);
-    }
-  });
+  if (allowed) {
+    app.addHook('onRequest', async (request) => {
+      if (!allowed(request.ip)) {
+        request.log.warn({ sourceIp: request.ip }, 'webhook from a source outside WEBHOOK_ALLOWED_IPS');
+        throw new WebhookSourceForbiddenError(`webhook source ${request.ip} is not allowed`);
+      }
+    });
+  }
 
   app.post(
     '/portone',
@@ -111,22 +114,17 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
       },
     },
     async (request) => {
-      const ctx = contextOf(app, request);
       const body = request.body;
       // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
-      const stored = await storeDelivery(
-        ctx,
-        {
-          impUid: body.imp_uid,
-          merchantUid: body.merchant_uid ?? null,
-          status: body.status,
-          cancellationId: body.cancellation_id ?? null,
-          rawBody: request.rawBody ?? JSON.stringify(body),
-          contentType: request.headers['content-type'] ?? null,
-          sourceIp: request.ip,
-        },
-        confirmed,
-      ).catch((error: unknown) => {
+      const stored = await storeDelivery({
+        impUid: body.imp_uid,
+        merchantUid: body.merchant_uid ?? null,
+        status: body.status,
+        cancellationId: body.cancellation_id ?? null,
+        rawBody: request.rawBody ?? JSON.stringify(body),
+        contentType: request.headers['content-type'] ?? null,
+        sourceIp: request.ip,
+      }).catch((error: unknown) => {
         throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
       });
       if (stored.duplicate) {
@@ -136,6 +134,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         deliveries.inc({ state: 'duplicate' });
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
+      const ctx = contextOf(app, request);
       try {
         // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
         const state = await processDelivery(
