@@ -543,7 +543,8 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         method: 'POST',
         path: '/payments/cancel',
         kind: 'latency',
-        delayMs: 1500,
+        // Long enough for the direct refund below to land inside it on a loaded machine (1.5 s was not).
+        delayMs: 4000,
         times: 1,
       });
       const gateway = h.inject({
