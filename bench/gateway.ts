@@ -6,7 +6,17 @@
  * (bench/anchors/webhook-ingester.ts), with the lag until each is processed.
  */
 import type { Connection } from 'mysql2/promise';
-import { anchorRows, type LoadResult, load, median, type Row, rssMiB, type Service, summarise } from './lib.ts';
+import {
+  anchorRows,
+  type LoadResult,
+  load,
+  median,
+  type Row,
+  rssMiB,
+  type Service,
+  summarise,
+  withCpu,
+} from './lib.ts';
 
 const KEY = { imp_key: 'imp_emulator_key', imp_secret: 'imp_emulator_secret' };
 
@@ -60,14 +70,22 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   const anchor: LoadResult[] = [];
   const viaGateway: LoadResult[] = [];
   const viaFront: LoadResult[] = [];
+  const cpu = { anchor: [] as CpuPerRequest[], gateway: [] as CpuPerRequest[] };
   let peak = 0;
   for (let r = 0; r < repeats; r++) {
     direct.push(await load(`${rig.emulator.url}/payments/${impUid}`, { duration, headers: auth }));
-    anchor.push(await load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }));
-    const g = await underLoad(rig.gateway.pid, () =>
-      load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
+    const bare = await withCpu({ service: rig.lookupAnchor.pid, emulator: rig.emulator.pid }, () =>
+      load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }),
     );
-    viaGateway.push(g.result);
+    anchor.push(bare.result);
+    cpu.anchor.push(bare.cpuPerRequest);
+    const g = await underLoad(rig.gateway.pid, () =>
+      withCpu({ service: rig.gateway.pid, emulator: rig.emulator.pid }, () =>
+        load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
+      ),
+    );
+    viaGateway.push(g.result.result);
+    cpu.gateway.push(g.result.cpuPerRequest);
     peak = Math.max(peak, g.peakMiB);
     viaFront.push(await load(`${rig.front.url}/api/v1/payments/${impUid}`, { duration, headers: key }));
   }
@@ -75,8 +93,18 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   const a = summarise(anchor);
   const g = summarise(viaGateway);
   const f = summarise(viaFront);
+  const ours = cpuSummary(cpu.gateway);
+  const theirs = cpuSummary(cpu.anchor);
   const rows: Row[] = [
     ...anchorRows('gateway', 'GET /payments/{imp_uid}', g, a, 0.8, 1.5),
+    {
+      section: 'gateway',
+      metric:
+        'GET /payments/{imp_uid} CPU per request (µs): service / emulator / load generator, ours vs bare anchor (ratio: service)',
+      value: ours.text,
+      baseline: theirs.text,
+      ratio: (ours.service / theirs.service).toFixed(2),
+    },
     {
       section: 'gateway',
       metric: 'GET /payments/{imp_uid} throughput (req/s), gateway vs emulator direct',
@@ -114,6 +142,16 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
     },
   ];
   return { rows, peakMiB: peak };
+}
+
+type CpuPerRequest = Record<'service' | 'emulator' | 'loadGenerator', number>;
+
+/** Medians of the CPU each process spent per request over the repeated runs. */
+function cpuSummary(runs: CpuPerRequest[]) {
+  const service = median(runs.map((c) => c.service));
+  const emulator = median(runs.map((c) => c.emulator));
+  const loadGenerator = median(runs.map((c) => c.loadGenerator));
+  return { service, text: `${service.toFixed(0)} / ${emulator.toFixed(0)} / ${loadGenerator.toFixed(0)}` };
 }
 
 /** `duration` seconds of deliveries (16 connections) cycling over `payments`; 2xx answers per second. */

@@ -35,6 +35,40 @@ export function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in microseconds, from /proc (clock ticks of
+ * 10 ms: over a load run of seconds that is well under 1%); NaN once the process is gone.
+ */
+export function cpuMicros(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Runs a load run and reports the CPU each process spent per answered request (µs): where a request's
+ * time goes when services, database and load generator share the machine's cores.
+ */
+export async function withCpu<K extends string>(
+  pids: Record<K, number>,
+  run: () => Promise<LoadResult>,
+): Promise<{ result: LoadResult; cpuPerRequest: Record<K | 'loadGenerator', number> }> {
+  const names = Object.keys(pids) as K[];
+  const before = names.map((name) => cpuMicros(pids[name]));
+  const self = process.cpuUsage();
+  const result = await run();
+  const used = process.cpuUsage(self);
+  const requests = Math.max(1, result.ok + result.non2xx);
+  const cpuPerRequest = { loadGenerator: (used.user + used.system) / requests } as Record<K | 'loadGenerator', number>;
+  names.forEach((name, i) => {
+    cpuPerRequest[name] = (cpuMicros(pids[name]) - (before[i] ?? Number.NaN)) / requests;
+  });
+  return { result, cpuPerRequest };
+}
+
 export interface Service {
   name: string;
   url: string;

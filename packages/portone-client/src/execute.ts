@@ -8,7 +8,7 @@ import {
   PortOneUnavailableError,
 } from './errors.ts';
 import { OPERATIONS, type OperationName, type OperationResult, type Safety } from './operations.ts';
-import { fillRoute, type QueryValue, toQueryString } from './query.ts';
+import { compileRoute, type QueryValue, type RouteFiller, toQueryString } from './query.ts';
 import type { AccessToken } from './schemas/auth.ts';
 import { type PreparedRequest, send, type Transport } from './send.ts';
 import { isClosedError, isNeverSent } from './transport/failure.ts';
@@ -41,6 +41,16 @@ export interface CallInput {
 /** Runs operations: one p-retry layer per call, deciding from typed errors and the operation's safety. */
 export function createExecutor(options: ExecutorOptions) {
   const { retry } = options;
+  // Each operation's route is parsed once, on its first call.
+  const routes = new Map<OperationName, RouteFiller>();
+  const fillRoute = (name: OperationName): RouteFiller => {
+    let fill = routes.get(name);
+    if (fill === undefined) {
+      fill = compileRoute(OPERATIONS[name].route);
+      routes.set(name, fill);
+    }
+    return fill;
+  };
 
   async function withRetry<T>(
     name: OperationName,
@@ -83,7 +93,7 @@ export function createExecutor(options: ExecutorOptions) {
   ): Promise<{ status: number; data: OperationResult<N> }> {
     const def = OPERATIONS[name];
     const credentials = call?.credentials ?? options.credentials;
-    const { path, pattern } = fillRoute(def.route, input.params ?? {});
+    const { path, pattern } = fillRoute(name)(input.params ?? {});
     const prepared: PreparedRequest = {
       method: def.method,
       path: path + toQueryString(input.query),

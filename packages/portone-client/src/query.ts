@@ -25,31 +25,44 @@ export function toQueryString(query: Readonly<Record<string, QueryValue>> | unde
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
 
+/** Fills a route's parameters: the path to send and the pattern to report (never the filled URL). */
+export type RouteFiller = (params: Readonly<Record<string, string | undefined>>) => { path: string; pattern: string };
+
 /**
- * Fills a route such as `/payments/find/{merchant_uid}/{payment_status?}`. An optional trailing
- * parameter that is absent drops its segment from both the path and the reported pattern.
+ * Compiles a route such as `/payments/find/{merchant_uid}/{payment_status?}` once, for filling on
+ * every call. An optional trailing parameter that is absent drops its segment from both the path and
+ * the reported pattern; a missing required one throws.
  */
+export function compileRoute(route: string): RouteFiller {
+  const segments = route.split('/').map((segment) => {
+    const match = /^\{(\w+)(\?)?\}$/.exec(segment);
+    return match === null ? segment : { name: match[1] ?? '', optional: match[2] !== undefined };
+  });
+  return (params) => {
+    const path: string[] = [];
+    const pattern: string[] = [];
+    for (const segment of segments) {
+      if (typeof segment === 'string') {
+        path.push(segment);
+        pattern.push(segment);
+        continue;
+      }
+      const value = params[segment.name];
+      if (value === undefined || value === '') {
+        if (segment.optional) continue;
+        throw new TypeError(`missing path parameter ${segment.name}`);
+      }
+      path.push(encodeURIComponent(value));
+      pattern.push(`{${segment.name}}`);
+    }
+    return { path: path.join('/'), pattern: pattern.join('/') };
+  };
+}
+
+/** Fills a route once (see {@link compileRoute}). */
 export function fillRoute(
   route: string,
   params: Readonly<Record<string, string | undefined>>,
 ): { path: string; pattern: string } {
-  const path: string[] = [];
-  const pattern: string[] = [];
-  for (const segment of route.split('/')) {
-    const match = /^\{(\w+)(\?)?\}$/.exec(segment);
-    if (match === null) {
-      path.push(segment);
-      pattern.push(segment);
-      continue;
-    }
-    const [, name = '', optional] = match;
-    const value = params[name];
-    if (value === undefined || value === '') {
-      if (optional) continue;
-      throw new TypeError(`missing path parameter ${name}`);
-    }
-    path.push(encodeURIComponent(value));
-    pattern.push(`{${name}}`);
-  }
-  return { path: path.join('/'), pattern: pattern.join('/') };
+  return compileRoute(route)(params);
 }

@@ -74,9 +74,12 @@ export function authInterceptor<K, T>(hooks: AuthHooks<K, T>): Dispatcher.Dispat
         send(opts, new ReplayOnUnauthorized(handler, replayWith(undefined)));
         return true;
       }
-      tokens.get(key, { signal, attempt }).then((token) => {
+      const sendWith = (token: T) =>
         send(hooks.authorize(opts, token, key), new ReplayOnUnauthorized(handler, replayWith({ key, token })));
-      }, fail);
+      // The usual case, a cached token, is sent at once rather than a promise turn later.
+      const cached = tokens.peek?.(key);
+      if (cached !== undefined) sendWith(cached);
+      else tokens.get(key, { signal, attempt }).then(sendWith, fail);
       return true;
     };
 }

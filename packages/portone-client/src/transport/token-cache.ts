@@ -3,6 +3,8 @@ import { LRUCache } from 'lru-cache';
 /** Where the token interceptor gets tokens from and reports a refused one. */
 export interface TokenSource<K, T> {
   get(key: K, options: { signal?: AbortSignal | null | undefined; attempt?: number }): Promise<T>;
+  /** The cached token for `key` when it is still usable, without waiting; undefined otherwise. */
+  peek?(key: K): T | undefined;
   invalidate(key: K, stale: T): void;
 }
 
@@ -37,11 +39,17 @@ export class TokenCache<K, T> implements TokenSource<K, T> {
     this.#cache = new LRUCache({ max: options.max });
   }
 
+  /** The cached token for `key` when it is not yet due for a refresh; undefined otherwise. */
+  peek(key: K): T | undefined {
+    const cached = this.#cache.get(this.#options.keyOf(key));
+    return cached !== undefined && this.#options.now() < cached.refreshAtMs ? cached.token : undefined;
+  }
+
   /** A usable token for `key`: the cached one, or one shared fresh request. */
   get(key: K, options: { signal?: AbortSignal | null | undefined; attempt?: number } = {}): Promise<T> {
+    const cached = this.peek(key);
+    if (cached !== undefined) return Promise.resolve(cached);
     const id = this.#options.keyOf(key);
-    const cached = this.#cache.get(id);
-    if (cached !== undefined && this.#options.now() < cached.refreshAtMs) return Promise.resolve(cached.token);
 
     let pending = this.#inflight.get(id);
     if (pending === undefined) {

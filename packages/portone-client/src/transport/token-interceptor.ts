@@ -21,6 +21,7 @@ export function tokenInterceptor({ tokens }: TokenInterceptorOptions): Dispatche
   return authInterceptor<Credentials, AccessToken>({
     tokens: {
       get: (credentials, options) => tokens.get(credentials, options),
+      peek: (credentials) => tokens.peek(credentials),
       invalidate: (credentials, stale) => tokens.invalidate(credentials, stale.access_token),
     },
     keyFor: (opts) => (opts as PortOneDispatchOptions).portone?.credentials,

@@ -67,6 +67,11 @@ export class TokenStore {
     return this.#cache.get(credentials, options);
   }
 
+  /** The cached token when it is not yet due for a refresh, without waiting; undefined otherwise. */
+  peek(credentials: Credentials): AccessToken | undefined {
+    return this.#cache.peek(credentials);
+  }
+
   /** Drops the cached token only if it is still `accessToken` (a concurrent refresh may have replaced it). */
   invalidate(credentials: Credentials, accessToken: string): void {
     this.#cache.invalidate(credentials, accessToken, (cached, stale) => cached.access_token === stale);

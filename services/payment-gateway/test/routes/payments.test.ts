@@ -539,6 +539,10 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
 
     it('answers 409 with PortOne’s message when the balance changed at PortOne (checksum)', async () => {
       const paid = await checkout(uid('checksum'), 10000);
+      // The console's client is ready (token fetched) before the window opens, so that the refund
+      // lands inside the gateway's held cancel on a loaded machine too.
+      const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
+      await direct.payments.get({ imp_uid: paid.imp_uid });
       const fault = await h.control<{ id: string }>('POST', '/faults', {
         method: 'POST',
         path: '/payments/cancel',
@@ -557,7 +561,6 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         return faults.body.find((f) => f.id === fault.body.id)?.applied === 1;
       });
       // Someone refunds 1000 in PortOne's console meanwhile.
-      const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
       await direct.payments.cancel({ imp_uid: paid.imp_uid, amount: 1000, checksum: 10000 });
       await direct.close();
       const res = await gateway;

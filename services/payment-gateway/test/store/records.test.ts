@@ -272,4 +272,37 @@ describe.each(targets)('records on $name', (target) => {
     const latest = await listPortOneCalls(store.db, { limit: 3 });
     expect(latest.map((c) => c.operation).sort()).toEqual(['batch.a', 'batch.b', 'batch.c']);
   });
+
+  it('stores every field of a batched call in its own column', async () => {
+    await insertPortOneCalls(store.db, [
+      {
+        operation: 'batch.full',
+        method: 'POST',
+        path: '/payments/cancel',
+        status: 500,
+        code: -1,
+        durationMs: 12.6,
+        attempt: 2,
+        impKey: 'imp_live_key_5678',
+        outcome: 'error',
+        error: 'PortOneUnavailableError',
+        requestId: 'req-full',
+      },
+    ]);
+    const [call] = await listPortOneCalls(store.db, { limit: 1 });
+    expect(call).toMatchObject({
+      operation: 'batch.full',
+      method: 'POST',
+      pathPattern: '/payments/cancel',
+      httpStatus: 500,
+      portoneCode: -1,
+      durationMs: 13,
+      attempt: 2,
+      impKeyMasked: 'imp_****5678',
+      outcome: 'error',
+      errorClass: 'PortOneUnavailableError',
+      requestId: 'req-full',
+    });
+    expect(Math.abs(call!.at.getTime() - Date.now())).toBeLessThan(60_000);
+  });
 });
