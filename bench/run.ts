@@ -57,9 +57,9 @@ const ports = {
 };
 const apiKey = `bench-${randomBytes(16).toString('hex')}`;
 const gatewayEnv = {
-  // As services/payment-gateway/Dockerfile runs it: two malloc arenas, a 2 x 8 MiB young generation.
+  // As services/payment-gateway/Dockerfile runs it: two malloc arenas, the young and old generations' caps.
   MALLOC_ARENA_MAX: '2',
-  NODE_OPTIONS: '--max-semi-space-size=8',
+  NODE_OPTIONS: '--max-semi-space-size=16 --max-old-space-size=512',
   LOG_LEVEL: 'info',
   // A write key: the outbox section manages notification endpoints with it.
   API_KEYS: `bench:write:${apiKey}`,

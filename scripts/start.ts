@@ -194,6 +194,9 @@ run('gateway', 'services/payment-gateway/src/server.ts', {
   PORTONE_API_URL: env.PORTONE_API_URL ?? `http://127.0.0.1:${ports.emulator}`,
   // Each service reads API_KEYS; the stack-level names keep the two sets apart (as in compose).
   API_KEYS: env.GATEWAY_API_KEYS ?? '',
+  // As services/payment-gateway/Dockerfile runs it.
+  MALLOC_ARENA_MAX: '2',
+  NODE_OPTIONS: '--max-semi-space-size=16 --max-old-space-size=512',
 });
 if (haveDocker) {
   run('agent', 'services/docker-agent/src/server.ts', {

@@ -1,6 +1,4 @@
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
@@ -39,9 +37,22 @@ function withoutTrailingSlashes(document: OpenApiDocument): void {
   );
 }
 
-/** OpenAPI 3 generated from the zod route schemas, with Swagger UI beside it. */
-async function docsPlugin(app: FastifyInstance, options: DocsOptions) {
-  await app.register(swagger, {
+/**
+ * A Fastify instance serving only the document and the UI: @fastify/swagger and @fastify/swagger-ui
+ * with the app's routes registered again (schemas only). Built on the first docs request: the two
+ * plugins, YAML, @fastify/static and their dependencies would otherwise stay loaded in every process
+ * that never serves the docs (~3 MiB of RSS).
+ */
+async function buildDocsApp(routes: RouteOptions[], options: DocsOptions): Promise<FastifyInstance> {
+  const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([
+    import('@fastify/swagger'),
+    import('@fastify/swagger-ui'),
+  ]);
+  const docsApp = Fastify({ exposeHeadRoutes: false });
+  // The schemas are read for the document, never used to validate or serialise here.
+  docsApp.setValidatorCompiler(() => () => true);
+  docsApp.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await docsApp.register(swagger, {
     openapi: {
       info: { title: options.title, version: options.version, description: options.description },
       // Relative: the document is served by the front (or the service) it describes.
@@ -60,13 +71,43 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions) {
       return document as ReturnType<typeof jsonSchemaTransformObject>;
     },
   });
-  // The UI and the document are public: their routes get `security: []`, which `auth` reads.
-  await app.register(async (ui) => {
-    ui.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, security: [] };
-    });
-    await ui.register(swaggerUi, { routePrefix: options.routePrefix });
+  await docsApp.register(swaggerUi, { routePrefix: options.routePrefix });
+  for (const route of routes) {
+    docsApp.route({ method: route.method, url: route.url, schema: route.schema, handler: async () => null });
+  }
+  await docsApp.ready();
+  return docsApp;
+}
+
+/** Hop-by-hop headers of the inner answer, which the outer reply sets for itself. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+
+/**
+ * OpenAPI 3 generated from the zod route schemas, with Swagger UI beside it, under `routePrefix`.
+ * Every route registered after this plugin is recorded as it is added; the document and the UI are
+ * served by buildDocsApp's instance, made on the first request.
+ */
+async function docsPlugin(app: FastifyInstance, options: DocsOptions) {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(options.routePrefix) && !route.schema?.hide) routes.push(route);
   });
+  let docsApp: Promise<FastifyInstance> | undefined;
+  // The UI and the document are public: `security: []`, which `auth` reads.
+  for (const url of [options.routePrefix, `${options.routePrefix}/*`]) {
+    app.get(url, { schema: { hide: true, security: [] } }, async (request, reply) => {
+      docsApp ??= buildDocsApp(routes, options);
+      const inner = await (await docsApp).inject({
+        method: 'GET',
+        url: request.url,
+        headers: request.headers,
+      });
+      for (const [name, value] of Object.entries(inner.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
+      }
+      return reply.code(inner.statusCode).send(inner.rawPayload.length > 0 ? inner.rawPayload : undefined);
+    });
+  }
 }
 
 export const docs = fp(docsPlugin, { name: 'docs' });

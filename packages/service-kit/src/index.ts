@@ -22,6 +22,7 @@ export {
   UnauthorizedError,
 } from './errors.ts';
 export { createHealthRoutes, type HealthOptions } from './health.ts';
+export { releaseStartupMemory } from './heap.ts';
 export {
   API_PREFIX,
   type BaseOptions,

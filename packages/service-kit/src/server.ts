@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { releaseStartupMemory } from './heap.ts';
 
 export interface RunOptions {
   host: string;
@@ -9,7 +10,8 @@ export interface RunOptions {
 
 /**
  * Listens and closes cleanly on SIGTERM/SIGINT: stop accepting, let in-flight requests finish
- * (Fastify answers new ones 503 while closing), run onClose hooks (db pools, clients), exit.
+ * (Fastify answers new ones 503 while closing), run onClose hooks (db pools, clients), exit. Once
+ * listening, start-up's garbage is collected (releaseStartupMemory).
  */
 export async function runServer(app: FastifyInstance, options: RunOptions): Promise<void> {
   let closing = false;
@@ -33,4 +35,5 @@ export async function runServer(app: FastifyInstance, options: RunOptions): Prom
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
   await app.listen({ host: options.host, port: options.port });
+  releaseStartupMemory();
 }
