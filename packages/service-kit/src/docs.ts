@@ -102,6 +102,8 @@ async function docsPlugin(app: FastifyInstance, options: DocsOptions) {
         url: request.url,
         headers: request.headers,
       });
+      // A path the docs do not have gets the service's own 404 (a problem body), not the inner one.
+      if (inner.statusCode === 404) return reply.callNotFound();
       for (const [name, value] of Object.entries(inner.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name)) reply.header(name, value);
       }

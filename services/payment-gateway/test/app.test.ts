@@ -160,6 +160,10 @@ describe('health, readiness and docs (SQLite, no PortOne needed)', () => {
   it('serves OpenAPI JSON and Swagger UI without a key; every route has a tag, a summary and its statuses', async () => {
     const ui = await app.inject({ method: 'GET', url: '/api/v1/docs/gateway' });
     expect([200, 302]).toContain(ui.statusCode);
+    // A path under the docs that does not exist is the service's own 404 problem.
+    const missing = await app.inject({ method: 'GET', url: '/api/v1/docs/gateway/nothing-here' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
     const res = await app.inject({ method: 'GET', url: '/api/v1/docs/gateway/json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json<{

@@ -96,7 +96,11 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
 
     // 50 in flight: one-shot stats (the engine takes about a second each), lists, inspects, and
     // no-op starts (audited writes).
-    const incomingBefore = logLines.filter((l) => l.msg === 'incoming request').length;
+    // Counted by their own request ids: log lines are written in batches, so a count taken before
+    // sending could still be missing earlier requests' lines.
+    const loadId = (i: number) => `sigterm-load-${i}`;
+    const arrived = () =>
+      logLines.filter((l) => l.msg === 'incoming request' && String(l.reqId).startsWith('sigterm-load-')).length;
     const load = Array.from({ length: 50 }, (_, i) => {
       const [method, path] =
         i % 10 < 4
@@ -104,7 +108,7 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
           : i % 10 < 6
             ? ['GET', i % 2 ? '/containers' : `/containers/${ctr}`]
             : ['POST', `/containers/${ctr}/start`];
-      return fetch(`${base}${path}`, { method, headers }).then(async (r) => ({
+      return fetch(`${base}${path}`, { method, headers: { ...headers, 'x-request-id': loadId(i) } }).then(async (r) => ({
         method,
         path,
         status: r.status,
@@ -112,7 +116,7 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
       }));
     });
     await eventually(
-      () => expect(logLines.filter((l) => l.msg === 'incoming request').length - incomingBefore).toBe(50),
+      () => expect(arrived()).toBe(50),
       10_000,
       5,
     );

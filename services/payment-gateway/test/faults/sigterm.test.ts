@@ -110,11 +110,17 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
     }
     const base = `http://127.0.0.1:${port}`;
     const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
-    const incomingBefore = logLines.filter((l) => l.msg === 'incoming request').length;
+    // Counted by their own request ids: log lines are written in batches, so a count taken before
+    // sending could still be missing earlier requests' lines.
+    const arrived = () =>
+      logLines.filter((l) => l.msg === 'incoming request' && String(l.reqId).startsWith('sigterm-load-')).length;
     type Result = { kind: string; status: number; body: Record<string, unknown>; merchantUid?: string };
     const load: Promise<Result>[] = [];
     const call = (kind: string, path: string, init: RequestInit, merchantUid?: string) =>
-      fetch(`${base}${path}`, init).then(async (r) => ({
+      fetch(`${base}${path}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), 'x-request-id': `sigterm-load-${load.length}` },
+      }).then(async (r) => ({
         kind,
         status: r.status,
         body: (await r.json()) as Record<string, unknown>,
@@ -143,10 +149,7 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
         }),
       );
     }
-    await eventually(
-      async () => logLines.filter((l) => l.msg === 'incoming request').length - incomingBefore >= 60,
-      10_000,
-    );
+    await eventually(async () => arrived() === 60, 10_000);
     const signalledAt = Date.now();
     proc.kill('SIGTERM');
 
