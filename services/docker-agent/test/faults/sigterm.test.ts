@@ -108,18 +108,16 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
           : i % 10 < 6
             ? ['GET', i % 2 ? '/containers' : `/containers/${ctr}`]
             : ['POST', `/containers/${ctr}/start`];
-      return fetch(`${base}${path}`, { method, headers: { ...headers, 'x-request-id': loadId(i) } }).then(async (r) => ({
-        method,
-        path,
-        status: r.status,
-        body: await r.text(),
-      }));
+      return fetch(`${base}${path}`, { method, headers: { ...headers, 'x-request-id': loadId(i) } }).then(
+        async (r) => ({
+          method,
+          path,
+          status: r.status,
+          body: await r.text(),
+        }),
+      );
     });
-    await eventually(
-      () => expect(arrived()).toBe(50),
-      10_000,
-      5,
-    );
+    await eventually(() => expect(arrived()).toBe(50), 10_000, 5);
     const signalledAt = Date.now();
     proc.kill('SIGTERM');
 
