@@ -120,21 +120,25 @@ function deliveryColumns(input: WebhookDeliveryInput) {
   return { base, dedupeKey, receivedAt };
 }
 
+type DeliveryColumns = ReturnType<typeof deliveryColumns>;
+
+/** The row of a copy of an event whose claimer PortOne confirmed. */
+function duplicateRow({ base, receivedAt }: DeliveryColumns, claimerId: number): WebhookDeliveryValues {
+  return { ...base, dedupe_claim: null, duplicate_of: claimerId, state: 'duplicate', processed_at: receivedAt };
+}
+
 /**
  * A delivery's first try: the duplicate row of a claim known to be confirmed, else the row claiming
  * its dedupe key; and what the caller is told once that row is stored.
  */
 function firstTry(
-  input: WebhookDeliveryInput,
+  columns: DeliveryColumns,
   confirmed?: ConfirmedClaims,
 ): { row: WebhookDeliveryValues; result: Omit<InsertedWebhookDelivery, 'id'> } {
-  const { base, dedupeKey, receivedAt } = deliveryColumns(input);
+  const { base, dedupeKey } = columns;
   const known = dedupeKey === null ? undefined : confirmed?.get(dedupeKey);
   if (known !== undefined) {
-    return {
-      row: { ...base, dedupe_claim: null, duplicate_of: known, state: 'duplicate', processed_at: receivedAt },
-      result: { duplicate: true, duplicateOf: known, claim: null },
-    };
+    return { row: duplicateRow(columns, known), result: { duplicate: true, duplicateOf: known, claim: null } };
   }
   return {
     row: { ...base, dedupe_claim: dedupeKey, state: 'received' },
@@ -155,14 +159,11 @@ export async function insertWebhookDelivery(
   input: WebhookDeliveryInput,
   confirmed?: ConfirmedClaims,
 ): Promise<InsertedWebhookDelivery> {
-  const { base, dedupeKey, receivedAt } = deliveryColumns(input);
+  const columns = deliveryColumns(input);
+  const { base, dedupeKey } = columns;
   const insert = async (row: WebhookDeliveryValues) =>
     fromBigIntId((await db.insertInto('webhook_deliveries').values(row).executeTakeFirstOrThrow()).insertId ?? 0n);
-  const duplicateOf = async (claimerId: number): Promise<InsertedWebhookDelivery> => {
-    const row = { ...base, dedupe_claim: null, duplicate_of: claimerId, state: 'duplicate', processed_at: receivedAt };
-    return { id: await insert(row), duplicate: true, duplicateOf: claimerId, claim: null };
-  };
-  const first = firstTry(input, confirmed);
+  const first = firstTry(columns, confirmed);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       return { id: await insert(first.row), ...first.result };
@@ -182,7 +183,7 @@ export async function insertWebhookDelivery(
     }
     const claimerId = fromBigIntId(claimer.id);
     confirmed?.set(dedupeKey, claimerId);
-    return duplicateOf(claimerId);
+    return { id: await insert(duplicateRow(columns, claimerId)), duplicate: true, duplicateOf: claimerId, claim: null };
   }
   throw new Error(`could not store webhook delivery for dedupe key ${dedupeKey}`);
 }
@@ -199,7 +200,7 @@ export async function insertWebhookDeliveries(
   inputs: WebhookDeliveryInput[],
   confirmed?: ConfirmedClaims,
 ): Promise<InsertedWebhookDelivery[]> {
-  const tries = inputs.map((input) => firstTry(input, confirmed));
+  const tries = inputs.map((input) => firstTry(deliveryColumns(input), confirmed));
   const numbering = await multiRowIds(db);
   const inserted = await db
     .insertInto('webhook_deliveries')
