@@ -58,11 +58,3 @@ export function compileRoute(route: string): RouteFiller {
     return { path: path.join('/'), pattern: pattern.join('/') };
   };
 }
-
-/** Fills a route once (see {@link compileRoute}). */
-export function fillRoute(
-  route: string,
-  params: Readonly<Record<string, string | undefined>>,
-): { path: string; pattern: string } {
-  return compileRoute(route)(params);
-}

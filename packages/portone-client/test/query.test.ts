@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fillRoute, toQueryString } from '../src/query.ts';
+import { compileRoute, toQueryString } from '../src/query.ts';
+
+const fillRoute = (route: string, params: Record<string, string>) => compileRoute(route)(params);
 
 describe('query and routes', () => {
   it('writes bracket arrays and nested keys, skipping undefined', () => {
