@@ -15,6 +15,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { nginxAvailable, startFront } from '../scripts/front.ts';
+import { imageRuntimeEnv } from '../scripts/image-env.ts';
 import { benchAgent, cleanup, engine, setupContainers } from './agent.ts';
 import { benchClient } from './client.ts';
 import { benchLookups, benchWebhooks } from './gateway.ts';
@@ -58,8 +59,7 @@ const ports = {
 const apiKey = `bench-${randomBytes(16).toString('hex')}`;
 const gatewayEnv = {
   // As services/payment-gateway/Dockerfile runs it: two malloc arenas, the young and old generations' caps.
-  MALLOC_ARENA_MAX: '2',
-  NODE_OPTIONS: '--max-semi-space-size=16 --max-old-space-size=512',
+  ...imageRuntimeEnv('payment-gateway'),
   LOG_LEVEL: 'info',
   // A write key: the outbox section manages notification endpoints with it.
   API_KEYS: `bench:write:${apiKey}`,
@@ -79,7 +79,7 @@ const agentEnv = {
   DOCKER_AGENT_AUDIT_FILE: join(dir, 'audit.jsonl'),
   DOCKER_AGENT_COMPOSE_DIR: join(dir, 'compose'),
   // As deployed (services/docker-agent/Dockerfile).
-  NODE_OPTIONS: '--max-semi-space-size=2',
+  ...imageRuntimeEnv('docker-agent'),
 };
 const start = {
   emulator: () =>

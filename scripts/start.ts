@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { nginxAvailable, type RunningFront, startFront } from './front.ts';
+import { imageRuntimeEnv } from './image-env.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The repository's .env, as each service reads it (through @fastify/env); the environment wins. An
@@ -195,8 +196,7 @@ run('gateway', 'services/payment-gateway/src/server.ts', {
   // Each service reads API_KEYS; the stack-level names keep the two sets apart (as in compose).
   API_KEYS: env.GATEWAY_API_KEYS ?? '',
   // As services/payment-gateway/Dockerfile runs it.
-  MALLOC_ARENA_MAX: '2',
-  NODE_OPTIONS: '--max-semi-space-size=16 --max-old-space-size=512',
+  ...imageRuntimeEnv('payment-gateway'),
 });
 if (haveDocker) {
   run('agent', 'services/docker-agent/src/server.ts', {
