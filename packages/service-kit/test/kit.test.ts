@@ -289,3 +289,33 @@ describe('log redaction', () => {
     expect(redactLine(line)).toBe(line);
   });
 });
+
+describe('request log', () => {
+  async function served(level: string) {
+    const lines: Record<string, unknown>[] = [];
+    const logStream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const app = Fastify(fastifyOptions({ name: 't', logLevel: level, trustedProxies: [], logStream }));
+    app.get('/things/:id', async () => ({ ok: true }));
+    await app.inject({ method: 'GET', url: '/things/7?card_number=4111', headers: { 'x-request-id': 'r-1' } });
+    await app.close();
+    return lines.filter((l) => l.reqId === 'r-1');
+  }
+
+  it('writes one info line per request, on completion: request, status and time taken', async () => {
+    const lines = await served('info');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { method: 'GET', url: '/things/7?card_number=[redacted]' },
+      res: { statusCode: 200 },
+    });
+    expect(lines[0]?.responseTime).toEqual(expect.any(Number));
+  });
+
+  it('logs the arrival too at debug level', async () => {
+    const lines = await served('debug');
+    expect(lines.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);
+    expect(lines[0]).toMatchObject({ level: 20, req: { method: 'GET', url: '/things/7?card_number=[redacted]' } });
+  });
+});

@@ -26,7 +26,7 @@ describe.runIf(server)('X-Request-Id (emulator over HTTP, MariaDB)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-request-id']).toBe('order-42.trace:7');
     const lines = h.logs.parsed().filter((l) => l.reqId === 'order-42.trace:7');
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['request completed', 'portone call']));
     const rows = await eventually(async () => {
       const found = await h.db
         .selectFrom('portone_calls')

@@ -54,7 +54,7 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
         DOCKER_AGENT_AUDIT_FILE: auditFile,
         DOCKER_AGENT_COMPOSE_DIR: join(data, 'compose'),
         DOCKER_AGENT_HEARTBEAT_MS: '500',
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: 'debug',
       },
     });
     let buffered = '';
@@ -96,8 +96,8 @@ describe.runIf(engine)('SIGTERM during load (built agent, real process)', () => 
 
     // 50 in flight: one-shot stats (the engine takes about a second each), lists, inspects, and
     // no-op starts (audited writes).
-    // Counted by their own request ids: log lines are written in batches, so a count taken before
-    // sending could still be missing earlier requests' lines.
+    // Arrivals are debug lines (LOG_LEVEL above), counted by their own request ids: log lines are
+    // written in batches, so a count taken before sending could still be missing earlier ones.
     const loadId = (i: number) => `sigterm-load-${i}`;
     const arrived = () =>
       logLines.filter((l) => l.msg === 'incoming request' && String(l.reqId).startsWith('sigterm-load-')).length;

@@ -70,7 +70,7 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
         PORTONE_TIMEOUT_MS: '5000',
         API_KEYS: `loader:write:${KEY}`,
         WEBHOOK_SWEEP_INTERVAL_MS: '200',
-        LOG_LEVEL: logFile ? 'trace' : 'info',
+        LOG_LEVEL: logFile ? 'trace' : 'debug',
       },
     });
     let buffered = '';
@@ -110,8 +110,8 @@ describe.runIf(server)('SIGTERM during load (built gateway, real process)', () =
     }
     const base = `http://127.0.0.1:${port}`;
     const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
-    // Counted by their own request ids: log lines are written in batches, so a count taken before
-    // sending could still be missing earlier requests' lines.
+    // Arrivals are debug lines (LOG_LEVEL above), counted by their own request ids: log lines are
+    // written in batches, so a count taken before sending could still be missing earlier ones.
     const arrived = () =>
       logLines.filter((l) => l.msg === 'incoming request' && String(l.reqId).startsWith('sigterm-load-')).length;
     type Result = { kind: string; status: number; body: Record<string, unknown>; merchantUid?: string };

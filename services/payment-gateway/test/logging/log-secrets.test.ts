@@ -81,6 +81,6 @@ describe('the run-wide log scan (test/global-setup.ts)', () => {
     const lines = readFileSync(join(dir as string, created[0] as string), 'utf8')
       .trim()
       .split('\n');
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('incoming request');
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('request completed');
   });
 });

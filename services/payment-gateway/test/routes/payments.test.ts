@@ -57,6 +57,9 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
       const res = await h.inject({ method: 'GET', url: `/api/v1/payments/${paid.imp_uid}` });
       expect(res.statusCode).toBe(200);
       expect(res.json()).toMatchObject({ imp_uid: paid.imp_uid, amount: 15000, status: 'paid' });
+      // PortOne's payment as it is, every field (the route's schema names only some), as JSON.
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.json()).toEqual(await emulatorPayment(paid.imp_uid));
       const row = await storedPayment(paid.imp_uid);
       expect(row?.status).toBe('paid');
       expect(Number(row?.amount)).toBe(15000);
