@@ -3,7 +3,7 @@ import { AppError } from '@repo/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface NdjsonOptions {
-  /** A heartbeat line goes out after this long without an event. */
+  /** A heartbeat line goes out after this long without a write. */
   heartbeatMs: number;
   /** Aborted when the caller goes away: it must release the Docker stream behind `events`. */
   abort: AbortController;
@@ -87,6 +87,8 @@ export async function sendNdjson(
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
     if (size === 0) return;
+    // The heartbeat waits from the last write (re-armed per write, not per event: thousands a second).
+    heartbeat.refresh();
     lastWrite = performance.now();
     if (text && parts.length) parts.push(Buffer.from(text));
     const ok = out.write(parts.length === 0 ? text : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
@@ -106,7 +108,6 @@ export async function sendNdjson(
   };
   const write = (event: object): void => {
     if (ended) return;
-    heartbeat.refresh();
     if (event instanceof NdjsonBytes) {
       if (text) {
         parts.push(Buffer.from(text));
