@@ -14,10 +14,10 @@ export interface LogFormat {
 /** 1 is stdout, 2 stderr (the multiplexed frame's stream type). */
 export type StreamType = 1 | 2;
 
-export const STREAM_NAMES = { 1: 'stdout', 2: 'stderr' } as const;
+const STREAM_NAMES = { 1: 'stdout', 2: 'stderr' } as const;
 
 /** Receives one line: `bytes[start, end)`, without its newline (nor the CR of a CR LF). */
-export type OnLine = (stream: StreamType, bytes: Buffer, start: number, end: number) => void;
+type OnLine = (stream: StreamType, bytes: Buffer, start: number, end: number) => void;
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
