@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
+import type { WebhookState } from '../../store/webhook.repository.ts';
 import { deliveryStore, markFailed, processDelivery } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
 
@@ -64,6 +65,16 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     labelNames: ['state'],
     registers: [app.metricsRegistry],
   });
+  // One child per state, looked up once rather than by label object on every delivery.
+  const counted = new Map<WebhookState, Counter.Internal>();
+  const count = (state: WebhookState) => {
+    let child = counted.get(state);
+    if (child === undefined) {
+      child = deliveries.labels(state);
+      counted.set(state, child);
+    }
+    child.inc();
+  };
 
   // Each delivery can cost a PortOne lookup and a stored row: a flood from one address is cut off
   // before its body is read. Counted per process, in memory (one gateway instance = one budget).
@@ -131,7 +142,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         // A re-send of an event already taken: the stored row and webhook_deliveries_total{state="duplicate"}
         // record it, and the request line is logged anyway; a third line per re-send is only for debugging.
         request.log.debug({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
-        deliveries.inc({ state: 'duplicate' });
+        count('duplicate');
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
       const ctx = contextOf(app, request);
@@ -143,13 +154,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
           AbortSignal.timeout(INLINE_BUDGET_MS),
         );
         if (state === 'processed' && stored.claim !== null) confirmed.set(stored.claim, stored.id);
-        deliveries.inc({ state });
+        count(state);
         return { received: true as const, id: stored.id, state };
       } catch (error) {
         // Stored but not processed: acknowledge anyway, the sweeper retries it.
         request.log.error({ err: error, webhookId: stored.id }, 'webhook processing failed; left for the sweeper');
         await markFailed(ctx, stored.id, error);
-        deliveries.inc({ state: 'failed' });
+        count('failed');
         return { received: true as const, id: stored.id, state: 'failed' as const };
       }
     },
