@@ -72,6 +72,8 @@ export interface WebhookDeliveryInput {
   merchantUid?: string | null;
   status?: string | null;
   cancellationId?: string | null;
+  /** `webhookDedupeKey` of these fields, when the caller has computed it already. */
+  dedupeKey?: string | null;
 }
 
 export interface InsertedWebhookDelivery {
@@ -143,7 +145,7 @@ async function insertRows(db: Db, rows: readonly WebhookDeliveryValues[]): Promi
 /** The columns every copy of a delivery shares, whichever way it is stored. */
 function deliveryColumns(input: WebhookDeliveryInput) {
   const receivedAt = toDbTime(input.receivedAt ?? new Date());
-  const dedupeKey = webhookDedupeKey(input);
+  const dedupeKey = input.dedupeKey === undefined ? webhookDedupeKey(input) : input.dedupeKey;
   const base = {
     received_at: receivedAt,
     source_ip: input.sourceIp ?? null,

@@ -2,12 +2,13 @@ import { BlockList, isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import rateLimit from '@fastify/rate-limit';
 import { Counter, problemResponses } from '@repo/service-kit';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
-import type { WebhookState } from '../../store/webhook.repository.ts';
-import { deliveryStore, markFailed, processDelivery } from '../../webhooks/deliveries.ts';
+import { type InsertedWebhookDelivery, type WebhookState, webhookDedupeKey } from '../../store/webhook.repository.ts';
+import { deliveryStore, early, fetchPayment, markFailed, processDelivery } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
 
 declare module 'fastify' {
@@ -102,6 +103,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
   );
 
+  /** What processing a delivery inline needs; PortOne is asked for `fetchNow`'s payment at once. */
+  function startProcessing(request: FastifyRequest, fetchNow?: string) {
+    const ctx = contextOf(app, request);
+    // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
+    const budget = AbortSignal.timeout(INLINE_BUDGET_MS);
+    return { ctx, budget, fetched: fetchNow === undefined ? undefined : early(fetchPayment(ctx, fetchNow, budget)) };
+  }
+
   if (allowed) {
     app.addHook('onRequest', async (request) => {
       if (!allowed(request.ip)) {
@@ -126,8 +135,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
     async (request) => {
       const body = request.body;
-      // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
-      const stored = await storeDelivery({
+      const delivery = {
         impUid: body.imp_uid,
         merchantUid: body.merchant_uid ?? null,
         status: body.status,
@@ -135,9 +143,20 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         rawBody: request.rawBody ?? JSON.stringify(body),
         contentType: request.headers['content-type'] ?? null,
         sourceIp: request.ip,
-      }).catch((error: unknown) => {
+      };
+      const dedupeKey = webhookDedupeKey(delivery);
+      // A delivery that is not a copy of an event known to be confirmed will most likely be processed:
+      // PortOne is asked while it is being stored, so the answer waits for the slower of the two rather
+      // than for both in turn. Only a read: nothing acts on PortOne's answer before the delivery is stored.
+      let processing: ReturnType<typeof startProcessing> | undefined;
+      if (dedupeKey === null || !confirmed.has(dedupeKey)) processing = startProcessing(request, body.imp_uid);
+      let stored: InsertedWebhookDelivery;
+      try {
+        stored = await storeDelivery({ ...delivery, dedupeKey });
+      } catch (error) {
+        // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
         throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
-      });
+      }
       if (stored.duplicate) {
         // A re-send of an event already taken: the stored row and webhook_deliveries_total{state="duplicate"}
         // record it, and the request line is logged anyway; a third line per re-send is only for debugging.
@@ -145,13 +164,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         count('duplicate');
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
-      const ctx = contextOf(app, request);
+      processing ??= startProcessing(request);
+      const { ctx } = processing;
       try {
-        // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
         const state = await processDelivery(
           ctx,
-          { id: stored.id, impUid: body.imp_uid, status: body.status },
-          AbortSignal.timeout(INLINE_BUDGET_MS),
+          { id: stored.id, impUid: body.imp_uid, status: body.status, merchantUid: delivery.merchantUid },
+          processing.budget,
+          processing.fetched,
         );
         if (state === 'processed' && stored.claim !== null) confirmed.set(stored.claim, stored.id);
         count(state);
