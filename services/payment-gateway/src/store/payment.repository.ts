@@ -85,14 +85,19 @@ export async function upsertPaymentFromPortOne(
   if (current && current.raw === columns.raw) {
     return { outcome: 'unchanged', newCancellationIds: [] };
   }
+  // The read just made found no row: the first try inserts without reading again (one round trip
+  // fewer for a payment seen for the first time); a re-run reads as any other.
+  let missing = current === undefined;
   return inTransaction(db, async (trx) => {
     const now = toDbTime(options.now ?? new Date());
     // Lock the row only once it exists: a locking read of a missing key takes a gap lock on
     // InnoDB, and two first inserts of different payments into the same gap then deadlock (seen
     // under load). A missing row is inserted straight away; a concurrent first insert of the same
     // imp_uid makes that a duplicate key, and the transaction is re-run against the stored row.
-    const existing =
-      (await selectPaymentRow(trx, payment.imp_uid, false)) && (await selectPaymentRow(trx, payment.imp_uid, true));
+    const existing = missing
+      ? undefined
+      : (await selectPaymentRow(trx, payment.imp_uid, false)) && (await selectPaymentRow(trx, payment.imp_uid, true));
+    missing = false;
     const written = { imp_uid: payment.imp_uid, ...columns };
     let outcome: UpsertPaymentResult['outcome'];
     if (!existing) {
