@@ -13,7 +13,7 @@ async function drainPlugin(app: FastifyInstance) {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  // Every answer passes these two: plain callbacks, no promise per request while not closing.
+  // Callback hooks: they run on every answer, and do nothing until closing (no promise each).
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing && !reply.raw.headersSent) reply.header('connection', 'close');
     done(null, payload);
