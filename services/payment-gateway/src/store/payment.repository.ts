@@ -48,6 +48,11 @@ async function selectPaymentRow(db: Db, impUid: string, lock: boolean): Promise<
   return (lock && dialectOf(db) === 'mysql' ? query.forUpdate() : query).executeTakeFirst();
 }
 
+/** A payment's stored row (undefined: none), as upsertPaymentFromPortOne first reads it. */
+export function readStoredPayment(db: Db, impUid: string): Promise<PaymentRow | undefined> {
+  return selectPaymentRow(db, impUid, false);
+}
+
 export interface UpsertPaymentResult {
   /**
    * inserted: first sighting; updated: the snapshot moved the payment forward; unchanged: PortOne
@@ -76,12 +81,18 @@ export async function upsertPaymentFromPortOne(
     requestedBy?: string;
     /** Why the store is being told (sent to notification subscribers); default `lookup`. */
     cause?: ChangeCause;
+    /**
+     * The payment's row as `readStoredPayment` read it while PortOne was being asked, instead of
+     * reading it now. Only a hint, as the plain read is: a row that changed since is read again (and
+     * locked) in the transaction, and one inserted since makes the insert a duplicate key and a re-run.
+     */
+    held?: Promise<PaymentRow | undefined>;
   } = {},
 ): Promise<UpsertPaymentResult> {
   const columns = paymentColumns(payment);
   // The common read-through case: PortOne says exactly what we hold. A plain read settles it without
   // a locking transaction (the snapshot and its cancels are always written together).
-  const current = await selectPaymentRow(db, payment.imp_uid, false);
+  const current = await (options.held ?? selectPaymentRow(db, payment.imp_uid, false));
   if (current && current.raw === columns.raw) {
     return { outcome: 'unchanged', newCancellationIds: [] };
   }

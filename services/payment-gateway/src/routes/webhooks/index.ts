@@ -8,7 +8,7 @@ import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
 import { type InsertedWebhookDelivery, type WebhookState, webhookDedupeKey } from '../../store/webhook.repository.ts';
-import { deliveryStore, early, fetchPayment, markFailed, processDelivery } from '../../webhooks/deliveries.ts';
+import { type DeliveryRef, deliveryStore, markFailed, processDelivery, startReads } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
 
 declare module 'fastify' {
@@ -103,12 +103,12 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
   );
 
-  /** What processing a delivery inline needs; PortOne is asked for `fetchNow`'s payment at once. */
-  function startProcessing(request: FastifyRequest, fetchNow?: string) {
+  /** What processing a delivery inline needs; with `readNow`, its reads start at once. */
+  function startProcessing(request: FastifyRequest, readNow?: Pick<DeliveryRef, 'impUid' | 'merchantUid'>) {
     const ctx = contextOf(app, request);
     // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
     const budget = AbortSignal.timeout(INLINE_BUDGET_MS);
-    return { ctx, budget, fetched: fetchNow === undefined ? undefined : early(fetchPayment(ctx, fetchNow, budget)) };
+    return { ctx, budget, reads: readNow && startReads(ctx, readNow, budget) };
   }
 
   if (allowed) {
@@ -146,10 +146,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
       };
       const dedupeKey = webhookDedupeKey(delivery);
       // A delivery that is not a copy of an event known to be confirmed will most likely be processed:
-      // PortOne is asked while it is being stored, so the answer waits for the slower of the two rather
-      // than for both in turn. Only a read: nothing acts on PortOne's answer before the delivery is stored.
+      // what that reads (PortOne's payment above all) is asked for while it is being stored, so the
+      // answer waits for the slower of the two rather than for both in turn. Reads only: nothing acts
+      // on them before the delivery is stored.
       let processing: ReturnType<typeof startProcessing> | undefined;
-      if (dedupeKey === null || !confirmed.has(dedupeKey)) processing = startProcessing(request, body.imp_uid);
+      if (dedupeKey === null || !confirmed.has(dedupeKey)) processing = startProcessing(request, delivery);
       let stored: InsertedWebhookDelivery;
       try {
         stored = await storeDelivery({ ...delivery, dedupeKey });
@@ -171,7 +172,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
           ctx,
           { id: stored.id, impUid: body.imp_uid, status: body.status, merchantUid: delivery.merchantUid },
           processing.budget,
-          processing.fetched,
+          processing.reads,
         );
         if (state === 'processed' && stored.claim !== null) confirmed.set(stored.claim, stored.id);
         count(state);
