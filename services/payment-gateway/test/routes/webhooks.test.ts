@@ -141,6 +141,19 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     expect(stored.every((r) => r.content_type === 'application/json')).toBe(true);
   });
 
+  it('acts on nothing for a delivery it could not store, though PortOne may already have been asked', async () => {
+    const paid = await checkout(1000, { notice_url: nowhere });
+    const res = await fetch(hook(), {
+      method: 'POST',
+      // content_type is VARCHAR(255): MariaDB refuses the row.
+      headers: { 'content-type': `application/json; note=${'x'.repeat(300)}` },
+      body: JSON.stringify({ imp_uid: paid.imp_uid, merchant_uid: paid.merchant_uid, status: 'paid' }),
+    });
+    expect(res.status).toBe(503);
+    expect(await deliveries(paid.imp_uid)).toHaveLength(0);
+    expect(await storedStatus(paid.imp_uid)).toBeUndefined();
+  });
+
   it('keeps a cancellation when a late `paid` arrives after `cancelled` (out of order)', async () => {
     const paid = await checkout(10000, { notice_url: nowhere });
     const cancelled = await h.inject({
