@@ -60,22 +60,20 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
   const confirmed = new LRUCache<string, number>({ max: 10_000, ttl: 10 * 60_000 });
   const storeDelivery = deliveryStore(app.db, confirmed, app.log);
   // /metrics: deliveries by the state they were acknowledged with (processed, forged, duplicate, …).
-  const deliveries = new Counter({
+  // Counted in a plain map and handed to prom-client when /metrics is scraped: a labelled inc()
+  // hashes and checks its labels on every call, once per delivery on this path.
+  const acknowledged = new Map<WebhookState, number>();
+  const count = (state: WebhookState) => acknowledged.set(state, (acknowledged.get(state) ?? 0) + 1);
+  new Counter({
     name: 'webhook_deliveries_total',
     help: 'PortOne webhook deliveries acknowledged, by state',
     labelNames: ['state'],
     registers: [app.metricsRegistry],
+    collect() {
+      this.reset();
+      for (const [state, n] of acknowledged) this.inc({ state }, n);
+    },
   });
-  // One child per state, looked up once rather than by label object on every delivery.
-  const counted = new Map<WebhookState, Counter.Internal>();
-  const count = (state: WebhookState) => {
-    let child = counted.get(state);
-    if (child === undefined) {
-      child = deliveries.labels(state);
-      counted.set(state, child);
-    }
-    child.inc();
-  };
 
   // Each delivery can cost a PortOne lookup and a stored row: a flood from one address is cut off
   // before its body is read. Counted per process, in memory (one gateway instance = one budget).
