@@ -31,7 +31,7 @@ export async function sweepWebhooks(
     try {
       const state = await processDelivery(
         ctx,
-        { id: delivery.id, impUid: delivery.impUid, status: delivery.status },
+        { id: delivery.id, impUid: delivery.impUid, status: delivery.status, merchantUid: delivery.merchantUid },
         signal,
       );
       if (state === 'received') break; // PortOne still down: the next tick tries again.

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onSendHookHandler, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { claimKey, finishKey, type IdempotencyHandle, type IdempotencyOptions } from '../idempotency/key.ts';
 
@@ -24,13 +24,14 @@ function parsePayload(payload: unknown): unknown {
 /**
  * `Idempotency-Key` on routes flagged `config: { idempotent: true }` (README: Idempotency-Key; the
  * rules are in src/idempotency/): preHandler claims the key or replays the stored answer with
- * `Idempotent-Replayed: true`; onSend stores the answer or lets go of the key.
+ * `Idempotent-Replayed: true`; onSend stores the answer or lets go of the key. Both are hooks of those
+ * routes alone (added as each is declared), so every other request, webhooks and lookups included,
+ * runs neither.
  */
 async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptions) {
   app.decorateRequest('idempotency', null);
 
-  app.addHook('preHandler', async (request, reply) => {
-    if (!request.routeOptions.config.idempotent) return;
+  const claimOrReplay: preHandlerHookHandler = async (request, reply) => {
     const header = request.headers['idempotency-key'];
     if (header === undefined) return;
     const key = Array.isArray(header) ? header[0] : header;
@@ -52,9 +53,9 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
     reply.header('idempotent-replayed', 'true');
     if (claim.status >= 400) reply.type('application/problem+json');
     return reply.code(claim.status).send(claim.body);
-  });
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const finishClaim: onSendHookHandler = async (request, reply, payload) => {
     const handle = request.idempotency;
     if (!handle?.owned) return payload;
     request.idempotency = null;
@@ -64,6 +65,13 @@ async function idempotencyPlugin(app: FastifyInstance, options: IdempotencyOptio
       request.log.error({ err, idempotencyKey: handle.key }, 'could not finish idempotency record');
     }
     return payload;
+  };
+
+  // First among the route's own hooks, as hooks of the whole app would run.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    route.preHandler = [claimOrReplay, ...[route.preHandler ?? []].flat()];
+    route.onSend = [finishClaim, ...[route.onSend ?? []].flat()];
   });
 }
 

@@ -48,6 +48,11 @@ async function selectPaymentRow(db: Db, impUid: string, lock: boolean): Promise<
   return (lock && dialectOf(db) === 'mysql' ? query.forUpdate() : query).executeTakeFirst();
 }
 
+/** A payment's stored row (undefined: none), as upsertPaymentFromPortOne first reads it. */
+export function readStoredPayment(db: Db, impUid: string): Promise<PaymentRow | undefined> {
+  return selectPaymentRow(db, impUid, false);
+}
+
 export interface UpsertPaymentResult {
   /**
    * inserted: first sighting; updated: the snapshot moved the payment forward; unchanged: PortOne
@@ -76,23 +81,34 @@ export async function upsertPaymentFromPortOne(
     requestedBy?: string;
     /** Why the store is being told (sent to notification subscribers); default `lookup`. */
     cause?: ChangeCause;
+    /**
+     * The payment's row as `readStoredPayment` read it while PortOne was being asked, instead of
+     * reading it now. Only a hint, as the plain read is: a row that changed since is read again (and
+     * locked) in the transaction, and one inserted since makes the insert a duplicate key and a re-run.
+     */
+    held?: Promise<PaymentRow | undefined>;
   } = {},
 ): Promise<UpsertPaymentResult> {
   const columns = paymentColumns(payment);
   // The common read-through case: PortOne says exactly what we hold. A plain read settles it without
   // a locking transaction (the snapshot and its cancels are always written together).
-  const current = await selectPaymentRow(db, payment.imp_uid, false);
+  const current = await (options.held ?? selectPaymentRow(db, payment.imp_uid, false));
   if (current && current.raw === columns.raw) {
     return { outcome: 'unchanged', newCancellationIds: [] };
   }
+  // The read just made found no row: the first try inserts without reading again (one round trip
+  // fewer for a payment seen for the first time); a re-run reads as any other.
+  let missing = current === undefined;
   return inTransaction(db, async (trx) => {
     const now = toDbTime(options.now ?? new Date());
     // Lock the row only once it exists: a locking read of a missing key takes a gap lock on
     // InnoDB, and two first inserts of different payments into the same gap then deadlock (seen
     // under load). A missing row is inserted straight away; a concurrent first insert of the same
     // imp_uid makes that a duplicate key, and the transaction is re-run against the stored row.
-    const existing =
-      (await selectPaymentRow(trx, payment.imp_uid, false)) && (await selectPaymentRow(trx, payment.imp_uid, true));
+    const existing = missing
+      ? undefined
+      : (await selectPaymentRow(trx, payment.imp_uid, false)) && (await selectPaymentRow(trx, payment.imp_uid, true));
+    missing = false;
     const written = { imp_uid: payment.imp_uid, ...columns };
     let outcome: UpsertPaymentResult['outcome'];
     if (!existing) {

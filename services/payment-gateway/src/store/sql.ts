@@ -1,5 +1,5 @@
 // SQL helpers the repositories share: the dialect, driver error codes, transactions, batch deletes.
-import { type InsertResult, type Kysely, MysqlAdapter, sql } from 'kysely';
+import { type Kysely, MysqlAdapter, sql } from 'kysely';
 import { fromBigIntId } from './codec.ts';
 import type { Db, Trx } from './database.ts';
 
@@ -26,17 +26,19 @@ function autoIncrementStep<DB>(db: Kysely<DB>): Promise<number> {
 }
 
 /**
- * How to number the rows of a multi-row INSERT … VALUES: `(result, rows)` gives their ids in order.
- * MySQL/MariaDB report the first id and reserve the statement's ids at once (in every
+ * How to number the rows of a multi-row INSERT … VALUES: `(insertId, rows)` turns the id the driver
+ * reported into their ids, in order. MySQL/MariaDB report the first id and reserve the statement's ids at once (in every
  * innodb_autoinc_lock_mode), each `auto_increment_increment` after the one before (1, unless e.g.
  * Galera spaces them); SQLite reports the last, and a statement numbers its rows one by one under
  * its write lock. Asked before the INSERT, so a failure here never follows rows already committed.
  */
-export async function multiRowIds<DB>(db: Kysely<DB>): Promise<(result: InsertResult, rows: number) => number[]> {
+export async function multiRowIds<DB>(
+  db: Kysely<DB>,
+): Promise<(insertId: bigint | undefined, rows: number) => number[]> {
   const mysql = dialectOf(db) === 'mysql';
   const step = mysql ? await autoIncrementStep(db) : 1;
-  return (result, rows) => {
-    const reported = fromBigIntId(result.insertId ?? 0n);
+  return (insertId, rows) => {
+    const reported = fromBigIntId(insertId ?? 0n);
     const first = mysql ? reported : reported - rows + 1;
     return Array.from({ length: rows }, (_, i) => first + i * step);
   };

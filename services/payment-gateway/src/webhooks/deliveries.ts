@@ -4,8 +4,9 @@ import { isPortOneDown } from '../errors.ts';
 import { currencyOf, minorOf } from '../money.ts';
 import type { ServiceContext } from '../service-context.ts';
 import type { Db } from '../store/database.ts';
-import { upsertPaymentFromPortOne } from '../store/payment.repository.ts';
-import { getPrepared } from '../store/prepared.repository.ts';
+import { readStoredPayment, upsertPaymentFromPortOne } from '../store/payment.repository.ts';
+import type { PaymentRow } from '../store/payment.table.ts';
+import { getPrepared, type PreparedPaymentRecord } from '../store/prepared.repository.ts';
 import {
   type ConfirmedClaims,
   type InsertedWebhookDelivery,
@@ -24,6 +25,8 @@ export interface IncomingDelivery {
   rawBody: string;
   contentType: string | null;
   sourceIp: string;
+  /** `webhookDedupeKey` of the fields above, when the caller has computed it already. */
+  dedupeKey?: string | null;
 }
 
 /** The part of a stored delivery processing needs. */
@@ -31,6 +34,42 @@ export interface DeliveryRef {
   id: number;
   impUid: string;
   status: string;
+  /**
+   * The merchant_uid the body named. Never trusted: it only lets the prepared amount be read while
+   * PortOne answers; PortOne's own merchant_uid decides which prepared payment is compared.
+   */
+  merchantUid?: string | null;
+}
+
+/** A read started early that may go unused: its failure surfaces where it is awaited, or nowhere. */
+function early<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/**
+ * What processing a delivery reads, all asked for at once rather than one after the other: PortOne's
+ * payment (test-channel payments too, so that their webhooks are recognised and refused as such), the
+ * row we hold for it, and the prepared amount by the merchant_uid the body named (used only if PortOne
+ * names the same one). Reads only: nothing acts on them before processing starts, so the route may
+ * start them while the delivery is still being stored.
+ */
+export interface DeliveryReads {
+  payment: Promise<Payment>;
+  held: Promise<PaymentRow | undefined>;
+  prepared?: Promise<PreparedPaymentRecord | undefined>;
+}
+
+export function startReads(
+  ctx: ServiceContext,
+  delivery: Pick<DeliveryRef, 'impUid' | 'merchantUid'>,
+  signal?: AbortSignal,
+): DeliveryReads {
+  return {
+    payment: early(ctx.portone.payments.get({ imp_uid: delivery.impUid, include_sandbox: true }, { signal })),
+    held: early(readStoredPayment(ctx.db, delivery.impUid)),
+    prepared: delivery.merchantUid ? early(getPrepared(ctx.db, delivery.merchantUid)) : undefined,
+  };
 }
 
 /**
@@ -88,20 +127,18 @@ export function deliveryStore(
  * Re-fetches the payment from PortOne; only PortOne's answer changes our state (forward-only upsert).
  * A status or amount PortOne does not confirm is forgery: nothing changes, the delivery is `forged`.
  * A test-channel payment changes nothing either (`sandbox`) unless ACCEPT_SANDBOX_PAYMENTS is on.
- * If PortOne cannot be reached the delivery stays `received` for the sweeper to retry.
+ * If PortOne cannot be reached the delivery stays `received` for the sweeper to retry. `reads` are
+ * the caller's when it started them already (`startReads`, e.g. while the delivery was being stored).
  */
 export async function processDelivery(
   ctx: ServiceContext,
   delivery: DeliveryRef,
   signal?: AbortSignal,
+  reads: DeliveryReads = startReads(ctx, delivery, signal),
 ): Promise<WebhookState> {
   let payment: Payment;
   try {
-    payment = await ctx.portone.payments.get(
-      // Test-channel payments too, so that their webhooks are recognised (and refused) as such.
-      { imp_uid: delivery.impUid, include_sandbox: true },
-      { signal },
-    );
+    payment = await reads.payment;
   } catch (error) {
     if (error instanceof PortOneNotFoundError) {
       await markWebhookProcessed(ctx.db, delivery.id, 'forged', {
@@ -131,8 +168,10 @@ export async function processDelivery(
     ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid }, 'webhook for a sandbox payment: nothing stored');
     return 'sandbox';
   }
+  // Our row as read while PortOne answered (PortOne's answer is for the payment asked for).
+  const held = payment.imp_uid === delivery.impUid ? reads.held : undefined;
   if (!['ready', 'paid', 'cancelled', 'failed'].includes(delivery.status)) {
-    await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'webhook' });
+    await upsertPaymentFromPortOne(ctx.db, payment, { cause: 'webhook', held });
     await markWebhookProcessed(ctx.db, delivery.id, 'ignored', {
       outcome: { reason: `unknown webhook status "${delivery.status}"`, status: payment.status },
     });
@@ -146,7 +185,9 @@ export async function processDelivery(
     ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid, detail }, 'forged webhook: status not confirmed');
     return 'forged';
   }
-  const prepared = await getPrepared(ctx.db, payment.merchant_uid);
+  const prepared = await (reads.prepared && delivery.merchantUid === payment.merchant_uid
+    ? reads.prepared
+    : getPrepared(ctx.db, payment.merchant_uid));
   const currency = currencyOf(payment);
   if (prepared && minorOf(prepared.amount, currency) !== minorOf(payment.amount, currency)) {
     const detail = `amount ${payment.amount} differs from the prepared ${prepared.amount} for ${payment.merchant_uid}`;
@@ -156,7 +197,7 @@ export async function processDelivery(
     ctx.log.warn({ webhookId: delivery.id, impUid: delivery.impUid, detail }, 'forged payment amount');
     return 'forged';
   }
-  const stored = await upsertPaymentFromPortOne(ctx.db, payment, { requestedBy: 'webhook', cause: 'webhook' });
+  const stored = await upsertPaymentFromPortOne(ctx.db, payment, { requestedBy: 'webhook', cause: 'webhook', held });
   await markWebhookProcessed(ctx.db, delivery.id, 'processed', {
     outcome: { status: payment.status, store: stored.outcome },
   });

@@ -86,6 +86,22 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     expect(rows.map((r) => r.state)).toEqual(['processed', 'duplicate', 'duplicate']);
   });
 
+  it('counts acknowledged deliveries by state in /metrics', async () => {
+    const counted = async () => {
+      const text = (await h.inject({ method: 'GET', url: '/metrics' })).body;
+      const value = (state: string) =>
+        Number(new RegExp(`^webhook_deliveries_total\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { processed: value('processed'), duplicate: value('duplicate') };
+    };
+    const before = await counted();
+    const paid = await checkout(2000, { notice_url: nowhere });
+    await send(paid.imp_uid, 'paid', 3);
+    const after = { processed: before.processed + 1, duplicate: before.duplicate + 2 };
+    expect(await counted()).toEqual(after);
+    // A scrape reads the counts; it does not add them again.
+    expect(await counted()).toEqual(after);
+  });
+
   it('acknowledges a burst of concurrent deliveries each with its own stored row, one processing per event', async () => {
     const payments = await Promise.all(Array.from({ length: 4 }, () => checkout(1000, { notice_url: nowhere })));
     // Every payment's `paid` five times, interleaved, all at once over real HTTP.
@@ -139,6 +155,19 @@ describe.runIf(server)('POST /webhooks/portone (emulator sends real webhooks to 
     const stored = await deliveries(paid.imp_uid);
     expect(stored).toHaveLength(11);
     expect(stored.every((r) => r.content_type === 'application/json')).toBe(true);
+  });
+
+  it('acts on nothing for a delivery it could not store, though PortOne may already have been asked', async () => {
+    const paid = await checkout(1000, { notice_url: nowhere });
+    const res = await fetch(hook(), {
+      method: 'POST',
+      // content_type is VARCHAR(255): MariaDB refuses the row.
+      headers: { 'content-type': `application/json; note=${'x'.repeat(300)}` },
+      body: JSON.stringify({ imp_uid: paid.imp_uid, merchant_uid: paid.merchant_uid, status: 'paid' }),
+    });
+    expect(res.status).toBe(503);
+    expect(await deliveries(paid.imp_uid)).toHaveLength(0);
+    expect(await storedStatus(paid.imp_uid)).toBeUndefined();
   });
 
   it('keeps a cancellation when a late `paid` arrives after `cancelled` (out of order)', async () => {

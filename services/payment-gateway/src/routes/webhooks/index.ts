@@ -2,11 +2,13 @@ import { BlockList, isIP } from 'node:net';
 import { parse as parseQueryString } from 'node:querystring';
 import rateLimit from '@fastify/rate-limit';
 import { Counter, problemResponses } from '@repo/service-kit';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { LRUCache } from 'lru-cache';
 import { WebhookNotStoredError, WebhookRateLimitedError, WebhookSourceForbiddenError } from '../../errors.ts';
 import { contextOf } from '../../service-context.ts';
-import { deliveryStore, markFailed, processDelivery } from '../../webhooks/deliveries.ts';
+import { type InsertedWebhookDelivery, type WebhookState, webhookDedupeKey } from '../../store/webhook.repository.ts';
+import { type DeliveryRef, deliveryStore, markFailed, processDelivery, startReads } from '../../webhooks/deliveries.ts';
 import { WebhookAckSchema, WebhookBody } from './schemas.ts';
 
 declare module 'fastify' {
@@ -58,11 +60,19 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
   const confirmed = new LRUCache<string, number>({ max: 10_000, ttl: 10 * 60_000 });
   const storeDelivery = deliveryStore(app.db, confirmed, app.log);
   // /metrics: deliveries by the state they were acknowledged with (processed, forged, duplicate, …).
-  const deliveries = new Counter({
+  // Counted in a plain map and handed to prom-client when /metrics is scraped: a labelled inc()
+  // hashes and checks its labels on every call, once per delivery on this path.
+  const acknowledged = new Map<WebhookState, number>();
+  const count = (state: WebhookState) => acknowledged.set(state, (acknowledged.get(state) ?? 0) + 1);
+  new Counter({
     name: 'webhook_deliveries_total',
     help: 'PortOne webhook deliveries acknowledged, by state',
     labelNames: ['state'],
     registers: [app.metricsRegistry],
+    collect() {
+      this.reset();
+      for (const [state, n] of acknowledged) this.inc({ state }, n);
+    },
   });
 
   // Each delivery can cost a PortOne lookup and a stored row: a flood from one address is cut off
@@ -91,6 +101,14 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
   );
 
+  /** What processing a delivery inline needs; with `readNow`, its reads start at once. */
+  function startProcessing(request: FastifyRequest, readNow?: Pick<DeliveryRef, 'impUid' | 'merchantUid'>) {
+    const ctx = contextOf(app, request);
+    // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
+    const budget = AbortSignal.timeout(INLINE_BUDGET_MS);
+    return { ctx, budget, reads: readNow && startReads(ctx, readNow, budget) };
+  }
+
   if (allowed) {
     app.addHook('onRequest', async (request) => {
       if (!allowed(request.ip)) {
@@ -115,8 +133,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
     },
     async (request) => {
       const body = request.body;
-      // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
-      const stored = await storeDelivery({
+      const delivery = {
         impUid: body.imp_uid,
         merchantUid: body.merchant_uid ?? null,
         status: body.status,
@@ -124,32 +141,45 @@ export const webhookRoutes: FastifyPluginAsyncZod<WebhookRouteOptions> = async (
         rawBody: request.rawBody ?? JSON.stringify(body),
         contentType: request.headers['content-type'] ?? null,
         sourceIp: request.ip,
-      }).catch((error: unknown) => {
+      };
+      const dedupeKey = webhookDedupeKey(delivery);
+      // A delivery that is not a copy of an event known to be confirmed will most likely be processed:
+      // what that reads (PortOne's payment above all) is asked for while it is being stored, so the
+      // answer waits for the slower of the two rather than for both in turn. Reads only: nothing acts
+      // on them before the delivery is stored.
+      let processing: ReturnType<typeof startProcessing> | undefined;
+      if (dedupeKey === null || !confirmed.has(dedupeKey)) processing = startProcessing(request, delivery);
+      let stored: InsertedWebhookDelivery;
+      try {
+        stored = await storeDelivery({ ...delivery, dedupeKey });
+      } catch (error) {
+        // Not stored = not acknowledged: a 503 lets PortOne (with re-sends enabled) try again.
         throw new WebhookNotStoredError('the webhook could not be stored; send it again', { cause: error });
-      });
+      }
       if (stored.duplicate) {
         // A re-send of an event already taken: the stored row and webhook_deliveries_total{state="duplicate"}
         // record it, and the request line is logged anyway; a third line per re-send is only for debugging.
         request.log.debug({ webhookId: stored.id, impUid: body.imp_uid, status: body.status }, 'duplicate webhook');
-        deliveries.inc({ state: 'duplicate' });
+        count('duplicate');
         return { received: true as const, id: stored.id, state: 'duplicate' as const };
       }
-      const ctx = contextOf(app, request);
+      processing ??= startProcessing(request);
+      const { ctx } = processing;
       try {
-        // PortOne waits 30 s at most; past the budget the delivery stays `received` for the sweeper.
         const state = await processDelivery(
           ctx,
-          { id: stored.id, impUid: body.imp_uid, status: body.status },
-          AbortSignal.timeout(INLINE_BUDGET_MS),
+          { id: stored.id, impUid: body.imp_uid, status: body.status, merchantUid: delivery.merchantUid },
+          processing.budget,
+          processing.reads,
         );
         if (state === 'processed' && stored.claim !== null) confirmed.set(stored.claim, stored.id);
-        deliveries.inc({ state });
+        count(state);
         return { received: true as const, id: stored.id, state };
       } catch (error) {
         // Stored but not processed: acknowledge anyway, the sweeper retries it.
         request.log.error({ err: error, webhookId: stored.id }, 'webhook processing failed; left for the sweeper');
         await markFailed(ctx, stored.id, error);
-        deliveries.inc({ state: 'failed' });
+        count('failed');
         return { received: true as const, id: stored.id, state: 'failed' as const };
       }
     },
