@@ -102,8 +102,8 @@ function notLocal(request: FastifyRequest, hosts: ReadonlySet<string>): string |
  * A route is public when its schema says so for OpenAPI too: `security: []` (health, PortOne's
  * webhook, the docs, which `docs` marks), so the document and the check never disagree.
  */
-function isPublic(request: FastifyRequest): boolean {
-  const security = (request.routeOptions.schema as { security?: unknown } | undefined)?.security;
+function isPublic(route: FastifyRequest['routeOptions']): boolean {
+  const security = (route.schema as { security?: unknown } | undefined)?.security;
   return Array.isArray(security) && security.length === 0;
 }
 
@@ -125,7 +125,9 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions) {
   }
 
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url === undefined || isPublic(request)) {
+    // Read once: Fastify builds a new routeOptions object on each read.
+    const route = request.routeOptions;
+    if (route.url === undefined || isPublic(route)) {
       request.caller = { name: 'public', role: 'read' };
       return;
     }
@@ -142,8 +144,7 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions) {
       if (!match) throw new UnauthorizedError('invalid API key');
       request.caller = match;
     }
-    const needed =
-      request.routeOptions.config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    const needed = route.config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (needed === 'write' && request.caller.role !== 'write') {
       throw new ForbiddenError(`API key "${request.caller.name}" is read-only`);
     }
