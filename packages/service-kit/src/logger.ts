@@ -112,14 +112,19 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, at)}?${query}`;
 }
 
-/** Fastify's request serializer, with the URL's secret query values redacted. */
+/**
+ * Fastify's request serializer, with the URL's secret query values redacted. The request is logged
+ * when it is answered, and by then its connection may be gone (an upload refused part way): the
+ * caller's address is known only while the socket is there.
+ */
 export function serializeRequest(request: FastifyRequest) {
+  const socket = request.socket as FastifyRequest['socket'] | null;
   return {
     method: request.method,
     url: redactUrl(request.url),
     host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
+    remoteAddress: socket ? request.ip : undefined,
+    remotePort: socket?.remotePort,
   };
 }
 

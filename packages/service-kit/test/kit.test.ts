@@ -313,6 +313,38 @@ describe('request log', () => {
     expect(lines[0]?.responseTime).toEqual(expect.any(Number));
   });
 
+  it('logs a request whose connection is gone by the time it is answered', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logStream = { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) };
+    const app = Fastify(fastifyOptions({ name: 't', logLevel: 'info', trustedProxies: [], logStream }));
+    // As an upload refused part way does: the request stream is destroyed, and the answer follows.
+    app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+    app.post('/uploads', async (request, reply) => {
+      for await (const _ of request.body as AsyncIterable<Buffer>) break;
+      request.raw.destroy();
+      return reply.code(413).send({ refused: true });
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const upload = new AbortController();
+    void fetch(`${url}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'x-request-id': 'r-gone' },
+      body: new Blob([Buffer.alloc(4 << 20)]).stream(),
+      duplex: 'half',
+      signal: upload.signal,
+    } as RequestInit).catch(() => undefined);
+    for (let i = 0; i < 250 && !lines.some((l) => l.reqId === 'r-gone' && l.msg === 'request completed'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    upload.abort();
+    // Fastify's close waits forever for a request destroyed this way (with its default log controller too).
+    app.server.closeAllConnections();
+    await app.close();
+    expect(lines.find((l) => l.reqId === 'r-gone' && l.msg === 'request completed')).toMatchObject({
+      req: { method: 'POST', url: '/uploads' },
+    });
+  });
+
   it('logs the arrival too at debug level', async () => {
     const lines = await served('debug');
     expect(lines.map((l) => l.msg)).toEqual(['incoming request', 'request completed']);

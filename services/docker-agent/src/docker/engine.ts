@@ -2,6 +2,8 @@ import { Agent, request } from 'node:http';
 import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import type Docker from 'dockerode';
+import { Pool } from 'undici';
+import { type EngineBody, EngineBodyReader } from './body.ts';
 import { EngineAnswerError } from './errors.ts';
 
 export type {
@@ -15,6 +17,7 @@ export type {
   NetworkInspectInfo,
   VolumeInspectInfo,
 } from 'dockerode';
+export type { EngineBody } from './body.ts';
 
 import type {
   ContainerCreateOptions,
@@ -63,8 +66,8 @@ export interface DockerEngine {
   stopContainer(ref: string, timeoutSeconds?: number): Promise<void>;
   restartContainer(ref: string, timeoutSeconds?: number): Promise<void>;
   removeContainer(ref: string, options: { force: boolean; volumes: boolean }): Promise<void>;
-  containerLogs(ref: string, options: LogOptions, signal?: AbortSignal): Promise<Readable>;
-  containerStats(ref: string, options: { stream: boolean }, signal?: AbortSignal): Promise<Readable>;
+  containerLogs(ref: string, options: LogOptions, signal?: AbortSignal): Promise<EngineBody>;
+  containerStats(ref: string, options: { stream: boolean }, signal?: AbortSignal): Promise<EngineBody>;
   pruneContainers(filters: Filters): Promise<PruneReport>;
 
   listImages(options: { all: boolean; filters?: Filters }): Promise<ImageInfo[]>;
@@ -160,11 +163,12 @@ export function createEngine(options: EngineOptions): DockerEngine {
   // debug enabled or not, and the options hold this agent: without this, each engine call walked the
   // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
-  // The hot reads (inspect, list, the log and stats streams) and the start-up calls (version, ping)
-  // are plain requests on the same agent: dockerode's modem costs about as much CPU per call as the
-  // rest of an inspect request together, and dockerode (with its ssh and gRPC dependencies, ~15 MiB
-  // resident, ~0.4 s to load) is loaded only when a route first needs it. (node:http rather than
-  // undici: undici's WASM parser, once V8 optimises it, adds ~10 MiB resident.)
+  // The hot reads (inspect, list) and the start-up calls (version, ping) are plain requests on the
+  // same agent, the log and stats streams undici dispatches (getStream): dockerode's modem costs about
+  // as much CPU per call as the rest of an inspect request together, and dockerode (with its ssh and
+  // gRPC dependencies, ~15 MiB resident, ~0.4 s to load) is loaded only when a route first needs it.
+  // (node:http rather than undici for the plain requests: undici's WASM parser, once V8 optimises it,
+  // adds ~10 MiB resident; an agent that streams nothing never loads it.)
   /** The API version both sides speak (`v1.43`), once negotiated. */
   let apiVersion: string | undefined;
   let loading: Promise<Docker> | undefined;
@@ -181,33 +185,20 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
   const maxApi = options.maxApiVersion ?? MAX_API_VERSION;
 
-  /**
-   * A GET's answer: its body as a stream when `stream` is set (logs, stats: whatever its content, a
-   * TTY's logs may look like JSON), else as text. A non-2xx answer throws the error dockerode would
-   * (see errors.ts).
-   */
-  function send(path: string, versioned: boolean, stream: true, signal?: AbortSignal): Promise<Readable>;
-  function send(path: string, versioned: boolean, stream?: false): Promise<string>;
-  function send(path: string, versioned: boolean, stream?: boolean, signal?: AbortSignal) {
-    return new Promise<string | Readable>((resolve, reject) => {
+  /** A GET's answer as text; a non-2xx answer throws the error dockerode would (see errors.ts). */
+  function get(path: string, versioned = true) {
+    return new Promise<string>((resolve, reject) => {
       const req = request(
-        {
-          socketPath: options.socketPath,
-          agent,
-          path: versioned && apiVersion ? `/${apiVersion}${path}` : path,
-          ...(signal ? { signal } : {}),
-        },
+        { socketPath: options.socketPath, agent, path: versioned && apiVersion ? `/${apiVersion}${path}` : path },
         (res) => {
           const status = res.statusCode ?? 0;
-          const ok = status >= 200 && status < 300;
-          if (ok && stream) return resolve(abortable(res, signal));
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
           res.on('end', () => {
             // An inspect answer mostly arrives in one chunk: no copy then.
             const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
-            if (ok) resolve(text);
+            if (status >= 200 && status < 300) resolve(text);
             else reject(new EngineAnswerError(status, text));
           });
         },
@@ -216,17 +207,29 @@ export function createEngine(options: EngineOptions): DockerEngine {
       req.end();
     });
   }
-  const get = (path: string, versioned = true) => send(path, versioned);
-  const getStream = (path: string, query: Record<string, string | number | boolean>, signal?: AbortSignal) => {
+  // The log and stats streams: undici hands over each HTTP chunk of the answer without the stream
+  // machinery node:http runs per chunk (the engine sends each log line as its own chunk; body.ts).
+  let streams: Pool | undefined;
+  const getStream = async (
+    path: string,
+    query: Record<string, string | number | boolean>,
+    signal?: AbortSignal,
+  ): Promise<EngineBody> => {
     const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-    return send(`${path}?${search}`, true, true, signal);
+    // No timeouts: a followed stream stays quiet as long as its container is.
+    streams ??= new Pool('http://docker', { socketPath: options.socketPath, headersTimeout: 0, bodyTimeout: 0 });
+    const reader = new EngineBodyReader(signal);
+    streams.dispatch({ method: 'GET', path: `${apiVersion ? `/${apiVersion}` : ''}${path}?${search}` }, reader);
+    await reader.started;
+    return reader;
   };
   const getJson = async <T>(path: string, versioned = true): Promise<T> => JSON.parse(await get(path, versioned)) as T;
 
   return {
     socketPath: options.socketPath,
     openConnections() {
-      return Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+      const requests = Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
+      return requests + (streams?.stats.running ?? 0);
     },
     async negotiate() {
       // Unversioned: the engine answers in its own API version.
@@ -383,6 +386,7 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
     close() {
       agent.destroy();
+      void streams?.destroy();
     },
   };
 }

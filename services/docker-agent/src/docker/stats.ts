@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { EngineBody } from './body.ts';
 
 /** The part of Docker's stats JSON we read (cgroup v1 and v2 differ in memory_stats.stats). */
 interface RawStats {
@@ -72,10 +72,11 @@ export function computeStats(raw: RawStats): StatsSnapshot {
 }
 
 /** Docker streams stats as one JSON document per line. */
-export async function* statsSnapshots(source: Readable): AsyncGenerator<StatsSnapshot> {
+export async function* statsSnapshots(source: EngineBody): AsyncGenerator<StatsSnapshot> {
   let buffered = '';
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    buffered += chunk.toString('utf8');
+  const decoder = new TextDecoder();
+  for await (const chunks of source) {
+    for (const chunk of chunks) buffered += decoder.decode(chunk, { stream: true });
     let nl = buffered.indexOf('\n');
     while (nl >= 0) {
       const line = buffered.slice(0, nl).trim();

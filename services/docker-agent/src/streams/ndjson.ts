@@ -3,7 +3,7 @@ import { AppError } from '@repo/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface NdjsonOptions {
-  /** A heartbeat line goes out after this long without an event. */
+  /** A heartbeat line goes out after this long without a write. */
   heartbeatMs: number;
   /** Aborted when the caller goes away: it must release the Docker stream behind `events`. */
   abort: AbortController;
@@ -16,11 +16,11 @@ export interface NdjsonOptions {
   translate: (error: unknown) => AppError | undefined;
 }
 
-/** Events already written as NDJSON (whole lines, each ending in a newline): sent as they are. */
-export class NdjsonText {
-  readonly text: string;
-  constructor(text: string) {
-    this.text = text;
+/** Events already encoded as NDJSON (whole lines, each ending in a newline): sent as they are. */
+export class NdjsonBytes {
+  readonly bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
   }
 }
 
@@ -43,7 +43,7 @@ export interface StreamError {
 export async function sendNdjson(
   request: FastifyRequest,
   reply: FastifyReply,
-  /** Events; an array is a batch of events, written in one go; NdjsonText is already encoded. */
+  /** Events; an array is a batch of events, written in one go; NdjsonBytes are already encoded. */
   events: AsyncIterable<object>,
   options: NdjsonOptions,
 ): Promise<FastifyReply> {
@@ -76,17 +76,25 @@ export async function sendNdjson(
   // burst is a few large writes, not one per engine read (the engine sends each log line as its own
   // HTTP chunk, so a reader keeping up gets a few lines per read: thousands of small writes, and as
   // many wake-ups of the caller, for 100,000 lines), while a line after a quiet spell goes out at once.
-  let buffered = '';
+  // Gathered so far: encoded bytes in `parts`, then the text of the events written after them.
+  const parts: Buffer[] = [];
+  let text = '';
+  let size = 0;
   let flushTimer: NodeJS.Timeout | undefined;
   let lastWrite = 0;
   let drained: Promise<void> | undefined;
   const flush = () => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    if (!buffered) return;
+    if (size === 0) return;
+    // The heartbeat waits from the last write (re-armed per write, not per event: thousands a second).
+    heartbeat.refresh();
     lastWrite = performance.now();
-    const ok = out.write(buffered);
-    buffered = '';
+    if (text && parts.length) parts.push(Buffer.from(text));
+    const ok = out.write(parts.length === 0 ? text : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    parts.length = 0;
+    text = '';
+    size = 0;
     if (!ok) {
       drained ??= new Promise<void>((resolve) => {
         const done = () => {
@@ -100,11 +108,21 @@ export async function sendNdjson(
   };
   const write = (event: object): void => {
     if (ended) return;
-    heartbeat.refresh();
-    if (event instanceof NdjsonText) buffered += event.text;
-    else if (Array.isArray(event)) for (const e of event) buffered += `${JSON.stringify(e)}\n`;
-    else buffered += `${JSON.stringify(event)}\n`;
-    if (buffered.length >= 64 * 1024) flush();
+    if (event instanceof NdjsonBytes) {
+      if (text) {
+        parts.push(Buffer.from(text));
+        text = '';
+      }
+      parts.push(event.bytes);
+      size += event.bytes.length;
+    } else {
+      const line = Array.isArray(event)
+        ? event.map((e) => `${JSON.stringify(e)}\n`).join('')
+        : `${JSON.stringify(event)}\n`;
+      text += line;
+      size += line.length;
+    }
+    if (size >= 64 * 1024) flush();
     else flushTimer ??= setTimeout(flush, Math.max(1, lastWrite + FLUSH_MS - performance.now()));
   };
   const heartbeat = setTimeout(function beat() {

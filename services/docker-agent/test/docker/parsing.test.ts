@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { logLines } from '../../src/docker/logs.ts';
 import { containerIdFromProc } from '../../src/docker/self.ts';
@@ -14,7 +13,11 @@ const frame = (stream: 1 | 2, text: string) => {
 
 async function collect(chunks: Buffer[], tty = false, timestamps = false) {
   const out = [];
-  for await (const l of logLines(Readable.from(chunks), { tty, timestamps })) out.push(l);
+  // One engine read per chunk, as the engine stream hands them over.
+  const reads = (async function* () {
+    for (const chunk of chunks) yield [chunk];
+  })();
+  for await (const l of logLines(reads, { tty, timestamps })) out.push(l);
   return out;
 }
 

@@ -160,6 +160,21 @@ describe.runIf(engine)('log and stats streams (real HTTP, real engine)', () => {
     await eventually(() => expect(app.docker.openConnections()).toBe(0));
   });
 
+  it('answers a log stream the engine refuses with a problem, not a stream, and releases the connection', async () => {
+    // The "none" log driver keeps nothing: the engine refuses to read its logs (501).
+    const { id } = await docker.createContainer({
+      Image: BUSYBOX,
+      name: `${PREFIX}nolog`,
+      Cmd: ['sh', '-c', 'echo gone'],
+      HostConfig: { LogConfig: { Type: 'none', Config: {} } },
+    });
+    const res = await fetch(`${base}/api/v1/containers/${id}/logs?follow=true`);
+    expect(res.status).toBe(502);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({ code: 'DOCKER_ERROR', detail: expect.stringContaining('logging driver') });
+    await eventually(() => expect(app.docker.openConnections()).toBe(0));
+  });
+
   it('answers unknown containers with a 404 problem, not a stream', async () => {
     const res = await fetch(`${base}/api/v1/containers/${PREFIX}nope/logs?follow=true`);
     expect(res.status).toBe(404);

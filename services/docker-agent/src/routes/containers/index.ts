@@ -1,9 +1,11 @@
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { logLineBatches } from '../../docker/logs.ts';
 import type { Guard } from '../../policy/guard.ts';
 import type { Policy } from '../../policy/policy.ts';
 import { ActionResult } from '../../schemas/common.ts';
 import { compiledOkSerializer } from '../../schemas/compiled-serializer.ts';
+import { logNdjson } from '../../streams/log-ndjson.ts';
 import { sendNdjson } from '../../streams/ndjson.ts';
 import type { StreamRouteOptions } from '../stream-options.ts';
 import {
@@ -26,7 +28,6 @@ import {
   createContainer,
   type LogLimits,
   listContainers,
-  logEvents,
   openLogs,
   openStats,
   removeContainer,
@@ -161,7 +162,7 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
     },
     async (request, reply) => {
       const abort = new AbortController();
-      const { info, batches } = await openLogs(
+      const { info, body, format } = await openLogs(
         app.docker,
         request.params.id,
         request.query,
@@ -170,9 +171,9 @@ export const containerRoutes: FastifyPluginAsyncZod<ContainerRoutesOptions> = as
         abort.signal,
       );
       if (request.query.follow) {
-        return sendNdjson(request, reply, logEvents(batches), { heartbeatMs, abort, translate });
+        return sendNdjson(request, reply, logNdjson(body, format), { heartbeatMs, abort, translate });
       }
-      const collected = await collectLogs(batches, logs.maxBytes, abort);
+      const collected = await collectLogs(logLineBatches(body, format), logs.maxBytes, abort);
       return reply.type('application/json').send({ id: info.Id, lines: collected });
     },
   );

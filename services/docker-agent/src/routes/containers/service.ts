@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
-import type { DockerEngine, Filters } from '../../docker/engine.ts';
+import type { DockerEngine, EngineBody, Filters } from '../../docker/engine.ts';
 import { dockerStatus } from '../../docker/errors.ts';
-import { type LogLine, logLineBatches } from '../../docker/logs.ts';
+import type { LogLine } from '../../docker/logs.ts';
 import { trimSlash } from '../../docker/names.ts';
 import { pullCallError, pullProgress } from '../../docker/progress.ts';
 import { computeStats, statsSnapshots } from '../../docker/stats.ts';
@@ -12,7 +11,6 @@ import { joinLookup } from '../../policy/join-lookup.ts';
 import { checkReservedLabels } from '../../policy/labels.ts';
 import type { Policy } from '../../policy/policy.ts';
 import type { ActionResult } from '../../schemas/common.ts';
-import { NdjsonText } from '../../streams/ndjson.ts';
 import { checkBindsSameOnHost, checkCreatePolicy, checkGuardedResources, readOnlyBinds } from './create-policy.ts';
 import type { CreateContainerBody } from './schemas.ts';
 import { toSummary, withIdentity } from './to-api.ts';
@@ -160,7 +158,7 @@ export async function openLogs(
     },
     signal,
   );
-  return { info, batches: logLineBatches(stream, { tty: info.Config.Tty ?? false, timestamps: q.timestamps }) };
+  return { info, body: stream, format: { tty: info.Config.Tty ?? false, timestamps: q.timestamps } };
 }
 
 /**
@@ -185,22 +183,6 @@ export async function collectLogs(batches: AsyncIterable<LogLine[]>, maxBytes: n
   return collected;
 }
 
-/**
- * Each batch of lines as the NDJSON text of its `log` events (sendNdjson writes it as it is): the
- * bytes `JSON.stringify` gives for `{type, stream, line, ts?}`, without an event object per line.
- */
-export async function* logEvents(batches: AsyncIterable<LogLine[]>) {
-  for await (const batch of batches) {
-    let text = '';
-    for (const l of batch) {
-      text += `{"type":"log","stream":"${l.stream}","line":${JSON.stringify(l.line)}${
-        l.ts === undefined ? '' : `,"ts":${JSON.stringify(l.ts)}`
-      }}\n`;
-    }
-    yield new NdjsonText(text);
-  }
-}
-
 export async function statsSnapshot(engine: DockerEngine, ref: string) {
   const info = await engine.inspectContainer(ref);
   const stream = await engine.containerStats(info.Id, { stream: false });
@@ -216,8 +198,8 @@ export async function openStats(engine: DockerEngine, ref: string, signal: Abort
   })();
 }
 
-async function readAll(stream: Readable): Promise<string> {
+async function readAll(body: EngineBody): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+  for await (const read of body) chunks.push(...read);
   return Buffer.concat(chunks).toString('utf8');
 }
