@@ -1,4 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import proxyAddr from 'proxy-addr';
@@ -38,8 +38,12 @@ declare module 'fastify' {
   }
 }
 
-// One-shot hash: no Hash object per request (createHash was ~1.5% of a lookup's CPU in bench/).
-const digest = (s: string) => hash('sha256', s, 'buffer');
+/**
+ * Keys are found by their SHA-256 digest: how long comparing two digests takes tells a caller nothing
+ * about a key (which is why timingSafeEqual was used on them, and is not needed on a digest), and a
+ * one-shot base64 digest costs no Hash object and no Buffer per request (~0.2 µs against ~1-3 µs).
+ */
+const digest = (s: string) => hash('sha256', s, 'base64');
 
 /** Parses `API_KEYS`: `name:role:key` entries, comma-separated (role is `read` or `write`). */
 export function parseApiKeys(entries: string[]): ApiKey[] {
@@ -98,8 +102,8 @@ function notLocal(request: FastifyRequest, hosts: ReadonlySet<string>): string |
  * A route is public when its schema says so for OpenAPI too: `security: []` (health, PortOne's
  * webhook, the docs, which `docs` marks), so the document and the check never disagree.
  */
-function isPublic(request: FastifyRequest): boolean {
-  const security = (request.routeOptions.schema as { security?: unknown } | undefined)?.security;
+function isPublic(route: FastifyRequest['routeOptions']): boolean {
+  const security = (route.schema as { security?: unknown } | undefined)?.security;
   return Array.isArray(security) && security.length === 0;
 }
 
@@ -108,20 +112,26 @@ function isPublic(request: FastifyRequest): boolean {
  * requests from this machine (see `notLocal`), never a client a proxy forwarded from elsewhere.
  */
 async function authPlugin(app: FastifyInstance, options: AuthOptions) {
-  const keys = options.keys.map((k) => ({ ...k, hash: digest(k.key) }));
+  const keys = new Map<string, Caller>();
+  for (const k of options.keys) {
+    // The first entry of a key repeated under two names wins, as before.
+    if (!keys.has(digest(k.key))) keys.set(digest(k.key), Object.freeze({ name: k.name, role: k.role }));
+  }
   const localHosts = new Set([...LOOPBACK_HOSTS, ...(options.localHosts ?? []).map((h) => h.toLowerCase())]);
   app.decorateRequest('caller', null as unknown as Caller);
 
-  if (keys.length === 0) {
+  if (keys.size === 0) {
     app.log.warn('no API keys configured: answering only loopback clients (local mode)');
   }
 
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.url === undefined || isPublic(request)) {
+    // Read once: Fastify builds a new routeOptions object on each read.
+    const route = request.routeOptions;
+    if (route.url === undefined || isPublic(route)) {
       request.caller = { name: 'public', role: 'read' };
       return;
     }
-    if (keys.length === 0) {
+    if (keys.size === 0) {
       const reason = notLocal(request, localHosts);
       if (reason) {
         throw new ForbiddenError(`local mode answers only this machine (${reason}); configure API_KEYS`);
@@ -130,13 +140,11 @@ async function authPlugin(app: FastifyInstance, options: AuthOptions) {
     } else {
       const presented = presentedKey(request);
       if (!presented) throw new UnauthorizedError('missing API key (X-API-Key header)');
-      const hash = digest(presented);
-      const match = keys.find((k) => timingSafeEqual(k.hash, hash));
+      const match = keys.get(digest(presented));
       if (!match) throw new UnauthorizedError('invalid API key');
-      request.caller = { name: match.name, role: match.role };
+      request.caller = match;
     }
-    const needed =
-      request.routeOptions.config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    const needed = route.config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (needed === 'write' && request.caller.role !== 'write') {
       throw new ForbiddenError(`API key "${request.caller.name}" is read-only`);
     }

@@ -86,19 +86,26 @@ async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
       .catch((err: unknown) => request.log.error({ err, file: options.file }, 'audit file write failed'));
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request (a promise and a turn of the microtask
+  // queue each on the hot reads, for routes that are not audited).
+  app.addHook('onRequest', (request, reply, done) => {
     request.audit = {};
-    if (!request.routeOptions.config.audit) return;
     // A caller that leaves mid-stream gets no onResponse; the socket closing still ends the request.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) {
-        request.audit.aborted = true;
-        record(request, reply.statusCode);
-      }
-    });
+    if (request.routeOptions.config.audit) {
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) {
+          request.audit.aborted = true;
+          record(request, reply.statusCode);
+        }
+      });
+    }
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => record(request, reply.statusCode));
+  app.addHook('onResponse', (request, reply, done) => {
+    record(request, reply.statusCode);
+    done();
+  });
 
   app.addHook('onClose', async () => {
     await writes;

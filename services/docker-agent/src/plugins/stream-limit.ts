@@ -19,18 +19,22 @@ declare module 'fastify' {
  */
 async function streamLimitPlugin(app: FastifyInstance, options: { maxStreams: number }) {
   let open = 0;
-  app.addHook('preHandler', async (request, reply) => {
+  // A callback hook: it runs on every request, and most are not streams (no promise for those).
+  app.addHook('preHandler', (request, reply, done) => {
     const stream = request.routeOptions.config.stream;
-    if (!(typeof stream === 'function' ? stream(request) : stream)) return;
+    if (!(typeof stream === 'function' ? stream(request) : stream)) return done();
     if (open >= options.maxStreams) {
-      throw new TooManyStreamsError(
-        `${open} streams are open, the most DOCKER_AGENT_MAX_STREAMS allows; close one or retry later`,
+      return done(
+        new TooManyStreamsError(
+          `${open} streams are open, the most DOCKER_AGENT_MAX_STREAMS allows; close one or retry later`,
+        ),
       );
     }
     open += 1;
     reply.raw.once('close', () => {
       open -= 1;
     });
+    done();
   });
 }
 

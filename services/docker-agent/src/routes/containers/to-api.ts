@@ -27,7 +27,7 @@ export function toSummary(c: ContainerInfo) {
 }
 
 export function toDetail(c: ContainerInspectInfo, revealEnv: boolean) {
-  const env = (c.Config.Env ?? []).map((e) => (revealEnv ? e : `${e.split('=')[0]}=[redacted]`));
+  const env = revealEnv ? (c.Config.Env ?? []) : (c.Config.Env ?? []).map(redactEnv);
   const networks = c.NetworkSettings?.Networks ?? {};
   return {
     id: c.Id,
@@ -93,6 +93,12 @@ export function toDetail(c: ContainerInspectInfo, revealEnv: boolean) {
       ]),
     ),
   };
+}
+
+/** `NAME=value` → `NAME=[redacted]` (the name only, without splitting the value). */
+function redactEnv(e: string): string {
+  const eq = e.indexOf('=');
+  return `${eq < 0 ? e : e.slice(0, eq)}=[redacted]`;
 }
 
 function asArray(v: string | string[] | null | undefined): string[] {
