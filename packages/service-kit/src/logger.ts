@@ -138,7 +138,7 @@ const MIN_WRITE = 4096;
 let stdout: DestinationStream | undefined;
 
 /**
- * The process's stdout for log lines, buffered: under load a service writes three lines per request,
+ * The process's stdout for log lines, buffered: under load a service writes a line or two per request,
  * and pino's default destination issued one write per line through libuv's thread pool (a hand-off
  * to a worker thread and back), ~13% of a lookup's CPU in bench/. Lines are collected and written
  * from this thread in 4 KiB batches, at most FLUSH_MS after they were logged, and what is left is
