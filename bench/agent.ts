@@ -5,7 +5,7 @@
  */
 import type { Request } from 'autocannon';
 import { Agent, request } from 'undici';
-import { anchorRows, type LoadResult, load, median, type Row, type Service, summarise } from './lib.ts';
+import { anchorRows, inTurn, type LoadResult, load, median, type Row, type Service, summarise } from './lib.ts';
 
 const LABEL = 'com.portone-docker-stack.bench';
 
@@ -82,10 +82,20 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
     ];
   };
   for (let r = 0; r < repeats; r++) {
-    runs.listAnchor.push(await load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration }));
-    runs.list.push(await load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key }));
-    inspectAnchor.push(await load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }));
-    runs.inspect.push(await load(agent.url, { duration, requests: inspectRequests(key) }));
+    const [list, listAnchor] = await inTurn(
+      r,
+      () => load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key }),
+      () => load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration }),
+    );
+    runs.list.push(list);
+    runs.listAnchor.push(listAnchor);
+    const [inspect, anchor] = await inTurn(
+      r,
+      () => load(agent.url, { duration, requests: inspectRequests(key) }),
+      () => load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }),
+    );
+    runs.inspect.push(inspect);
+    inspectAnchor.push(anchor);
   }
 
   // A container that writes ~8 MB of log lines and exits; both sides read all of it.
@@ -108,13 +118,17 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   // Both sides are read by the same client (undici's request, the whole body as text) and only the
   // reading is timed: the agent's lines are counted after the clock stops.
   for (let r = 0; r < repeats; r++) {
-    agentTimes.push(
-      await timed(async () => {
-        const url = `${agent.url}/api/v1/containers/${logId}/logs?follow=true&tail=all`;
-        text = await (await request(url, { headers: key })).body.text();
-      }),
+    const [agentMs, engineMs] = await inTurn(
+      r,
+      () =>
+        timed(async () => {
+          const url = `${agent.url}/api/v1/containers/${logId}/logs?follow=true&tail=all`;
+          text = await (await request(url, { headers: key })).body.text();
+        }),
+      () => timed(() => docker.call('GET', `/containers/${logId}/logs?stdout=1&stderr=1&follow=1`)),
     );
-    engineTimes.push(await timed(() => docker.call('GET', `/containers/${logId}/logs?stdout=1&stderr=1&follow=1`)));
+    agentTimes.push(agentMs);
+    engineTimes.push(engineMs);
   }
   const lines = text.split('\n').filter((l) => l.includes('"type":"log"')).length;
   const mb = engineBytes / 1024 / 1024;

@@ -8,6 +8,7 @@
 import type { Connection } from 'mysql2/promise';
 import {
   anchorRows,
+  inTurn,
   type LoadResult,
   load,
   median,
@@ -74,16 +75,21 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   let peak = 0;
   for (let r = 0; r < repeats; r++) {
     direct.push(await load(`${rig.emulator.url}/payments/${impUid}`, { duration, headers: auth }));
-    const bare = await withCpu({ service: rig.lookupAnchor.pid, emulator: rig.emulator.pid }, () =>
-      load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }),
+    const [g, bare] = await inTurn(
+      r,
+      () =>
+        underLoad(rig.gateway.pid, () =>
+          withCpu({ service: rig.gateway.pid, emulator: rig.emulator.pid }, () =>
+            load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
+          ),
+        ),
+      () =>
+        withCpu({ service: rig.lookupAnchor.pid, emulator: rig.emulator.pid }, () =>
+          load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }),
+        ),
     );
     anchor.push(bare.result);
     cpu.anchor.push(bare.cpuPerRequest);
-    const g = await underLoad(rig.gateway.pid, () =>
-      withCpu({ service: rig.gateway.pid, emulator: rig.emulator.pid }, () =>
-        load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
-      ),
-    );
     viaGateway.push(g.result.result);
     cpu.gateway.push(g.result.cpuPerRequest);
     peak = Math.max(peak, g.peakMiB);
@@ -189,9 +195,12 @@ export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: 
       const merchant_uid = `bench_wh_${Date.now()}_${r}_${i}`;
       payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
     }
-    const bare = await storm(rig.webhookAnchor.url, payments, duration);
+    const [run, bare] = await inTurn(
+      r,
+      () => underLoad(rig.gateway.pid, () => storm(rig.gateway.url, payments, duration)),
+      () => storm(rig.webhookAnchor.url, payments, duration),
+    );
     anchorRates.push(bare.ok / duration);
-    const run = await underLoad(rig.gateway.pid, () => storm(rig.gateway.url, payments, duration));
     peak = Math.max(peak, run.peakMiB);
     acked += run.result.ok;
     rates.push(run.result.ok / duration);

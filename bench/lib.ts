@@ -129,6 +129,20 @@ export async function startService(
   };
 }
 
+/**
+ * Runs ours and the anchor one after the other, the anchor first on even repeats and ours first on
+ * odd ones, so that neither always runs in the other's wake (MariaDB still flushing the previous
+ * storm's rows, a warmer engine cache).
+ */
+export async function inTurn<O, A>(repeat: number, ours: () => Promise<O>, anchor: () => Promise<A>): Promise<[O, A]> {
+  if (repeat % 2 === 0) {
+    const a = await anchor();
+    return [await ours(), a];
+  }
+  const o = await ours();
+  return [o, await anchor()];
+}
+
 export interface LoadResult {
   /** 2xx answers. */
   ok: number;
