@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { Writable } from 'node:stream';
 import { DEFAULT_MERCHANT, type RunningEmulator, startEmulator } from '@repo/portone-emulator';
 import { freshDatabase, testLogStream } from '@repo/test-support';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse, RouteOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import { type AppDeps, buildApp } from '../src/app.ts';
@@ -152,6 +152,8 @@ export interface SeenRoute {
   /** As registered, prefix included: `/api/v1/payments/:imp_uid`. */
   url: string;
   idempotent: boolean;
+  /** The route's options as registered; plugins' onRoute hooks (idempotency) add their hooks to it. */
+  options: RouteOptions;
 }
 
 /**
@@ -165,7 +167,7 @@ export function routeInventory(): { routes: SeenRoute[]; onRoute: NonNullable<Ap
     onRoute: (route) => {
       const config = route.config as { idempotent?: boolean } | undefined;
       for (const method of [route.method].flat()) {
-        routes.push({ method, url: route.url, idempotent: config?.idempotent === true });
+        routes.push({ method, url: route.url, idempotent: config?.idempotent === true, options: route });
       }
     },
   };

@@ -69,6 +69,25 @@ describe.runIf(server)('auth matrix over every registered route', () => {
     expect(inventory.routes.map((r) => r.url)).toContain('/api/v1/webhooks/portone');
   });
 
+  it('every route flagged idempotent claims its Idempotency-Key before the handler and stores the answer after it', () => {
+    const flagged = inventory.routes.filter((r) => r.idempotent);
+    expect(flagged.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining([
+        'POST /api/v1/payments/prepare',
+        'POST /api/v1/payments/cancel',
+        'POST /api/v1/subscriptions/pay',
+        'POST /api/v1/subscriptions/schedule',
+      ]),
+    );
+    // The hooks are attached per route (plugins/idempotency.ts): a route registered before the plugin
+    // would run without them and could move money twice on a retry.
+    const names = (hooks: unknown) => [hooks].flat().map((hook) => (hook as { name?: string } | undefined)?.name);
+    for (const route of flagged) {
+      expect(names(route.options.preHandler), route.url).toContain('claimOrReplay');
+      expect(names(route.options.onSend), route.url).toContain('finishClaim');
+    }
+  });
+
   it('no key and a wrong key: 401 UNAUTHORIZED on every non-public route', async () => {
     for (const route of guarded) {
       const callers: Record<string, string>[] = [
