@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
-import { CompiledQuery, type Insertable } from 'kysely';
+import type { Insertable } from 'kysely';
 import { fromBigIntId, fromDbJson, fromDbTime, fromNullableDbTime, toDbJson, toDbTime } from './codec.ts';
 import type { Db } from './database.ts';
-import { deleteIds, isUniqueViolation, multiRowIds } from './sql.ts';
+import { deleteIds, isUniqueViolation, multiRowIds, rowsInsert } from './sql.ts';
 import type { WebhookDeliveryRow, WebhookDeliveryTable } from './webhook.table.ts';
 
 /** `sandbox`: a test-channel payment, not stored (ACCEPT_SANDBOX_PAYMENTS off). */
@@ -101,8 +101,12 @@ export interface ConfirmedClaims {
 
 type WebhookDeliveryValues = Insertable<WebhookDeliveryTable>;
 
-/** Every column a stored delivery sets (the rest, error and outcome, start NULL), in statement order. */
-const INSERTED_COLUMNS = [
+/**
+ * Every column a stored delivery sets (the rest, error and outcome, start NULL), written out
+ * (rowsInsert): the ingest path stores every delivery this way, and the query builder was the
+ * largest cost of storing a delivery in our own code under load.
+ */
+const insertDeliveryRows = rowsInsert<WebhookDeliveryValues>('webhook_deliveries', [
   'received_at',
   'source_ip',
   'content_type',
@@ -117,29 +121,11 @@ const INSERTED_COLUMNS = [
   'state',
   'attempts',
   'processed_at',
-] as const satisfies readonly (keyof WebhookDeliveryValues)[];
+]);
 
-const INSERT_PREFIX = `insert into webhook_deliveries (${INSERTED_COLUMNS.join(', ')}) values `;
-const ROW_PLACEHOLDERS = `(${INSERTED_COLUMNS.map(() => '?').join(', ')})`;
-/** Statement text by row count (a group holds at most a few hundred rows, so this stays small). */
-const insertStatements = new Map<number, string>();
-
-/**
- * Inserts rows with one statement written out directly: the ingest path stores every delivery this
- * way, and building the same INSERT through Kysely's query builder (each row's values parsed into
- * operation nodes, then compiled) was the largest cost of storing a delivery in our own code under
- * load. Plain `?` placeholders and unquoted lower-case names read the same on MySQL and SQLite.
- * Returns the id the driver reports (the first row's on MySQL, the last's on SQLite).
- */
+/** Inserts rows in one statement; the id the driver reports (the first row's on MySQL, the last's on SQLite). */
 async function insertRows(db: Db, rows: readonly WebhookDeliveryValues[]): Promise<bigint | undefined> {
-  let text = insertStatements.get(rows.length);
-  if (text === undefined) {
-    text = INSERT_PREFIX + Array.from(rows, () => ROW_PLACEHOLDERS).join(', ');
-    insertStatements.set(rows.length, text);
-  }
-  const parameters: unknown[] = [];
-  for (const row of rows) for (const column of INSERTED_COLUMNS) parameters.push(row[column] ?? null);
-  return (await db.executeQuery(CompiledQuery.raw(text, parameters))).insertId;
+  return (await db.executeQuery(insertDeliveryRows(rows))).insertId;
 }
 
 /** The columns every copy of a delivery shares, whichever way it is stored. */
