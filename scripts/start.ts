@@ -203,6 +203,8 @@ if (haveDocker) {
     DOCKER_AGENT_PORT: String(ports.agent),
     DOCKER_AGENT_HOST: env.DOCKER_AGENT_HOST ?? '127.0.0.1',
     API_KEYS: env.DOCKER_AGENT_API_KEYS ?? '',
+    // As services/docker-agent/Dockerfile runs it.
+    ...imageRuntimeEnv('docker-agent'),
   });
 }
 

@@ -114,8 +114,9 @@ function isPublic(route: FastifyRequest['routeOptions']): boolean {
 async function authPlugin(app: FastifyInstance, options: AuthOptions) {
   const keys = new Map<string, Caller>();
   for (const k of options.keys) {
+    const d = digest(k.key);
     // The first entry of a key repeated under two names wins, as before.
-    if (!keys.has(digest(k.key))) keys.set(digest(k.key), Object.freeze({ name: k.name, role: k.role }));
+    if (!keys.has(d)) keys.set(d, Object.freeze({ name: k.name, role: k.role }));
   }
   const localHosts = new Set([...LOOPBACK_HOSTS, ...(options.localHosts ?? []).map((h) => h.toLowerCase())]);
   app.decorateRequest('caller', null as unknown as Caller);
