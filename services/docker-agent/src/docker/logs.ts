@@ -147,8 +147,3 @@ export async function* logLineBatches(source: EngineBody, format: LogFormat): As
   demuxer.end();
   if (batch.length) yield batch;
 }
-
-/** The lines of a container log stream, one at a time. */
-export async function* logLines(source: EngineBody, format: LogFormat): AsyncGenerator<LogLine> {
-  for await (const batch of logLineBatches(source, format)) yield* batch;
-}

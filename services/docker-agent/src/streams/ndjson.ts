@@ -43,7 +43,7 @@ export interface StreamError {
 export async function sendNdjson(
   request: FastifyRequest,
   reply: FastifyReply,
-  /** Events; an array is a batch of events, written in one go; NdjsonBytes are already encoded. */
+  /** Events, each written as one line; NdjsonBytes are lines already encoded. */
   events: AsyncIterable<object>,
   options: NdjsonOptions,
 ): Promise<FastifyReply> {
@@ -116,9 +116,7 @@ export async function sendNdjson(
       parts.push(event.bytes);
       size += event.bytes.length;
     } else {
-      const line = Array.isArray(event)
-        ? event.map((e) => `${JSON.stringify(e)}\n`).join('')
-        : `${JSON.stringify(event)}\n`;
+      const line = `${JSON.stringify(event)}\n`;
       text += line;
       size += line.length;
     }

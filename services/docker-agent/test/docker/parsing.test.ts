@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logLines } from '../../src/docker/logs.ts';
+import { logLineBatches } from '../../src/docker/logs.ts';
 import { containerIdFromProc } from '../../src/docker/self.ts';
 import { computeStats } from '../../src/docker/stats.ts';
 
@@ -17,7 +17,7 @@ async function collect(chunks: Buffer[], tty = false, timestamps = false) {
   const reads = (async function* () {
     for (const chunk of chunks) yield [chunk];
   })();
-  for await (const l of logLines(reads, { tty, timestamps })) out.push(l);
+  for await (const batch of logLineBatches(reads, { tty, timestamps })) out.push(...batch);
   return out;
 }
 
