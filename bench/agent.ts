@@ -3,9 +3,21 @@
  * against a bare Fastify proxy on the same socket (bench/anchors/socket-proxy.ts), and log streaming
  * throughput (agent NDJSON vs the Engine's raw multiplexed stream) for the same container output.
  */
+import { readFileSync } from 'node:fs';
 import type { Request } from 'autocannon';
 import { Agent, request } from 'undici';
-import { anchorRows, inTurn, type LoadResult, load, median, type Row, type Service, summarise } from './lib.ts';
+import {
+  anchorRows,
+  cpuMicros,
+  inTurn,
+  type LoadResult,
+  load,
+  median,
+  type Row,
+  repeatRatios,
+  type Service,
+  summarise,
+} from './lib.ts';
 
 const LABEL = 'com.portone-docker-stack.bench';
 
@@ -29,6 +41,8 @@ export function engine(socketPath: string): Engine {
     close: () => dispatcher.close(),
   };
 }
+
+const wall = (times: number[]) => median(times).toFixed(0);
 
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t = performance.now();
@@ -114,6 +128,24 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   const engineBytes = (await docker.call('GET', `/containers/${logId}/logs?stdout=1&stderr=1`)).text.length;
   const agentTimes: number[] = [];
   const engineTimes: number[] = [];
+  // CPU (ms) per stream of the engine, the agent and the reader (this process), on either path.
+  // The engine's pid where dockerd writes it (scripts/services.sh starts it so); NaN figures otherwise.
+  let dockerd = Number.NaN;
+  try {
+    dockerd = Number(readFileSync('/var/run/docker.pid', 'utf8'));
+  } catch {}
+  const cpu = { agent: [] as number[][], engine: [] as number[][] };
+  const withStreamCpu = async (into: number[][], fn: () => Promise<unknown>) => {
+    const before = [cpuMicros(dockerd), cpuMicros(agent.pid), process.cpuUsage()] as const;
+    const ms = await timed(fn);
+    const self = process.cpuUsage(before[2]);
+    into.push([
+      (cpuMicros(dockerd) - before[0]) / 1000,
+      (cpuMicros(agent.pid) - before[1]) / 1000,
+      (self.user + self.system) / 1000,
+    ]);
+    return ms;
+  };
   let text = '';
   // Both sides are read by the same client (undici's request, the whole body as text) and only the
   // reading is timed: the agent's lines are counted after the clock stops.
@@ -121,15 +153,20 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
     const [agentMs, engineMs] = await inTurn(
       r,
       () =>
-        timed(async () => {
+        withStreamCpu(cpu.agent, async () => {
           const url = `${agent.url}/api/v1/containers/${logId}/logs?follow=true&tail=all`;
           text = await (await request(url, { headers: key })).body.text();
         }),
-      () => timed(() => docker.call('GET', `/containers/${logId}/logs?stdout=1&stderr=1&follow=1`)),
+      () => withStreamCpu(cpu.engine, () => docker.call('GET', `/containers/${logId}/logs?stdout=1&stderr=1&follow=1`)),
     );
     agentTimes.push(agentMs);
     engineTimes.push(engineMs);
   }
+  const cpuText = (runs: number[][], withAgent: boolean) =>
+    [0, 1, 2]
+      .filter((i) => withAgent || i !== 1)
+      .map((i) => median(runs.map((c) => c[i] ?? Number.NaN)).toFixed(0))
+      .join(' / ');
   const lines = text.split('\n').filter((l) => l.includes('"type":"log"')).length;
   const mb = engineBytes / 1024 / 1024;
   if (lines !== 100_000) throw new Error(`agent log stream carried ${lines} of 100000 lines`);
@@ -163,6 +200,18 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
       ratio: (agentMbps / engineMbps).toFixed(2),
       target: '≥ 0.9×',
       met: agentMbps / engineMbps >= 0.9,
+    },
+    repeatRatios(
+      'docker-agent',
+      'log streaming throughput',
+      engineTimes,
+      agentTimes, // throughput is bytes / time: the ratio of times, inverted
+    ),
+    {
+      section: 'docker-agent',
+      metric: `log streaming CPU per stream (ms) of the engine (dockerd) / the agent / the reader, agent path vs Engine raw (${wall(agentTimes)} vs ${wall(engineTimes)} ms wall, 2 cores shared)`,
+      value: cpuText(cpu.agent, true),
+      baseline: cpuText(cpu.engine, false),
     },
   ];
   return rows;

@@ -235,6 +235,20 @@ export function fmt(n: number, digits = 2): string {
   return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
 }
 
+/**
+ * Ours / anchor in each repeat (taken in turns) and the best of them: a missed target's row gives the
+ * median, this one the best figure the run reached.
+ */
+export function repeatRatios(section: string, what: string, ours: number[], anchor: number[]): Row {
+  const ratios = ours.map((o, i) => o / (anchor[i] ?? Number.NaN));
+  return {
+    section,
+    metric: `${what}, ours / anchor in each repeat (ratio: the best)`,
+    value: ratios.map((r) => r.toFixed(2)).join(', '),
+    ratio: Math.max(...ratios).toFixed(2),
+  };
+}
+
 export interface Row {
   section: string;
   metric: string;
