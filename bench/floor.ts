@@ -12,9 +12,9 @@
 import { hash } from 'node:crypto';
 import { PaymentSchema } from '@repo/portone-client';
 import pino from 'pino';
-import { interpretResponse } from '../packages/portone-client/dist/transport/response.js';
-import { loggerOptions, redactUrl } from '../packages/service-kit/dist/index.js';
-import { toDbJson } from '../services/payment-gateway/dist/store/codec.js';
+import { interpretResponse } from '../packages/portone-client/src/transport/response.ts';
+import { loggerOptions, redactUrl } from '../packages/service-kit/src/logger.ts';
+import { toDbJson } from '../services/payment-gateway/src/store/codec.ts';
 import { median } from './lib.ts';
 
 /** µs per call of `fn`: median of 5 timed rounds of `n` calls after a warm-up round. */
