@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Request } from 'autocannon';
 import { Agent, request } from 'undici';
+import { inspectFloor } from './floor.ts';
 import {
   anchorRows,
   cpuMicros,
@@ -17,6 +18,7 @@ import {
   repeatRatios,
   type Service,
   summarise,
+  withCpu,
 } from './lib.ts';
 
 const LABEL = 'com.portone-docker-stack.bench';
@@ -84,6 +86,7 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   const total = JSON.parse((await docker.call('GET', '/containers/json?all=1')).text).length as number;
   const runs = { list: [] as LoadResult[], listAnchor: [] as LoadResult[], inspect: [] as LoadResult[] };
   const inspectAnchor: LoadResult[] = [];
+  const inspectCpu = { ours: [] as number[], anchor: [] as number[] };
   // Inspect cycles over the 100 containers.
   const inspectRequests = (headers: Record<string, string>): Request[] => {
     let i = 0;
@@ -105,11 +108,16 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
     runs.listAnchor.push(listAnchor);
     const [inspect, anchor] = await inTurn(
       r,
-      () => load(agent.url, { duration, requests: inspectRequests(key) }),
-      () => load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }),
+      () => withCpu({ service: agent.pid }, () => load(agent.url, { duration, requests: inspectRequests(key) })),
+      () =>
+        withCpu({ service: rig.socketAnchor.pid }, () =>
+          load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }),
+        ),
     );
-    runs.inspect.push(inspect);
-    inspectAnchor.push(anchor);
+    runs.inspect.push(inspect.result);
+    inspectAnchor.push(anchor.result);
+    inspectCpu.ours.push(inspect.cpuPerRequest.service);
+    inspectCpu.anchor.push(anchor.cpuPerRequest.service);
   }
 
   // A container that writes ~8 MB of log lines and exits; both sides read all of it.
@@ -175,6 +183,10 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
 
   const list = summarise(runs.list);
   const inspect = summarise(runs.inspect);
+  const cpuOurs = median(inspectCpu.ours);
+  const cpuAnchor = median(inspectCpu.anchor);
+  const inspectBudget = cpuAnchor * (1 / 0.8 - 1);
+  const floor = inspectFloor((await docker.call('GET', `/containers/${ids[0]}/json`)).text);
   const rows: Row[] = [
     ...anchorRows(
       'docker-agent',
@@ -185,6 +197,28 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
       1.5,
     ),
     ...anchorRows('docker-agent', 'inspect a container', inspect, summarise(inspectAnchor), 0.8, 1.5),
+    repeatRatios(
+      'docker-agent',
+      'inspect a container throughput',
+      runs.inspect.map((r) => r.rps),
+      inspectAnchor.map((r) => r.rps),
+    ),
+    {
+      section: 'docker-agent',
+      metric: 'inspect a container CPU per request (µs), ours vs bare anchor',
+      value: cpuOurs.toFixed(0),
+      baseline: cpuAnchor.toFixed(0),
+      ratio: (cpuOurs / cpuAnchor).toFixed(2),
+    },
+    {
+      section: 'docker-agent',
+      metric: `inspect a container: the least CPU the required work adds beyond the anchor's, each piece timed alone in a warm loop (µs: ${Object.keys(floor.pieces).join(' / ')}; audit, metrics and GC not counted), vs what ≥ 0.8× leaves (anchor CPU × 0.25); a ratio above 1 puts 0.8× out of reach`,
+      value: `${floor.total.toFixed(1)} (${Object.values(floor.pieces)
+        .map((us) => us.toFixed(1))
+        .join(' / ')})`,
+      baseline: inspectBudget.toFixed(1),
+      ratio: (floor.total / inspectBudget).toFixed(2),
+    },
     {
       section: 'docker-agent',
       metric: 'failed or non-2xx answers during the list and inspect runs',

@@ -1,19 +1,24 @@
 /**
- * The least CPU a gateway lookup must spend beyond the bare anchor's, measured here with the
- * project's own code: the work each lookup is required to do (issue: API key on, PortOne's answer
- * validated, the store check, info logging) that the anchor, which passes PortOne's text through,
- * does not. Each piece runs alone in a warm loop in this process, so the figure is a lower bound: no
- * HTTP, no GC pressure from other work, and the PortOne audit row and the metrics are not counted.
+ * The least CPU a request must spend beyond its bare anchor's, measured here with the project's own
+ * code: the work each request is required to do (issue #13: API keys on, answers validated, the store
+ * kept current, info logging) that the anchor, which passes the upstream's text through, does not.
+ * Each piece runs alone in a warm loop in this process, so the figure is a lower bound: no HTTP, no GC
+ * pressure from other work, and audit rows and metrics are not counted.
  *
- * If a lookup is CPU-bound (it is: the throughput ratio tracks the CPU ratio in RESULTS.md), reaching
- * a throughput ratio r needs our CPU per request ≤ anchor / r, that is at most anchor × (1/r − 1)
+ * When a path is CPU-bound (the throughput ratio tracks the CPU ratio in RESULTS.md), reaching a
+ * throughput ratio r needs our CPU per request ≤ anchor / r, that is at most anchor × (1/r − 1)
  * beyond the anchor's. A floor above that budget means the target cannot be met with these features.
  */
 import { hash } from 'node:crypto';
 import { PaymentSchema } from '@repo/portone-client';
+import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import pino from 'pino';
 import { interpretResponse } from '../packages/portone-client/src/transport/response.ts';
 import { loggerOptions, redactUrl } from '../packages/service-kit/src/logger.ts';
+import type { ContainerInspectInfo } from '../services/docker-agent/src/docker/engine.ts';
+import { ContainerDetail } from '../services/docker-agent/src/routes/containers/schemas.ts';
+import { toDetail } from '../services/docker-agent/src/routes/containers/to-api.ts';
+import { compiledOkSerializer } from '../services/docker-agent/src/schemas/compiled-serializer.ts';
 import { toDbJson } from '../services/payment-gateway/src/store/codec.ts';
 import { median } from './lib.ts';
 
@@ -30,45 +35,62 @@ function perCall(n: number, fn: (i: number) => unknown): number {
   return median(rounds);
 }
 
-export interface LookupFloor {
-  /** µs per lookup, by piece. */
-  pieces: Record<'key check' | 'answer validated' | 'store check' | 'answer written' | 'two info lines', number>;
+/** Work timed alone, µs per request by piece, and their sum. */
+export interface Floor {
+  pieces: Record<string, number>;
   total: number;
 }
 
-/** `answer`: PortOne's HTTP body for the benchmarked payment, as the emulator sends it. */
-export function lookupFloor(answer: string): LookupFloor {
-  const key = 'bench-0123456789abcdef0123456789abcdef';
-  const keys = new Map([[hash('sha256', key, 'base64'), 'bench']]);
+const floor = (pieces: Record<string, number>): Floor => ({
+  pieces,
+  total: Object.values(pieces).reduce((a, b) => a + b, 0),
+});
+
+const N = 20_000;
+const KEY = 'bench-0123456789abcdef0123456789abcdef';
+const keys = new Map([[hash('sha256', KEY, 'base64'), 'bench']]);
+/** The API key check: a one-shot digest looked up in a Map (service-kit's auth). */
+const keyCheck = () => perCall(N, () => keys.get(hash('sha256', KEY, 'base64')));
+
+/** A service's logger as configured (redaction hook included), writing to /dev/null. */
+const logger = (name: string) => pino(loggerOptions('info', name), pino.destination({ dest: '/dev/null', sync: true }));
+
+/** The request line, on a per-request child logger as Fastify makes it. */
+function requestLine(log: pino.Logger, i: number, url: string): void {
+  log.child({ reqId: `req-${i}` }).info(
+    {
+      req: {
+        method: 'GET',
+        url: redactUrl(url),
+        host: '127.0.0.1:3000',
+        remoteAddress: '127.0.0.1',
+        remotePort: 50_000,
+      },
+      res: { statusCode: 200 },
+      responseTime: 1.234,
+    },
+    'request completed',
+  );
+}
+
+/**
+ * A gateway lookup beyond the anchor (which passes PortOne's text through). `answer`: PortOne's HTTP
+ * body for the benchmarked payment, as the emulator sends it.
+ */
+export function lookupFloor(answer: string): Floor {
   const spec = { operation: 'payments.get', schema: PaymentSchema };
   const facts = { attempts: 1, outcomeKnownIfAmbiguous: false, nowMs: 0 };
   const payment = interpretResponse(spec, 200, {}, answer, facts).data;
   const stored = toDbJson(payment);
-  // The service's logger as configured (redaction hook included), writing to /dev/null.
-  const log = pino(loggerOptions('info', 'payment-gateway'), pino.destination({ dest: '/dev/null', sync: true }));
-  const n = 20_000;
-  const pieces = {
-    'key check': perCall(n, () => keys.get(hash('sha256', key, 'base64'))),
-    'answer validated': perCall(n, () => interpretResponse(spec, 200, {}, answer, facts)),
-    'store check': perCall(n, () => toDbJson(payment) === stored),
-    'answer written': perCall(n, () => JSON.stringify(payment)),
-    // The request line (on a per-request child logger, as Fastify makes) and the PortOne call line.
-    'two info lines': perCall(n, (i) => {
-      const reqLog = log.child({ reqId: `req-${i}` });
-      reqLog.info(
-        {
-          req: {
-            method: 'GET',
-            url: redactUrl('/api/v1/payments/imp_123456789012'),
-            host: '127.0.0.1:3000',
-            remoteAddress: '127.0.0.1',
-            remotePort: 50_000,
-          },
-          res: { statusCode: 200 },
-          responseTime: 1.234,
-        },
-        'request completed',
-      );
+  const log = logger('payment-gateway');
+  return floor({
+    'key check': keyCheck(),
+    'answer validated': perCall(N, () => interpretResponse(spec, 200, {}, answer, facts)),
+    'store check': perCall(N, () => toDbJson(payment) === stored),
+    'answer written': perCall(N, () => JSON.stringify(payment)),
+    // The request line and the PortOne call line.
+    'two info lines': perCall(N, (i) => {
+      requestLine(log, i, '/api/v1/payments/imp_123456789012');
       log.info(
         {
           component: 'portone',
@@ -86,7 +108,25 @@ export function lookupFloor(answer: string): LookupFloor {
         'portone call',
       );
     }),
-  };
-  const total = Object.values(pieces).reduce((a, b) => a + b, 0);
-  return { pieces, total };
+  });
+}
+
+/**
+ * A docker-agent container inspect beyond the anchor (which passes the engine's text through).
+ * `answer`: the engine's inspect body for one of the benchmarked containers.
+ */
+export function inspectFloor(answer: string): Floor {
+  const info = JSON.parse(answer) as ContainerInspectInfo;
+  const serialize = compiledOkSerializer({ schema: ContainerDetail, httpStatus: '200' } as FastifyRouteSchemaDef<
+    typeof ContainerDetail
+  >);
+  const detail = toDetail(info, false);
+  const log = logger('docker-agent');
+  return floor({
+    'key check': keyCheck(),
+    'answer parsed': perCall(N, () => JSON.parse(answer)),
+    'API shape, environment redacted': perCall(N, () => toDetail(info, false)),
+    'answer written': perCall(N, () => serialize(detail)),
+    'info line': perCall(N, (i) => requestLine(log, i, `/api/v1/containers/${info.Id}`)),
+  });
 }

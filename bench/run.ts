@@ -229,8 +229,8 @@ token, JSON through), a Docker socket proxy (undici on the socket, JSON through)
 Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${mariadb}, nginx, Docker engine on the local socket.
 Load average (1 min) at start / end of the run: ${loadAtStart.toFixed(1)} / ${(loadavg()[0] ?? Number.NaN).toFixed(1)}; above the core count, other work was competing and the ratios are noisy.
 A missed target says **MISSED** and stays here until it is met; the rows after it without a target
-say what this run measured about why (each repeat's ratio and the best; for a lookup, the least CPU its
-required work adds beyond the anchor against what the target leaves; for a log stream, each process's CPU).
+say what this run measured about why (each repeat's ratio and the best; for a lookup and an inspect, the least
+CPU their required work adds beyond the anchor against what the target leaves; for a log stream, each process's CPU).
 
 ${table}
 `;
