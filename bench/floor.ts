@@ -20,7 +20,7 @@ import { ContainerDetail } from '../services/docker-agent/src/routes/containers/
 import { toDetail } from '../services/docker-agent/src/routes/containers/to-api.ts';
 import { compiledOkSerializer } from '../services/docker-agent/src/schemas/compiled-serializer.ts';
 import { toDbJson } from '../services/payment-gateway/src/store/codec.ts';
-import { median } from './lib.ts';
+import { median, type Row } from './lib.ts';
 
 /** µs per call of `fn`: median of 5 timed rounds of `n` calls after a warm-up round. */
 function perCall(n: number, fn: (i: number) => unknown): number {
@@ -39,6 +39,23 @@ function perCall(n: number, fn: (i: number) => unknown): number {
 export interface Floor {
   pieces: Record<string, number>;
   total: number;
+}
+
+/**
+ * The row that sets a floor against what a throughput target of `minRatio` leaves beyond the anchor's
+ * CPU per request (`anchorCpu`, µs, measured in the same run).
+ */
+export function floorRow(section: string, what: string, floor: Floor, anchorCpu: number, minRatio: number): Row {
+  const share = 1 / minRatio - 1;
+  const budget = anchorCpu * share;
+  const pieces = Object.entries(floor.pieces);
+  return {
+    section,
+    metric: `${what}: the least CPU the required work adds beyond the anchor's, each piece timed alone in a warm loop (µs: ${pieces.map(([name]) => name).join(' / ')}; audit, metrics and GC not counted), vs what ≥ ${minRatio}× leaves (anchor CPU × ${share.toFixed(2)}); a ratio above 1 puts ${minRatio}× out of reach with these features`,
+    value: `${floor.total.toFixed(1)} (${pieces.map(([, us]) => us.toFixed(1)).join(' / ')})`,
+    baseline: budget.toFixed(1),
+    ratio: (floor.total / budget).toFixed(2),
+  };
 }
 
 const floor = (pieces: Record<string, number>): Floor => ({

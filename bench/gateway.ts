@@ -6,7 +6,7 @@
  * (bench/anchors/webhook-ingester.ts), with the lag until each is processed.
  */
 import type { Connection } from 'mysql2/promise';
-import { lookupFloor } from './floor.ts';
+import { floorRow, lookupFloor } from './floor.ts';
 import {
   anchorRows,
   inTurn,
@@ -106,7 +106,6 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   // The payment as PortOne answers the gateway's client (sandbox payments included).
   const answer = await fetch(`${rig.emulator.url}/payments/${impUid}?include_sandbox=true`, { headers: auth });
   const floor = lookupFloor(await answer.text());
-  const budget = theirs.service * (1 / 0.8 - 1);
   const rows: Row[] = [
     ...anchorRows('gateway', 'GET /payments/{imp_uid}', g, a, 0.8, 1.5),
     repeatRatios(
@@ -115,15 +114,7 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
       viaGateway.map((r) => r.rps),
       anchor.map((r) => r.rps),
     ),
-    {
-      section: 'gateway',
-      metric: `GET /payments/{imp_uid}: the least CPU the required work adds to a lookup beyond the anchor's, each piece timed alone in a warm loop (µs: ${Object.keys(floor.pieces).join(' / ')}; the audit row, metrics and GC not counted), vs what ≥ 0.8× leaves (anchor CPU × 0.25); a ratio above 1 puts 0.8× out of reach with these features`,
-      value: `${floor.total.toFixed(1)} (${Object.values(floor.pieces)
-        .map((us) => us.toFixed(1))
-        .join(' / ')})`,
-      baseline: budget.toFixed(1),
-      ratio: (floor.total / budget).toFixed(2),
-    },
+    floorRow('gateway', 'GET /payments/{imp_uid}', floor, theirs.service, 0.8),
     {
       section: 'gateway',
       metric:
