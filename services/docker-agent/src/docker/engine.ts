@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import type Docker from 'dockerode';
 import { Pool } from 'undici';
-import { type EngineBody, EngineBodyReader } from './body.ts';
+import { type EngineBody, EngineBodyReader, readText } from './body.ts';
 import { EngineAnswerError } from './errors.ts';
 
 export type {
@@ -163,12 +163,11 @@ export function createEngine(options: EngineOptions): DockerEngine {
   // debug enabled or not, and the options hold this agent: without this, each engine call walked the
   // agent's pooled sockets (inspect of one container: 0.65 ms instead of 0.27 ms).
   Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(docker engine)' });
-  // The hot reads (inspect, list) and the start-up calls (version, ping) are plain requests on the
-  // same agent, the log and stats streams undici dispatches (getStream): dockerode's modem costs about
-  // as much CPU per call as the rest of an inspect request together, and dockerode (with its ssh and
-  // gRPC dependencies, ~15 MiB resident, ~0.4 s to load) is loaded only when a route first needs it.
-  // (node:http rather than undici for the plain requests: undici's WASM parser, once V8 optimises it,
-  // adds ~10 MiB resident; an agent that streams nothing never loads it.)
+  // The start-up and readiness calls (version, ping) are plain node:http requests on the same agent;
+  // the reads that carry data (inspect, list, the log and stats streams) are dispatched on one undici
+  // pool (direct below). dockerode's modem costs about as much CPU per call as the rest of an inspect
+  // request together, and dockerode (with its ssh and gRPC dependencies, ~15 MiB resident, ~0.4 s to
+  // load) is loaded only when a route first needs it.
   /** The API version both sides speak (`v1.43`), once negotiated. */
   let apiVersion: string | undefined;
   let loading: Promise<Docker> | undefined;
@@ -185,55 +184,58 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
   const maxApi = options.maxApiVersion ?? MAX_API_VERSION;
 
-  /** A GET's answer as text; a non-2xx answer throws the error dockerode would (see errors.ts). */
-  function get(path: string, versioned = true) {
+  /**
+   * A start-up or readiness call's answer as text; a non-2xx answer throws the error dockerode would
+   * (see errors.ts). node:http, so an agent that only starts and answers its probes never compiles
+   * undici's WASM parser (once V8 optimises it, ~10 MiB resident).
+   */
+  function get(path: string) {
     return new Promise<string>((resolve, reject) => {
-      const req = request(
-        { socketPath: options.socketPath, agent, path: versioned && apiVersion ? `/${apiVersion}${path}` : path },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            // An inspect answer mostly arrives in one chunk: no copy then.
-            const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
-            if (status >= 200 && status < 300) resolve(text);
-            else reject(new EngineAnswerError(status, text));
-          });
-        },
-      );
+      const req = request({ socketPath: options.socketPath, agent, path }, (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (status >= 200 && status < 300) resolve(text);
+          else reject(new EngineAnswerError(status, text));
+        });
+      });
       req.on('error', reject);
       req.end();
     });
   }
-  // The log and stats streams: undici hands over each HTTP chunk of the answer without the stream
-  // machinery node:http runs per chunk (the engine sends each log line as its own chunk; body.ts).
-  let streams: Pool | undefined;
+  // Inspect, list and the log and stats streams. Against node:http on the agent, an inspect request
+  // costs the agent ~10-20 µs less CPU (bench/), and a stream's chunks are handed over without the
+  // stream machinery node:http runs per chunk (the engine sends each log line as its own chunk; body.ts).
+  // No timeouts: a followed stream stays quiet as long as its container is.
+  let pool: Pool | undefined;
+  const direct = () =>
+    (pool ??= new Pool('http://docker', { socketPath: options.socketPath, headersTimeout: 0, bodyTimeout: 0 }));
+  const versioned = (path: string) => `${apiVersion ? `/${apiVersion}` : ''}${path}`;
   const getStream = async (
     path: string,
     query: Record<string, string | number | boolean>,
     signal?: AbortSignal,
   ): Promise<EngineBody> => {
     const search = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
-    // No timeouts: a followed stream stays quiet as long as its container is.
-    streams ??= new Pool('http://docker', { socketPath: options.socketPath, headersTimeout: 0, bodyTimeout: 0 });
     const reader = new EngineBodyReader(signal);
-    streams.dispatch({ method: 'GET', path: `${apiVersion ? `/${apiVersion}` : ''}${path}?${search}` }, reader);
+    direct().dispatch({ method: 'GET', path: `${versioned(path)}?${search}` }, reader);
     await reader.started;
     return reader;
   };
-  const getJson = async <T>(path: string, versioned = true): Promise<T> => JSON.parse(await get(path, versioned)) as T;
+  const getJson = async <T>(path: string): Promise<T> => JSON.parse(await readText(direct(), versioned(path))) as T;
 
   return {
     socketPath: options.socketPath,
     openConnections() {
       const requests = Object.values(agent.sockets).reduce((n, list) => n + (list?.length ?? 0), 0);
-      return requests + (streams?.stats.running ?? 0);
+      return requests + (pool?.stats.running ?? 0);
     },
     async negotiate() {
       // Unversioned: the engine answers in its own API version.
-      const v = await getJson<{ ApiVersion: string; Version: string }>('/version', false);
+      const v = JSON.parse(await get('/version')) as { ApiVersion: string; Version: string };
       const version = compareVersions(v.ApiVersion, maxApi) < 0 ? v.ApiVersion : maxApi;
       apiVersion = `v${version}`;
       return { apiVersion: version, engineVersion: v.Version, engineApiVersion: v.ApiVersion };
@@ -386,7 +388,7 @@ export function createEngine(options: EngineOptions): DockerEngine {
 
     close() {
       agent.destroy();
-      void streams?.destroy();
+      void pool?.destroy();
     },
   };
 }
