@@ -160,6 +160,8 @@ export async function load(
     duration?: number;
     headers?: Record<string, string>;
     requests?: autocannon.Request[];
+    /** Requests per second across all connections (an open rate) instead of as many as answered. */
+    rate?: number;
   } = {},
 ): Promise<LoadResult> {
   const result = await autocannon({
@@ -168,6 +170,7 @@ export async function load(
     duration: options.duration ?? 3,
     headers: options.headers ?? {},
     ...(options.requests ? { requests: options.requests } : {}),
+    ...(options.rate ? { overallRate: options.rate } : {}),
   });
   return {
     ok: result['2xx'],
