@@ -14,6 +14,7 @@ import {
   type LoadResult,
   load,
   median,
+  pairedRatio,
   type Row,
   repeatRatios,
   type Service,
@@ -176,6 +177,8 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   if (lines !== 100_000) throw new Error(`agent log stream carried ${lines} of 100000 lines`);
   const agentMbps = mb / (median(agentTimes) / 1000);
   const engineMbps = mb / (median(engineTimes) / 1000);
+  // Throughput is bytes / time: the ratio of times, inverted.
+  const logRatio = pairedRatio(engineTimes, agentTimes).median;
 
   const list = summarise(runs.list);
   const inspect = summarise(runs.inspect);
@@ -183,15 +186,8 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   const cpuAnchor = median(inspectCpu.anchor);
   const floor = inspectFloor((await docker.call('GET', `/containers/${ids[0]}/json`)).text);
   const rows: Row[] = [
-    ...anchorRows(
-      'docker-agent',
-      `list all containers (${total} on the engine)`,
-      list,
-      summarise(runs.listAnchor),
-      0.8,
-      1.5,
-    ),
-    ...anchorRows('docker-agent', 'inspect a container', inspect, summarise(inspectAnchor), 0.8, 1.5),
+    ...anchorRows('docker-agent', `list all containers (${total} on the engine)`, runs.list, runs.listAnchor, 0.8, 1.5),
+    ...anchorRows('docker-agent', 'inspect a container', runs.inspect, inspectAnchor, 0.8, 1.5),
     repeatRatios(
       'docker-agent',
       'inspect a container throughput',
@@ -218,16 +214,11 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
       metric: `log streaming throughput (MB/s of log output, ${lines} lines), agent NDJSON vs Engine raw stream`,
       value: agentMbps.toFixed(1),
       baseline: engineMbps.toFixed(1),
-      ratio: (agentMbps / engineMbps).toFixed(2),
+      ratio: logRatio.toFixed(2),
       target: '≥ 0.9×',
-      met: agentMbps / engineMbps >= 0.9,
+      met: logRatio >= 0.9,
     },
-    repeatRatios(
-      'docker-agent',
-      'log streaming throughput',
-      engineTimes,
-      agentTimes, // throughput is bytes / time: the ratio of times, inverted
-    ),
+    repeatRatios('docker-agent', 'log streaming throughput', engineTimes, agentTimes),
     {
       section: 'docker-agent',
       metric: `log streaming CPU per stream (ms) of the engine (dockerd) / the agent / the reader, agent path vs Engine raw (${median(agentTimes).toFixed(0)} vs ${median(engineTimes).toFixed(0)} ms wall, 2 cores shared)`,

@@ -217,10 +217,12 @@ const mariadbVersion = execFileSync('mariadb', ['--version'], { encoding: 'utf8'
 const mariadb = `MariaDB ${/Distrib ([^\s,]+)/.exec(mariadbVersion)?.[1]?.replace(/-MariaDB$/, '') ?? mariadbVersion}`;
 const report = `# Benchmark results
 
-Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares two figures
-measured side by side in this one run; each figure is the median over ${repeats} runs, ours and the
-anchor taking turns to go first (${duration} s per load run, autocannon with 16 connections, services
-as separate processes on loopback).
+Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares figures
+measured side by side in this one run: ${repeats} repeats, ours and the anchor taking turns to go first
+in each (${duration} s per load run, autocannon with 16 connections, services as separate processes on
+loopback). A ratio is the median of the ${repeats} repeats' ratios, each taken within one repeat, so a
+change in the machine's speed between repeats falls on both sides of it; the figures beside it are
+each side's median.
 Our services run as deployed: API keys on, info logging, MariaDB store, PortOne call audit. Each anchor
 (bench/anchors/) is a bare Fastify service doing the same job: a lookup proxy (one undici Pool, one
 token, JSON through), a Docker socket proxy (undici on the socket, JSON through), a webhook ingester
