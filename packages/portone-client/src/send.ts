@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Credentials } from './credentials.ts';
 import { PortOneError, type PortOneErrorDetails } from './errors.ts';
@@ -45,13 +46,12 @@ export async function send(
   facts: AttemptFacts,
 ): Promise<PortOneAnswer> {
   const def = OPERATIONS[name];
-  const request: PortOneDispatchOptions & Dispatcher.RequestOptions = {
+  const request: PortOneDispatchOptions & Dispatcher.DispatchOptions = {
     origin: transport.origin,
     method: prepared.method,
     path: prepared.path,
     headers: prepared.body === undefined ? ACCEPT_ONLY : JSON_HEADERS,
     body: prepared.body ?? null,
-    signal: facts.signal ?? null,
     headersTimeout: transport.headersTimeoutMs,
     bodyTimeout: transport.bodyTimeoutMs,
     portone: {
@@ -63,13 +63,10 @@ export async function send(
     },
   };
   let status: number;
-  let headers: Dispatcher.ResponseData['headers'];
+  let headers: IncomingHttpHeaders;
   let text: string;
   try {
-    const response = await dispatcher.request(request);
-    status = response.statusCode;
-    headers = response.headers;
-    text = await response.body.text();
+    ({ status, headers, text } = await exchange(dispatcher, request, facts.signal));
   } catch (error) {
     if (facts.signal?.aborted) throw facts.signal.reason;
     if (error instanceof PortOneError) throw fromTokenRequest(name, error, facts.attempt);
@@ -84,6 +81,56 @@ export async function send(
     attempts: facts.attempt,
     outcomeKnownIfAmbiguous: facts.outcomeKnownIfSent,
     nowMs: Date.now(),
+  });
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * One request and its whole answer as text, dispatched with a handler that only collects the chunks:
+ * undici's `request()` would build a Readable body for an answer that is read whole anyway, and it
+ * lives in the part of undici the client does not load (see client.ts). `signal` aborts the request
+ * (the promise rejects with its reason); an answer PortOne never finishes fails with undici's error
+ * (headers or body timeout, socket closed).
+ */
+function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal?: AbortSignal): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let status = 0;
+    let headers: IncomingHttpHeaders = {};
+    let controller: Dispatcher.DispatchController | undefined;
+    const onAbort = () => controller?.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settled = () => signal?.removeEventListener('abort', onAbort);
+    dispatcher.dispatch(options, {
+      onRequestStart(c) {
+        controller = c;
+        if (signal?.aborted) c.abort(signal.reason); // aborted while it waited for a connection
+      },
+      onResponseStart(_c, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders as IncomingHttpHeaders;
+      },
+      onResponseData(_c, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        settled();
+        resolve({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
+      },
+      onResponseError(_c, error) {
+        settled();
+        reject(error);
+      },
+    });
   });
 }
 
