@@ -271,6 +271,7 @@ export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: 
       target: '≥ 0.8×',
       met: ratio >= 0.8,
     },
+    repeatRatios('gateway', 'webhooks stored per second', rates, anchorRates),
     {
       section: 'gateway',
       metric: 'acknowledged webhooks missing from the store',

@@ -262,11 +262,17 @@ export function fmt(n: number, digits = 2): string {
  * Ours / anchor in each repeat (taken in turns) and the best of them: the target row gives their
  * median, this one each of them and the best figure the run reached.
  */
-export function repeatRatios(section: string, what: string, ours: number[], anchor: number[]): Row {
+export function repeatRatios(
+  section: string,
+  what: string,
+  ours: number[],
+  anchor: number[],
+  pair = 'ours / anchor',
+): Row {
   const { each } = pairedRatio(ours, anchor);
   return {
     section,
-    metric: `${what}, ours / anchor in each repeat (ratio: the best)`,
+    metric: `${what}, ${pair} in each repeat (ratio: the best)`,
     value: each.map((r) => r.toFixed(2)).join(', '),
     ratio: Math.max(...each).toFixed(2),
   };
