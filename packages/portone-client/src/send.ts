@@ -52,6 +52,8 @@ export async function send(
     path: prepared.path,
     headers: prepared.body === undefined ? ACCEPT_ONLY : JSON_HEADERS,
     body: prepared.body ?? null,
+    // Read by the token interceptor: an abort while this call waits for a token stops its wait.
+    signal: facts.signal ?? null,
     headersTimeout: transport.headersTimeoutMs,
     bodyTimeout: transport.bodyTimeoutMs,
     portone: {

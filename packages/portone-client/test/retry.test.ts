@@ -98,6 +98,21 @@ describe('reads are retried', () => {
     );
     await client.close();
   });
+
+  it('aborts a call that is waiting for its token, and the token request carries on for the others', async () => {
+    const { client } = testClient(emu.url);
+    await emu.fault({ path: '/users/getToken', kind: 'latency', delayMs: 1_000 });
+    const reason = new Error('caller gave up');
+    const controller = new AbortController();
+    const started = performance.now();
+    const waiting = client.payments.get({ imp_uid: 'imp_000000000000' }, { signal: controller.signal }).catch((e: unknown) => e);
+    const other = client.getToken();
+    setTimeout(() => controller.abort(reason), 50);
+    expect(await waiting).toBe(reason);
+    expect(performance.now() - started).toBeLessThan(700);
+    await expect(other).resolves.toMatchObject({ access_token: expect.any(String) });
+    await client.close();
+  });
 });
 
 describe('charges are not replayed blindly', () => {
