@@ -105,7 +105,9 @@ describe('reads are retried', () => {
     const reason = new Error('caller gave up');
     const controller = new AbortController();
     const started = performance.now();
-    const waiting = client.payments.get({ imp_uid: 'imp_000000000000' }, { signal: controller.signal }).catch((e: unknown) => e);
+    const waiting = client.payments
+      .get({ imp_uid: 'imp_000000000000' }, { signal: controller.signal })
+      .catch((e: unknown) => e);
     const other = client.getToken();
     setTimeout(() => controller.abort(reason), 50);
     expect(await waiting).toBe(reason);
