@@ -5,6 +5,7 @@ import { PortOneError, type PortOneErrorDetails } from './errors.ts';
 import { OPERATIONS, type OperationName } from './operations.ts';
 import type { AccessToken } from './schemas/auth.ts';
 import type { PortOneDispatchOptions } from './transport/context.ts';
+import { exchange } from './transport/exchange.ts';
 import { markNeverSent, transportFailure } from './transport/failure.ts';
 import { interpretResponse, type PortOneAnswer } from './transport/response.ts';
 
@@ -83,56 +84,6 @@ export async function send(
     attempts: facts.attempt,
     outcomeKnownIfAmbiguous: facts.outcomeKnownIfSent,
     nowMs: Date.now(),
-  });
-}
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/**
- * One request and its whole answer as text, dispatched with a handler that only collects the chunks:
- * undici's `request()` would build a Readable body for an answer that is read whole anyway, and it
- * lives in the part of undici the client does not load (see client.ts). `signal` aborts the request
- * (the promise rejects with its reason); an answer PortOne never finishes fails with undici's error
- * (headers or body timeout, socket closed).
- */
-function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, signal?: AbortSignal): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let status = 0;
-    let headers: IncomingHttpHeaders = {};
-    let controller: Dispatcher.DispatchController | undefined;
-    const onAbort = () => controller?.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const settled = () => signal?.removeEventListener('abort', onAbort);
-    dispatcher.dispatch(options, {
-      onRequestStart(c) {
-        controller = c;
-        if (signal?.aborted) c.abort(signal.reason); // aborted while it waited for a connection
-      },
-      onResponseStart(_c, statusCode, responseHeaders) {
-        status = statusCode;
-        headers = responseHeaders as IncomingHttpHeaders;
-      },
-      onResponseData(_c, chunk) {
-        chunks.push(chunk);
-      },
-      onResponseEnd() {
-        settled();
-        resolve({ status, headers, text: Buffer.concat(chunks).toString('utf8') });
-      },
-      onResponseError(_c, error) {
-        settled();
-        reject(error);
-      },
-    });
   });
 }
 

@@ -114,36 +114,3 @@ export class EngineBodyReader implements Dispatcher.DispatchHandler, EngineBody 
     }
   }
 }
-
-/**
- * A whole engine answer as text (inspect, list): dispatched with a handler that only collects the
- * chunks, without the Readable body undici's `request()` builds. A non-2xx answer rejects with the
- * engine's error (an EngineAnswerError), a failed connection with its error.
- */
-export function readText(engine: Dispatcher, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let status = 0;
-    engine.dispatch(
-      { method: 'GET', path },
-      {
-        onRequestStart() {},
-        onResponseStart(_controller, statusCode) {
-          status = statusCode;
-        },
-        onResponseData(_controller, chunk) {
-          chunks.push(chunk);
-        },
-        onResponseEnd() {
-          // An inspect answer mostly arrives in one chunk: no copy then.
-          const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString('utf8');
-          if (status >= 200 && status < 300) resolve(text);
-          else reject(new EngineAnswerError(status, text));
-        },
-        onResponseError(_controller, error) {
-          reject(error);
-        },
-      },
-    );
-  });
-}

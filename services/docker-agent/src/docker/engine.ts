@@ -1,9 +1,10 @@
 import { Agent, request } from 'node:http';
 import type { Readable } from 'node:stream';
 import { inspect } from 'node:util';
+import { exchange } from '@repo/portone-client/transport';
 import type Docker from 'dockerode';
 import { Pool } from 'undici';
-import { type EngineBody, EngineBodyReader, readText } from './body.ts';
+import { type EngineBody, EngineBodyReader } from './body.ts';
 import { EngineAnswerError } from './errors.ts';
 
 export type {
@@ -225,7 +226,12 @@ export function createEngine(options: EngineOptions): DockerEngine {
     await reader.started;
     return reader;
   };
-  const getJson = async <T>(path: string): Promise<T> => JSON.parse(await readText(direct(), versioned(path))) as T;
+  /** A hot read's answer, parsed; a non-2xx answer throws the error dockerode would (errors.ts). */
+  const getJson = async <T>(path: string): Promise<T> => {
+    const { status, text } = await exchange(direct(), { method: 'GET', path: versioned(path) });
+    if (status < 200 || status >= 300) throw new EngineAnswerError(status, text);
+    return JSON.parse(text) as T;
+  };
 
   return {
     socketPath: options.socketPath,
