@@ -9,11 +9,11 @@
  * throughput ratio r needs our CPU per request ≤ anchor / r, that is at most anchor × (1/r − 1)
  * beyond the anchor's. A floor above that budget means the target cannot be met with these features.
  */
-import { hash } from 'node:crypto';
 import { PaymentSchema } from '@repo/portone-client';
 import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import pino from 'pino';
 import { interpretResponse } from '../packages/portone-client/src/transport/response.ts';
+import { digest } from '../packages/service-kit/src/auth.ts';
 import { loggerOptions, redactUrl } from '../packages/service-kit/src/logger.ts';
 import type { ContainerInspectInfo } from '../services/docker-agent/src/docker/engine.ts';
 import { ContainerDetail } from '../services/docker-agent/src/routes/containers/schemas.ts';
@@ -65,9 +65,9 @@ const floor = (pieces: Record<string, number>): Floor => ({
 
 const N = 20_000;
 const KEY = 'bench-0123456789abcdef0123456789abcdef';
-const keys = new Map([[hash('sha256', KEY, 'base64'), 'bench']]);
-/** The API key check: a one-shot digest looked up in a Map (service-kit's auth). */
-const keyCheck = () => perCall(N, () => keys.get(hash('sha256', KEY, 'base64')));
+const keys = new Map([[digest(KEY), 'bench']]);
+/** The API key check: service-kit's digest looked up in a Map, as its auth does. */
+const keyCheck = () => perCall(N, () => keys.get(digest(KEY)));
 
 /** A service's logger as configured (redaction hook included), writing to /dev/null. */
 const logger = (name: string) => pino(loggerOptions('info', name), pino.destination({ dest: '/dev/null', sync: true }));
