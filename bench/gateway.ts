@@ -13,12 +13,12 @@ import {
   type LoadResult,
   load,
   median,
-  pairedRatio,
+  p99Ratio,
   type Row,
-  repeatRatios,
   rssMiB,
   type Service,
   summarise,
+  targetRows,
   withCpu,
 } from './lib.ts';
 
@@ -123,22 +123,13 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   const floor = lookupFloor(await answer.text());
   const rows: Row[] = [
     ...anchorRows('gateway', 'GET /payments/{imp_uid}', viaGateway, anchor, 0.8, 1.5),
-    repeatRatios(
-      'gateway',
-      'GET /payments/{imp_uid} throughput',
-      viaGateway.map((r) => r.rps),
-      anchor.map((r) => r.rps),
-    ),
     floorRow('gateway', 'GET /payments/{imp_uid}', floor, theirs.service, 0.8),
     {
       section: 'gateway',
       metric: `GET /payments/{imp_uid} p50 / p99 latency (ms) at one rate both serve (${rate} req/s, half of ours' throughput), ours vs bare anchor`,
       value: `${gRate.p50} / ${gRate.p99}`,
       baseline: `${aRate.p50} / ${aRate.p99}`,
-      ratio: `${pairedRatio(
-        atRate.ours.map((r) => Math.max(r.p99, 1)),
-        atRate.anchor.map((r) => Math.max(r.p99, 1)),
-      ).median.toFixed(2)} (p99)`,
+      ratio: `${p99Ratio(atRate.ours, atRate.anchor).toFixed(2)} (p99)`,
     },
     {
       section: 'gateway',
@@ -258,20 +249,15 @@ export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: 
     "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE id > ? AND state = 'received'",
     [before.id],
   )) as unknown as [[{ n: number }]];
-  const rate = median(rates);
-  const anchorRate = median(anchorRates);
-  const ratio = pairedRatio(rates, anchorRates).median;
   const rows: Row[] = [
-    {
+    ...targetRows({
       section: 'gateway',
       metric: 'webhooks acknowledged and durably stored per second (MariaDB, 16 connections), ours vs bare ingester',
-      value: rate.toFixed(0),
-      baseline: anchorRate.toFixed(0),
-      ratio: ratio.toFixed(2),
-      target: '≥ 0.8×',
-      met: ratio >= 0.8,
-    },
-    repeatRatios('gateway', 'webhooks stored per second', rates, anchorRates),
+      what: 'webhooks stored per second',
+      ours: rates,
+      anchor: anchorRates,
+      minRatio: 0.8,
+    }),
     {
       section: 'gateway',
       metric: 'acknowledged webhooks missing from the store',

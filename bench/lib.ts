@@ -208,10 +208,60 @@ export function pairedRatio(ours: number[], anchor: number[]): { each: number[];
   return { each, median: median(each) };
 }
 
+/** The paired p99 ratio of two series of load runs (1 ms is autocannon's resolution). */
+export function p99Ratio(ours: LoadResult[], anchor: LoadResult[]): number {
+  return pairedRatio(
+    ours.map((r) => Math.max(r.p99, 1)),
+    anchor.map((r) => Math.max(r.p99, 1)),
+  ).median;
+}
+
 /**
- * Two rows comparing ours with an anchor measured side by side, repeat by repeat: throughput (the
- * median of ours / anchor at least `minRatio`) and p99 latency (the median of ours / anchor at most
- * `maxP99Ratio`; 1 ms is the resolution). The values shown are the medians of each side.
+ * A figure where more is better, measured per repeat on both sides: the target row (each side's
+ * median, the paired ratio against `minRatio`) and after it each repeat's ratio and the best, the
+ * best figure the run reached.
+ */
+export function targetRows(options: {
+  section: string;
+  /** The target row's metric. */
+  metric: string;
+  /** What the repeats row names (`… throughput`). */
+  what: string;
+  ours: number[];
+  anchor: number[];
+  minRatio: number;
+  target?: string;
+  /** Decimals of the medians shown and of the ratio. */
+  digits?: { value?: number; ratio?: number };
+  /** The two sides as the repeats row names them. */
+  pair?: string;
+}): Row[] {
+  const { section, ours, anchor, minRatio } = options;
+  const { each, median: ratio } = pairedRatio(ours, anchor);
+  const valueDigits = options.digits?.value ?? 0;
+  return [
+    {
+      section,
+      metric: options.metric,
+      value: median(ours).toFixed(valueDigits),
+      baseline: median(anchor).toFixed(valueDigits),
+      ratio: ratio.toFixed(options.digits?.ratio ?? 2),
+      target: options.target ?? `≥ ${minRatio}×`,
+      met: ratio >= minRatio,
+    },
+    {
+      section,
+      metric: `${options.what}, ${options.pair ?? 'ours / anchor'} in each repeat (ratio: the best)`,
+      value: each.map((r) => r.toFixed(2)).join(', '),
+      ratio: Math.max(...each).toFixed(2),
+    },
+  ];
+}
+
+/**
+ * The rows comparing ours with an anchor measured side by side, repeat by repeat: throughput (the
+ * paired ratio at least `minRatio`, then each repeat's) and p99 latency (the paired ratio at most
+ * `maxP99Ratio`). The values shown are the medians of each side.
  */
 export function anchorRows(
   section: string,
@@ -223,32 +273,24 @@ export function anchorRows(
 ): Row[] {
   const o = summarise(ours);
   const a = summarise(anchor);
-  const ratio = pairedRatio(
-    ours.map((r) => r.rps),
-    anchor.map((r) => r.rps),
-  ).median;
-  const p99Ratio = pairedRatio(
-    ours.map((r) => Math.max(r.p99, 1)),
-    anchor.map((r) => Math.max(r.p99, 1)),
-  ).median;
+  const latency = p99Ratio(ours, anchor);
   return [
-    {
+    ...targetRows({
       section,
       metric: `${what} throughput (req/s), ours vs bare anchor`,
-      value: o.rps.toFixed(0),
-      baseline: a.rps.toFixed(0),
-      ratio: ratio.toFixed(2),
-      target: `≥ ${minRatio}×`,
-      met: ratio >= minRatio,
-    },
+      what: `${what} throughput`,
+      ours: ours.map((r) => r.rps),
+      anchor: anchor.map((r) => r.rps),
+      minRatio,
+    }),
     {
       section,
       metric: `${what} p50 / p99 latency (ms), ours vs bare anchor`,
       value: `${o.p50} / ${o.p99}`,
       baseline: `${a.p50} / ${a.p99}`,
-      ratio: `${p99Ratio.toFixed(2)} (p99)`,
+      ratio: `${latency.toFixed(2)} (p99)`,
       target: `p99 ≤ ${maxP99Ratio}×`,
-      met: p99Ratio <= maxP99Ratio,
+      met: latency <= maxP99Ratio,
     },
   ];
 }
@@ -256,26 +298,6 @@ export function anchorRows(
 export function fmt(n: number, digits = 2): string {
   if (!Number.isFinite(n)) return 'n/a';
   return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
-}
-
-/**
- * Ours / anchor in each repeat (taken in turns) and the best of them: the target row gives their
- * median, this one each of them and the best figure the run reached.
- */
-export function repeatRatios(
-  section: string,
-  what: string,
-  ours: number[],
-  anchor: number[],
-  pair = 'ours / anchor',
-): Row {
-  const { each } = pairedRatio(ours, anchor);
-  return {
-    section,
-    metric: `${what}, ${pair} in each repeat (ratio: the best)`,
-    value: each.map((r) => r.toFixed(2)).join(', '),
-    ratio: Math.max(...each).toFixed(2),
-  };
 }
 
 export interface Row {

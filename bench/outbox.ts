@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkout, type GatewayRig, storm } from './gateway.ts';
-import { load, median, pairedRatio, type Row, repeatRatios } from './lib.ts';
+import { load, type Row, targetRows } from './lib.ts';
 
 async function receiver() {
   let received = 0;
@@ -88,23 +88,20 @@ export async function benchOutbox(rig: GatewayRig, repeats: number, duration: nu
   const [[events]] = (await rig.db.query('SELECT COUNT(*) AS n FROM notification_events')) as unknown as [
     [{ n: number }],
   ];
-  // Each repeat measures both modes in turns: the median of its ratios (see pairedRatio), then each of
-  // them (both sides are the same gateway: their spread is the machine's).
-  const rows = (what: string, unit: string, series: { on: number[]; off: number[] }): Row[] => {
-    const ratio = pairedRatio(series.on, series.off).median;
-    return [
-      {
-        section: 'outbox',
-        metric: `${what} (${unit}), one endpoint subscribed vs none`,
-        value: median(series.on).toFixed(0),
-        baseline: median(series.off).toFixed(0),
-        ratio: ratio.toFixed(3),
-        target: '>= 0.95',
-        met: ratio >= 0.95,
-      },
-      repeatRatios('outbox', what, series.on, series.off, 'subscribed / none'),
-    ];
-  };
+  // Each repeat measures both modes in turns (both sides are the same gateway: the spread of the
+  // repeats' ratios is the machine's).
+  const rows = (what: string, unit: string, series: { on: number[]; off: number[] }): Row[] =>
+    targetRows({
+      section: 'outbox',
+      metric: `${what} (${unit}), one endpoint subscribed vs none`,
+      what,
+      ours: series.on,
+      anchor: series.off,
+      minRatio: 0.95,
+      target: '>= 0.95',
+      digits: { ratio: 3 },
+      pair: 'subscribed / none',
+    });
   return [
     ...rows('GET /payments/{imp_uid} throughput', 'req/s', lookups),
     ...rows('webhooks stored per second', 'MariaDB, 16 connections', webhooks),
