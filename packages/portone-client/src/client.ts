@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type { Dispatcher, Agent as UndiciAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { CallOptions, Credentials } from './credentials.ts';
 import { createExecutor } from './execute.ts';
 import type { AccessToken } from './schemas/auth.ts';
@@ -34,18 +33,10 @@ import type {
 } from './schemas/schedule.ts';
 import type { VbankEditRequest, VbankIssueRequest, VbankRevokeRequest } from './schemas/vbank.ts';
 import { requestToken } from './send.ts';
+import { Agent } from './transport/agent.ts';
 import { observeInterceptor, type PortOneCallEvent } from './transport/observe-interceptor.ts';
 import { tokenInterceptor } from './transport/token-interceptor.ts';
 import { TokenStore } from './transport/token-store.ts';
-
-/**
- * undici's Agent from its own module: undici's index also loads fetch, WebSocket, EventSource, the
- * cache, the mock agents and the `request()` API, none of which the client uses (attempts are plain
- * dispatches, send.ts). A gateway at idle is ~3 MiB smaller (RSS 95.1-96.9 against 98.5-99.9 MiB;
- * bench/ idle target < 100). undici has no exports map, so the path is reachable; the lockfile pins
- * the version, and a file that moved would fail this import, i.e. every test.
- */
-const Agent = createRequire(import.meta.url)('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
 
 /** Options of {@link createPortOneClient}. */
 export interface PortOneClientOptions {

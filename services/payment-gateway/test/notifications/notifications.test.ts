@@ -195,6 +195,32 @@ describe.runIf(server)('notifications to internal services (signed, outbox, at l
     }, 5_000);
   });
 
+  it('an answer slower than NOTIFY_TIMEOUT_MS and a redirect are failed attempts; the redirect is not followed', async () => {
+    const sub = await subscriber();
+    await subscribe(sub.url);
+    sub.mode = 'hang';
+    const started = Date.now();
+    await checkout(1_000);
+    const failed = async (error: RegExp) =>
+      eventually(async () => {
+        const [d] = await h.db.selectFrom('notification_deliveries').selectAll().execute();
+        expect(d?.status).toBe('pending');
+        expect(d?.last_error).toMatch(error);
+        return d;
+      }, 10_000);
+    await failed(/timeout|abort/i);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000); // NOTIFY_TIMEOUT_MS
+
+    sub.mode = 'redirect';
+    const redirected = await failed(/^HTTP 307$/);
+    expect(redirected?.last_status_code).toBe(307);
+    expect(sub.received.map((r) => r.path)).not.toContain('/moved');
+
+    sub.mode = 'ok';
+    await eventually(async () => sub.events().length === 1, 10_000);
+    expect(sub.received.every((r) => r.path === '/events')).toBe(true);
+  });
+
   it('a restart mid-delivery loses nothing; the replay sends it again with the same webhook-id', async () => {
     // Its own gateway (and database), stopped while a delivery is in flight.
     const g = await startHarness(server as string, { listen: true, env: NOTIFY_ENV });

@@ -6,16 +6,17 @@ export interface Received {
   body: string;
   /** What the subscriber answered. */
   status: number;
+  path: string | undefined;
 }
 
 /**
  * An internal service subscribed to the gateway's notifications, on loopback: records every POST and
- * answers as told (`ok` 204, `fail` 503, `hang`: never answers). `stop()` closes the port (down),
+ * answers as told (`ok` 204, `fail` 503, `redirect` 307 to itself at `/moved`, `hang`: never answers). `stop()` closes the port (down),
  * `start()` listens again on the same port (back).
  */
 export class Subscriber {
   readonly received: Received[] = [];
-  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  mode: 'ok' | 'fail' | 'redirect' | 'hang' = 'ok';
   private server: Server | undefined;
   private port = 0;
 
@@ -29,9 +30,15 @@ export class Subscriber {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         if (this.mode === 'hang') return;
-        const status = this.mode === 'ok' ? 204 : 503;
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status });
+        const status = { ok: 204, fail: 503, redirect: 307 }[this.mode];
+        this.received.push({
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          status,
+          path: req.url,
+        });
         res.statusCode = status;
+        if (this.mode === 'redirect') res.setHeader('location', '/moved');
         res.end();
       });
     });
