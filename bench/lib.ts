@@ -198,14 +198,21 @@ export const summarise = (runs: LoadResult[]): Summary => ({
 });
 
 /**
- * Ours / anchor in each repeat and the median of those ratios: the ratio a target is checked on.
- * Each repeat runs the two in turns, side by side, so a change in the machine's speed between repeats
- * falls on both sides of its pair; the ratio of the two medians would pair runs taken at different
- * moments.
+ * Ours / anchor in each repeat, and the ratio a target is checked on. Each repeat runs the two in
+ * turns, so a change in the machine's speed between repeats falls on both sides of its ratio (a ratio
+ * of the two sides' medians would pair figures taken at different moments). Consecutive repeats swap
+ * which side goes first (`inTurn`), and the side going second runs slower: ours over the anchor read
+ * 0.56-0.80 with the anchor first and 0.87-1.46 with ours first (webhook ingest, two runs of five
+ * repeats), so with an odd number of repeats the order taken three times would decide the median. The
+ * ratio is therefore the median over pairs of consecutive repeats, each pair the geometric mean of its
+ * two ratios: one of each order. An odd last repeat is shown but left out.
  */
 export function pairedRatio(ours: number[], anchor: number[]): { each: number[]; median: number } {
   const each = ours.map((o, i) => o / (anchor[i] ?? Number.NaN));
-  return { each, median: median(each) };
+  const balanced: number[] = [];
+  for (let i = 0; i + 1 < each.length; i += 2)
+    balanced.push(Math.sqrt((each[i] ?? Number.NaN) * (each[i + 1] ?? Number.NaN)));
+  return { each, median: median(balanced.length > 0 ? balanced : each) };
 }
 
 /** The paired p99 ratio of two series of load runs (1 ms is autocannon's resolution). */

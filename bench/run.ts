@@ -3,7 +3,7 @@
  * nginx, with API keys on and info logging as deployed, beside bare Fastify anchors doing the same job
  * (bench/anchors/), measures each figure side by side with its anchor in this one run (medians over
  * BENCH_REPEATS runs), prints the table and writes bench/RESULTS.md.
- *   BENCH_REPEATS (default 3), BENCH_DURATION seconds per load run (default 3),
+ *   BENCH_REPEATS (default 4; even: a ratio is taken over pairs of repeats), BENCH_DURATION seconds per load run (default 3),
  *   TEST_MYSQL_URL (default mysql://stack:stack@127.0.0.1:3306), DOCKER_SOCKET (default /var/run/docker.sock),
  *   BENCH_ONLY: a comma-separated subset of client,gateway,outbox,agent,start-up; the table is printed and
  *   RESULTS.md is left alone (a partial run is for working on one path, not for the record).
@@ -22,7 +22,7 @@ import { benchLookups, benchWebhooks } from './gateway.ts';
 import { freePort, markdownTable, median, ROOT, type Row, rssMiB, type Service, startService } from './lib.ts';
 import { benchOutbox } from './outbox.ts';
 
-const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const repeats = Number(process.env.BENCH_REPEATS ?? 4);
 const duration = Number(process.env.BENCH_DURATION ?? 3);
 const mysqlServer = process.env.TEST_MYSQL_URL ?? 'mysql://stack:stack@127.0.0.1:3306';
 const dockerSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
@@ -218,11 +218,12 @@ const mariadb = `MariaDB ${/Distrib ([^\s,]+)/.exec(mariadbVersion)?.[1]?.replac
 const report = `# Benchmark results
 
 Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares figures
-measured side by side in this one run: ${repeats} repeats, ours and the anchor taking turns to go first
-in each (${duration} s per load run, autocannon with 16 connections, services as separate processes on
-loopback). A ratio is the median of the ${repeats} repeats' ratios, each taken within one repeat, so a
-change in the machine's speed between repeats falls on both sides of it; the figures beside it are
-each side's median.
+measured side by side in this one run: ${repeats} repeats, ours and the anchor running in turns within
+each and taking turns to go first (${duration} s per load run, autocannon with 16 connections, services as
+separate processes on loopback). A ratio is taken within each repeat, so a change in the machine's speed
+between repeats falls on both sides of it. The side going second runs slower, so the ratio a target is
+checked on is the median over pairs of consecutive repeats (one of each order) of the pair's geometric
+mean; the figures beside it are each side's median.
 Our services run as deployed: API keys on, info logging, MariaDB store, PortOne call audit. Each anchor
 (bench/anchors/) is a bare Fastify service doing the same job: a lookup proxy (one undici Pool, one
 token, JSON through), a Docker socket proxy (undici on the socket, JSON through), a webhook ingester
