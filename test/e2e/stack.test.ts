@@ -188,6 +188,26 @@ describe.runIf(server && docker && nginx)('the stack through the nginx front', (
     }
   }, 60_000);
 
+  it("routes every path of both services' OpenAPI documents, not only the seed tables' rows", async () => {
+    for (const service of ['gateway', 'agent']) {
+      const docs = await fetch(`${front.url}/api/v1/docs/${service}/json`);
+      expect(docs.status).toBe(200);
+      const { paths } = (await docs.json()) as { paths: Record<string, Record<string, unknown>> };
+      // The probes (/health, /ready, /metrics) are each service's own, not the front's.
+      const api = Object.entries(paths).filter(([template]) => template.startsWith('/api/v1/'));
+      expect(api.length).toBeGreaterThan(10);
+      for (const [template, operations] of api) {
+        // A GET reads nothing it could change; nginx routes by path alone, whatever the method.
+        const path = template.replace(/\{[^}]+\}/g, 'does-not-exist-42');
+        const body = await (await fetch(front.url + path)).text();
+        const code = /"code":"(FRONT_404|ROUTE_NOT_FOUND)"/.exec(body)?.[1];
+        // nginx passed it on; and where the path has a GET, the service that has it answered.
+        const unrouted = 'get' in operations ? code : code === 'FRONT_404' ? code : undefined;
+        expect({ service, template, code: unrouted }).toEqual({ service, template, code: undefined });
+      }
+    }
+  }, 60_000);
+
   it('streams container logs through nginx unbuffered, line by line as they are written', async () => {
     const create = await fetch(`${front.url}/api/v1/containers`, {
       method: 'POST',
