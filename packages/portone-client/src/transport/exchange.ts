@@ -10,10 +10,12 @@ export interface Answer {
 /**
  * One request and its whole answer as text, dispatched with a handler that only collects the chunks:
  * undici's `request()` would build a Readable body for an answer that is read whole anyway, and it
- * lives in the part of undici the PortOne client does not load (see client.ts). Any status resolves;
- * the caller decides what it means. `signal` aborts the request (the promise rejects with its
- * reason); an answer that never finishes fails with undici's error (headers or body timeout, socket
- * closed). Also the docker-agent's engine reads (inspect, list).
+ * lives in the part of undici the PortOne client does not load (see agent.ts). Any status resolves;
+ * the caller decides what it means. `signal` aborts the request: the promise rejects with its reason
+ * at once, also while the connection is still being made (the request is then never written). An
+ * answer that never finishes fails with undici's error (headers or body timeout, socket closed).
+ * Used by the PortOne client, the gateway's notification dispatcher and the docker-agent's engine
+ * reads (inspect, list).
  */
 export function exchange(
   dispatcher: Dispatcher,
@@ -29,7 +31,9 @@ export function exchange(
     let status = 0;
     let headers: IncomingHttpHeaders = {};
     let controller: Dispatcher.DispatchController | undefined;
-    const onAbort = () => controller?.abort(signal?.reason);
+    // undici calls onRequestStart only once a connection is there: an abort before that rejects at
+    // once (nothing has been sent), and onRequestStart then aborts the request before it is written.
+    const onAbort = () => (controller ? controller.abort(signal?.reason) : reject(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     const settled = () => signal?.removeEventListener('abort', onAbort);
     dispatcher.dispatch(options, {
