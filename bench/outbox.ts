@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkout, type GatewayRig, storm } from './gateway.ts';
-import { load, type Row, targetRows } from './lib.ts';
+import { inTurn, load, type Row, targetRows } from './lib.ts';
 
 async function receiver() {
   let received = 0;
@@ -65,22 +65,24 @@ export async function benchOutbox(rig: GatewayRig, repeats: number, duration: nu
   const impUid = await checkout(rig.emulator, `bench_ob_lookup_${Date.now()}`);
   const lookups = { on: [] as number[], off: [] as number[] };
   const webhooks = { on: [] as number[], off: [] as number[] };
+  const measure = async (mode: 'on' | 'off', r: number) => {
+    await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: mode === 'on' });
+    await drained(rig);
+    const lookup = await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, {
+      duration,
+      headers: { 'x-api-key': rig.apiKey },
+    });
+    lookups[mode].push(lookup.rps);
+    webhooks[mode].push(await ingest(rig, `${r}${mode}`, duration));
+  };
   try {
-    for (let r = 0; r < repeats; r++) {
-      for (const mode of r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
-        await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: mode === 'on' });
-        await drained(rig);
-        lookups[mode].push(
-          (
-            await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, {
-              duration,
-              headers: { 'x-api-key': rig.apiKey },
-            })
-          ).rps,
-        );
-        webhooks[mode].push(await ingest(rig, `${r}${mode}`, duration));
-      }
-    }
+    // In turns as every other target (none first on even repeats), so that pairs of repeats balance.
+    for (let r = 0; r < repeats; r++)
+      await inTurn(
+        r,
+        () => measure('on', r),
+        () => measure('off', r),
+      );
     await drained(rig);
   } finally {
     await sink.close();
