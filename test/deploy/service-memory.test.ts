@@ -1,7 +1,7 @@
 /**
- * The gateway's memory settings (services/payment-gateway/Dockerfile explains them) are the same
- * wherever it runs: its image, its package's start script, `pnpm start` and `pnpm bench`, so the
- * bench measures what is deployed. The last two take them from the Dockerfile (scripts/image-env.ts).
+ * Each service's memory settings (its Dockerfile explains them) are the same wherever it runs: its
+ * image, its package's start script, `pnpm start` and `pnpm bench`, so the bench measures what is
+ * deployed. The last two take them from the Dockerfile (scripts/image-env.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -10,13 +10,13 @@ import { imageRuntimeEnv } from '../../scripts/image-env.ts';
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const flags = (text: string | undefined) => (text ?? '').match(/--max-[a-z-]+-size=\d+/g)?.sort() ?? [];
 
-const dockerfile = read('services/payment-gateway/Dockerfile');
-const imageEnv = /^ENV .*$/m.exec(dockerfile)?.[0];
-const startScript = (JSON.parse(read('services/payment-gateway/package.json')) as { scripts: { start: string } })
-  .scripts.start;
-const runtime = imageRuntimeEnv('payment-gateway');
+describe.each(['payment-gateway', 'docker-agent'] as const)('%s memory settings', (service) => {
+  const dockerfile = read(`services/${service}/Dockerfile`);
+  const imageEnv = dockerfile.match(/^ENV .*$/gm)?.join(' ');
+  const startScript = (JSON.parse(read(`services/${service}/package.json`)) as { scripts: { start: string } }).scripts
+    .start;
+  const runtime = imageRuntimeEnv(service);
 
-describe('payment-gateway memory settings', () => {
   it('the image sets a young and an old generation cap and two malloc arenas', () => {
     expect(flags(imageEnv)).toEqual([
       expect.stringMatching(/^--max-old-space-size=/),
@@ -32,7 +32,7 @@ describe('payment-gateway memory settings', () => {
   it('pnpm bench and pnpm start run it with the same V8 flags and malloc arenas (read from the Dockerfile)', () => {
     expect(flags(runtime.NODE_OPTIONS)).toEqual(flags(imageEnv));
     expect(runtime.MALLOC_ARENA_MAX).toBe('2');
-    expect(read('bench/run.ts')).toContain("...imageRuntimeEnv('payment-gateway')");
-    expect(read('scripts/start.ts')).toContain("...imageRuntimeEnv('payment-gateway')");
+    expect(read('bench/run.ts')).toContain(`...imageRuntimeEnv('${service}')`);
+    expect(read('scripts/start.ts')).toContain(`...imageRuntimeEnv('${service}')`);
   });
 });
