@@ -225,8 +225,8 @@ export function p99Ratio(ours: LoadResult[], anchor: LoadResult[]): number {
 
 /**
  * A figure where more is better, measured per repeat on both sides: the target row (each side's
- * median, the paired ratio against `minRatio`) and after it each repeat's ratio and the best, the
- * best figure the run reached.
+ * median, the paired ratio against `minRatio`; without one, the row has no target) and after it each
+ * repeat's ratio and the best, the best figure the run reached.
  */
 export function targetRows(options: {
   section: string;
@@ -236,7 +236,7 @@ export function targetRows(options: {
   what: string;
   ours: number[];
   anchor: number[];
-  minRatio: number;
+  minRatio?: number;
   target?: string;
   /** Decimals of the medians shown and of the ratio. */
   digits?: { value?: number; ratio?: number };
@@ -253,8 +253,7 @@ export function targetRows(options: {
       value: median(ours).toFixed(valueDigits),
       baseline: median(anchor).toFixed(valueDigits),
       ratio: ratio.toFixed(options.digits?.ratio ?? 2),
-      target: options.target ?? `≥ ${minRatio}×`,
-      met: ratio >= minRatio,
+      ...(minRatio === undefined ? {} : { target: options.target ?? `≥ ${minRatio}×`, met: ratio >= minRatio }),
     },
     {
       section,

@@ -8,7 +8,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkout, type GatewayRig, storm } from './gateway.ts';
-import { inTurn, load, median, pairedRatio, type Row, targetRows } from './lib.ts';
+import { inTurn, load, type Row, targetRows } from './lib.ts';
 
 async function receiver() {
   let received = 0;
@@ -117,26 +117,20 @@ export async function benchOutbox(rig: GatewayRig, repeats: number, duration: nu
       digits: { ratio: 3 },
       pair: 'subscribed / none',
     });
-  const spread = pairedRatio(same.a, same.b);
   return [
     ...rows('GET /payments/{imp_uid} throughput', 'req/s', lookups),
     ...rows('webhooks stored per second', 'MariaDB, 16 connections', webhooks),
-    {
+    ...targetRows({
       section: 'outbox',
       metric:
         'webhooks stored per second, the endpoint disabled on both sides: the same work compared the same way, ' +
         'so this ratio is what the machine alone moves it by',
-      value: median(same.a).toFixed(0),
-      baseline: median(same.b).toFixed(0),
-      ratio: spread.median.toFixed(3),
-    },
-    {
-      section: 'outbox',
-      metric:
-        'webhooks stored per second, disabled on both sides, one side / the other in each repeat (ratio: the best)',
-      value: spread.each.map((r) => r.toFixed(2)).join(', '),
-      ratio: Math.max(...spread.each).toFixed(2),
-    },
+      what: 'webhooks stored per second, disabled on both sides',
+      ours: same.a,
+      anchor: same.b,
+      digits: { ratio: 3 },
+      pair: 'one side / the other',
+    }),
     {
       section: 'outbox',
       metric: 'notifications written to the outbox / received by the subscriber',
