@@ -19,7 +19,7 @@ import { imageRuntimeEnv } from '../scripts/image-env.ts';
 import { benchAgent, cleanup, engine, setupContainers } from './agent.ts';
 import { benchClient } from './client.ts';
 import { benchLookups, benchWebhooks } from './gateway.ts';
-import { freePort, markdownTable, median, ROOT, type Row, rssMiB, type Service, startService } from './lib.ts';
+import { freePort, markdownTable, median, ROOT, type Row, rssMiB, startService } from './lib.ts';
 import { benchOutbox } from './outbox.ts';
 
 const repeats = Number(process.env.BENCH_REPEATS ?? 4);
@@ -43,9 +43,32 @@ const dbUrl = new URL(mysqlServer);
 dbUrl.pathname = `/${database}`;
 const db = await createConnection(dbUrl.toString());
 const docker = engine(dockerSocket);
-const services: Service[] = [];
+// Everything started, in order; stopped (again, harmlessly) at the end.
+const services: { stop(): Promise<void> }[] = [];
 const rows: Row[] = [];
 const log = (msg: string) => console.info(`[bench] ${msg}`);
+
+// Stops what the run started, removes its containers, database and files; once, whether the run ends,
+// fails or is interrupted (Ctrl-C would otherwise leave the bench's containers on the engine, its
+// database on the server and, sent to this process alone, every service it started still listening).
+let tornDown: Promise<void> | undefined;
+const tearDown = () => {
+  tornDown ??= (async () => {
+    for (const s of services) await s.stop().catch(() => undefined);
+    await cleanup(docker).catch(() => undefined);
+    await docker.close();
+    await db.end().catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  })();
+  return tornDown;
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    log(`${signal}: stopping the services, removing the bench's containers and database`);
+    void tearDown().finally(() => process.exit(130));
+  });
 
 const ports = {
   emulator: await freePort(),
@@ -113,6 +136,7 @@ try {
     agent: `127.0.0.1:${ports.agent}`,
     dir: join(dir, 'front'),
   });
+  services.push(front);
   await new Promise((r) => setTimeout(r, 1000));
   const idle = { gateway: rssMiB(gateway.pid), agent: rssMiB(agent.pid), emulator: rssMiB(emulator.pid) };
 
@@ -176,6 +200,7 @@ try {
     for (let r = 0; r < repeats; r++) {
       for (const name of ['gateway', 'agent'] as const) {
         const s = await start[name]();
+        services.push(s);
         readyTimes[name].push(s.readyMs);
         await s.stop();
       }
@@ -198,13 +223,7 @@ try {
     );
   }
 } finally {
-  for (const s of services) await s.stop().catch(() => undefined);
-  await cleanup(docker).catch(() => undefined);
-  await docker.close();
-  await db.end();
-  await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);
-  await admin.end();
-  rmSync(dir, { recursive: true, force: true });
+  await tearDown();
 }
 
 const table = markdownTable(rows);
