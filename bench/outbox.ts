@@ -2,8 +2,9 @@
  * The notification outbox's cost: lookups and webhook ingest with one subscribed endpoint (every change
  * written to the outbox in its transaction and POSTed to a loopback receiver) vs the same with the
  * endpoint disabled (nothing written). The two modes alternate within each repeat, so drift in the
- * machine's load falls on both. Then the webhook comparison once more with the endpoint disabled on
- * both sides: the same work on both, so its ratio is how far this machine alone moves the ratio.
+ * machine's load falls on both. Each repeat then measures the same way twice with the endpoint
+ * disabled on both sides: the same work on both, so that ratio is how far this machine alone moves
+ * the webhook ratio, under the same conditions.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -66,37 +67,36 @@ export async function benchOutbox(rig: GatewayRig, repeats: number, duration: nu
   const impUid = await checkout(rig.emulator, `bench_ob_lookup_${Date.now()}`);
   const lookups = { on: [] as number[], off: [] as number[] };
   const webhooks = { on: [] as number[], off: [] as number[] };
-  const measure = async (mode: 'on' | 'off', r: number) => {
+  // The same work on both sides (a and b: the endpoint disabled), measured the same way in each repeat.
+  const same = { a: [] as number[], b: [] as number[] };
+  const measure = async (mode: 'on' | 'off' | 'a' | 'b', r: number) => {
     await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: mode === 'on' });
     await drained(rig);
     const lookup = await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, {
       duration,
       headers: { 'x-api-key': rig.apiKey },
     });
-    lookups[mode].push(lookup.rps);
-    webhooks[mode].push(await ingest(rig, `${r}${mode}`, duration));
-  };
-  // The same storms, the endpoint disabled for both sides (a and b).
-  const same = { a: [] as number[], b: [] as number[] };
-  const storms = async (side: 'a' | 'b', r: number) => {
-    same[side].push(await ingest(rig, `${r}same${side}`, duration));
+    const rate = await ingest(rig, `${r}${mode}`, duration);
+    if (mode === 'a' || mode === 'b') same[mode].push(rate);
+    else {
+      lookups[mode].push(lookup.rps);
+      webhooks[mode].push(rate);
+    }
   };
   try {
     // In turns as every other target (none first on even repeats), so that pairs of repeats balance.
-    for (let r = 0; r < repeats; r++)
+    for (let r = 0; r < repeats; r++) {
       await inTurn(
         r,
         () => measure('on', r),
         () => measure('off', r),
       );
-    await drained(rig);
-    await gatewayJson(rig, 'PATCH', `/notifications/endpoints/${endpoint.id}`, { enabled: false });
-    for (let r = 0; r < repeats; r++)
       await inTurn(
         r,
-        () => storms('a', r),
-        () => storms('b', r),
+        () => measure('a', r),
+        () => measure('b', r),
       );
+    }
   } finally {
     await sink.close();
   }
