@@ -98,7 +98,7 @@ export async function startService(
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited: ${stderr}`);
     try {
       const res = await fetch(url + readyPath);
       if (res.ok) break;
@@ -110,9 +110,11 @@ export async function startService(
   }
   const readyMs = performance.now() - started;
   let stopping = false;
-  // A service that dies mid-run would otherwise surface only as a missing /proc entry: say why.
+  // A service that dies mid-run would otherwise surface only as a missing /proc entry: say why. Ctrl-C
+  // reaches every process of the group: a service ending on it (by the signal, or cleanly) did not die.
   child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`[bench] ${name} exited during the run (code ${code}, signal ${signal}): ${stderr}`);
+    if (!stopping && code !== 0 && signal !== 'SIGINT')
+      console.error(`[bench] ${name} exited during the run (code ${code}, signal ${signal}): ${stderr}`);
   });
   return {
     name,
@@ -122,7 +124,8 @@ export async function startService(
     stop: () =>
       new Promise((resolve) => {
         stopping = true;
-        if (child.exitCode !== null) return resolve();
+        // Already gone: by itself, or by a signal (Ctrl-C reaches every process of the group).
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -48,7 +48,8 @@ function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null) return reject(new Error(`nginx exited with code ${child.exitCode}`));
+      if (child.exitCode !== null || child.signalCode !== null)
+        return reject(new Error(`nginx exited (${child.exitCode ?? child.signalCode})`));
       const socket = connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
@@ -115,7 +116,7 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
     accessLog,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGQUIT');
       }),
