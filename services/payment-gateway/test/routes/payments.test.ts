@@ -541,38 +541,51 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
     });
 
     it('answers 409 with PortOne’s message when the balance changed at PortOne (checksum)', async () => {
-      const paid = await checkout(uid('checksum'), 10000);
-      // The console's client is ready (token fetched) before the window opens, so that the refund
-      // lands inside the gateway's held cancel on a loaded machine too.
-      const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
-      await direct.payments.get({ imp_uid: paid.imp_uid });
-      const fault = await h.control<{ id: string }>('POST', '/faults', {
-        method: 'POST',
-        path: '/payments/cancel',
-        kind: 'latency',
-        delayMs: 1500,
-        times: 1,
+      // A gateway whose PortOne timeout is well above the hold below: with the harness's 1.5 s, equal to
+      // the hold, the gateway's cancel timed out (502) now and then on a loaded machine.
+      const config = parseConfig({
+        DATABASE_URL: 'sqlite::memory:',
+        PORTONE_API_URL: h.emulator.url,
+        PORTONE_TIMEOUT_MS: '10000',
+        LOG_LEVEL: 'silent',
       });
-      const gateway = h.inject({
-        method: 'POST',
-        url: '/api/v1/payments/cancel',
-        payload: { imp_uid: paid.imp_uid, amount: 2000 },
-      });
-      // The gateway's cancel is held at PortOne (the latency fault was applied to it), not merely sent.
-      await eventually(async () => {
-        const faults = await h.control<{ id: string; applied: number }[]>('GET', '/faults');
-        return faults.body.find((f) => f.id === fault.body.id)?.applied === 1;
-      });
-      // Someone refunds 1000 in PortOne's console meanwhile.
-      await direct.payments.cancel({ imp_uid: paid.imp_uid, amount: 1000, checksum: 10000 });
-      await direct.close();
-      const res = await gateway;
-      await h.control('DELETE', '/faults');
-      expect(res.statusCode).toBe(409);
-      const body = res.json<ProblemBody>();
-      expect(body.code).toBe('CANCEL_CHECKSUM_MISMATCH');
-      expect(body.detail).toContain('checksum');
-      expect((await emulatorPayment(paid.imp_uid)).cancel_amount).toBe(1000);
+      const patient = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
+      try {
+        const paid = await checkout(uid('checksum'), 10000);
+        // The console's client is ready (token fetched) before the window opens, so that the refund
+        // lands inside the gateway's held cancel on a loaded machine too.
+        const direct = createPortOneClient({ baseUrl: h.emulator.url, credentials: DEFAULT_MERCHANT });
+        await direct.payments.get({ imp_uid: paid.imp_uid });
+        const fault = await h.control<{ id: string }>('POST', '/faults', {
+          method: 'POST',
+          path: '/payments/cancel',
+          kind: 'latency',
+          delayMs: 3000,
+          times: 1,
+        });
+        const gateway = patient.inject({
+          method: 'POST',
+          url: '/api/v1/payments/cancel',
+          payload: { imp_uid: paid.imp_uid, amount: 2000 },
+        });
+        // The gateway's cancel is held at PortOne (the latency fault was applied to it), not merely sent.
+        await eventually(async () => {
+          const faults = await h.control<{ id: string; applied: number }[]>('GET', '/faults');
+          return faults.body.find((f) => f.id === fault.body.id)?.applied === 1;
+        });
+        // Someone refunds 1000 in PortOne's console meanwhile.
+        await direct.payments.cancel({ imp_uid: paid.imp_uid, amount: 1000, checksum: 10000 });
+        await direct.close();
+        const res = await gateway;
+        await h.control('DELETE', '/faults');
+        expect(res.statusCode).toBe(409);
+        const body = res.json<ProblemBody>();
+        expect(body.code).toBe('CANCEL_CHECKSUM_MISMATCH');
+        expect(body.detail).toContain('checksum');
+        expect((await emulatorPayment(paid.imp_uid)).cancel_amount).toBe(1000);
+      } finally {
+        await patient.close();
+      }
     });
 
     it('replays an idempotent cancel without refunding twice', async () => {
