@@ -154,6 +154,11 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /**
+   * How long the run took. Not always `duration`: autocannon stops at its first one-second tick once
+   * `duration` has passed, and when that tick fires just before its stop timer it runs a second more.
+   */
+  seconds: number;
 }
 
 export async function load(
@@ -182,6 +187,7 @@ export async function load(
     p99: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    seconds: result.duration,
   };
 }
 

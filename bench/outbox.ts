@@ -46,7 +46,7 @@ async function ingest(rig: GatewayRig, tag: string, duration: number): Promise<n
     payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
   }
   const run = await storm(rig.gateway.url, payments, duration);
-  return run.ok / duration;
+  return run.ok / run.seconds;
 }
 
 /** Waits until the dispatcher has sent what earlier runs wrote, so no run pays for another's backlog. */
