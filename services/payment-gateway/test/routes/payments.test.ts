@@ -2,6 +2,7 @@ import { createPortOneClient, type Payment } from '@repo/portone-client';
 import { DEFAULT_MERCHANT } from '@repo/portone-emulator';
 import { eventually, mariadb, uid } from '@repo/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppDeps } from '../../src/app.ts';
 import { parseConfig } from '../../src/config.ts';
 import { buildTestApp, type Harness, type ProblemBody, startHarness } from '../helpers.ts';
 
@@ -17,6 +18,17 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
   afterAll(async () => {
     await h?.close();
   });
+
+  /** A second gateway on this file's database and emulator, with settings or dependencies of its own. */
+  const gatewayWith = async (env: Record<string, string>, deps: AppDeps = {}) => {
+    const config = parseConfig({
+      DATABASE_URL: 'sqlite::memory:',
+      PORTONE_API_URL: h.emulator.url,
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    return buildTestApp({ ...config, MIGRATE_ON_START: false }, { db: h.db, ...deps });
+  };
 
   /** The customer pays in the browser (emulator checkout); returns PortOne's payment. */
   async function checkout(merchantUid: string, amount: number, extra: Record<string, unknown> = {}) {
@@ -74,12 +86,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
         },
         transformResult: async (args) => args.result,
       });
-      const config = parseConfig({
-        DATABASE_URL: 'sqlite::memory:',
-        PORTONE_API_URL: h.emulator.url,
-        LOG_LEVEL: 'silent',
-      });
-      const app = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db });
+      const app = await gatewayWith({}, { db });
       try {
         const paid = await checkout(uid('order'), 10000);
         const lookup = () => app.inject({ method: 'GET', url: `/api/v1/payments/${paid.imp_uid}` });
@@ -404,13 +411,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
     });
 
     it('cancels the forged payment when CANCEL_FORGED_PAYMENTS=true', async () => {
-      const config = parseConfig({
-        DATABASE_URL: 'sqlite::memory:',
-        PORTONE_API_URL: h.emulator.url,
-        CANCEL_FORGED_PAYMENTS: 'true',
-        LOG_LEVEL: 'silent',
-      });
-      const strict = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
+      const strict = await gatewayWith({ CANCEL_FORGED_PAYMENTS: 'true' });
       try {
         const order = uid('forge');
         await strict.inject({
@@ -543,13 +544,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
     it('answers 409 with PortOne’s message when the balance changed at PortOne (checksum)', async () => {
       // A gateway whose PortOne timeout is well above the hold below: with the harness's 1.5 s, equal to
       // the hold, the gateway's cancel timed out (502) now and then on a loaded machine.
-      const config = parseConfig({
-        DATABASE_URL: 'sqlite::memory:',
-        PORTONE_API_URL: h.emulator.url,
-        PORTONE_TIMEOUT_MS: '10000',
-        LOG_LEVEL: 'silent',
-      });
-      const patient = await buildTestApp({ ...config, MIGRATE_ON_START: false }, { db: h.db });
+      const patient = await gatewayWith({ PORTONE_TIMEOUT_MS: '10000' });
       try {
         const paid = await checkout(uid('checksum'), 10000);
         // The console's client is ready (token fetched) before the window opens, so that the refund
@@ -643,15 +638,7 @@ describe.runIf(server)('payments routes (emulator over HTTP, MariaDB)', () => {
 
   describe('POST /payments/vbank', () => {
     it("issues the seed example with a default due date from PortOne's clock, not the gateway's", async () => {
-      const config = parseConfig({
-        DATABASE_URL: 'sqlite::memory:',
-        PORTONE_API_URL: h.emulator.url,
-        LOG_LEVEL: 'silent',
-      });
-      const clocked = await buildTestApp(
-        { ...config, MIGRATE_ON_START: false },
-        { db: h.db, clock: () => new Date(FIXED_NOW * 1000) },
-      );
+      const clocked = await gatewayWith({}, { clock: () => new Date(FIXED_NOW * 1000) });
       try {
         const merchantUid = uid('vbank_20240101');
         const res = await clocked.inject({
