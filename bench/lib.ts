@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { ended, stopChild } from '../scripts/child.ts';
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -98,7 +99,7 @@ export async function startService(
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited: ${stderr}`);
+    if (ended(child)) throw new Error(`${name} exited: ${stderr}`);
     try {
       const res = await fetch(url + readyPath);
       if (res.ok) break;
@@ -121,14 +122,10 @@ export async function startService(
     url,
     pid: child.pid!,
     readyMs,
-    stop: () =>
-      new Promise((resolve) => {
-        stopping = true;
-        // Already gone: by itself, or by a signal (Ctrl-C reaches every process of the group).
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { ended, stopChild } from './child.ts';
 
 export interface FrontOptions {
   port: number;
@@ -48,8 +49,7 @@ function waitForPort(host: string, port: number, child: ChildProcess, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return reject(new Error(`nginx exited (${child.exitCode ?? child.signalCode})`));
+      if (ended(child)) return reject(new Error(`nginx exited (${child.exitCode ?? child.signalCode})`));
       const socket = connect(port, host);
       socket.once('connect', () => {
         socket.destroy();
@@ -114,11 +114,6 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
   return {
     url: `http://${host}:${options.port}`,
     accessLog,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGQUIT');
-      }),
+    stop: () => stopChild(child, 'SIGQUIT'),
   };
 }

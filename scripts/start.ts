@@ -20,6 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
+import { stopChild } from './child.ts';
 import { nginxAvailable, type RunningFront, startFront } from './front.ts';
 import { imageRuntimeEnv } from './image-env.ts';
 
@@ -145,22 +146,17 @@ async function waitHealthy(name: string, url: string, timeoutMs = 60_000): Promi
   throw new Error(`${name} did not become healthy at ${url}`);
 }
 
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
-
 /** Front first (no new requests), then every service; each gets 15 s before it is killed. */
 function stop(code: number): Promise<never> {
   stopping ??= (async () => {
     await Promise.all(fronts.map((f) => f.stop()));
     await Promise.all(
       children.map(async ({ name, child }) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
         const timer = setTimeout(() => {
           console.error(`[${name}] did not stop within 15 s; killing it`);
           child.kill('SIGKILL');
         }, 15_000);
-        await exited(child);
+        await stopChild(child);
         clearTimeout(timer);
       }),
     );
