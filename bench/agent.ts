@@ -9,7 +9,10 @@ import { Agent, request } from 'undici';
 import { floorRow, inspectFloor } from './floor.ts';
 import {
   anchorRows,
+  type CpuPerRequest,
   cpuMicros,
+  cpuRow,
+  cpuSummary,
   inTurn,
   type LoadResult,
   load,
@@ -84,7 +87,12 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   const total = JSON.parse((await docker.call('GET', '/containers/json?all=1')).text).length as number;
   const runs = { list: [] as LoadResult[], listAnchor: [] as LoadResult[], inspect: [] as LoadResult[] };
   const inspectAnchor: LoadResult[] = [];
-  const inspectCpu = { ours: [] as number[], anchor: [] as number[] };
+  const inspectCpu = { ours: [] as CpuPerRequest[], anchor: [] as CpuPerRequest[] };
+  // The engine's pid where dockerd writes it (scripts/services.sh starts it so); NaN figures otherwise.
+  let dockerd = Number.NaN;
+  try {
+    dockerd = Number(readFileSync('/var/run/docker.pid', 'utf8'));
+  } catch {}
   // Inspect cycles over the 100 containers.
   const inspectRequests = (headers: Record<string, string>): Request[] => {
     let i = 0;
@@ -106,16 +114,19 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
     runs.listAnchor.push(listAnchor);
     const [inspect, anchor] = await inTurn(
       r,
-      () => withCpu({ service: agent.pid }, () => load(agent.url, { duration, requests: inspectRequests(key) })),
       () =>
-        withCpu({ service: rig.socketAnchor.pid }, () =>
+        withCpu({ service: agent.pid, upstream: dockerd }, () =>
+          load(agent.url, { duration, requests: inspectRequests(key) }),
+        ),
+      () =>
+        withCpu({ service: rig.socketAnchor.pid, upstream: dockerd }, () =>
           load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }),
         ),
     );
     runs.inspect.push(inspect.result);
     inspectAnchor.push(anchor.result);
-    inspectCpu.ours.push(inspect.cpuPerRequest.service);
-    inspectCpu.anchor.push(anchor.cpuPerRequest.service);
+    inspectCpu.ours.push(inspect.cpuPerRequest);
+    inspectCpu.anchor.push(anchor.cpuPerRequest);
   }
 
   // A container that writes ~8 MB of log lines and exits; both sides read all of it.
@@ -135,11 +146,6 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
   const agentTimes: number[] = [];
   const engineTimes: number[] = [];
   // CPU (ms) per stream of the engine, the agent and the reader (this process), on either path.
-  // The engine's pid where dockerd writes it (scripts/services.sh starts it so); NaN figures otherwise.
-  let dockerd = Number.NaN;
-  try {
-    dockerd = Number(readFileSync('/var/run/docker.pid', 'utf8'));
-  } catch {}
   const cpu = { agent: [] as number[][], engine: [] as number[][] };
   const withStreamCpu = async (into: number[][], fn: () => Promise<unknown>) => {
     const before = [cpuMicros(dockerd), cpuMicros(agent.pid), process.cpuUsage()] as const;
@@ -178,20 +184,14 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
 
   const list = summarise(runs.list);
   const inspect = summarise(runs.inspect);
-  const cpuOurs = median(inspectCpu.ours);
-  const cpuAnchor = median(inspectCpu.anchor);
+  const cpuOurs = cpuSummary(inspectCpu.ours);
+  const cpuAnchor = cpuSummary(inspectCpu.anchor);
   const floor = inspectFloor((await docker.call('GET', `/containers/${ids[0]}/json`)).text);
   const rows: Row[] = [
     ...anchorRows('docker-agent', `list all containers (${total} on the engine)`, runs.list, runs.listAnchor, 0.8, 1.5),
     ...anchorRows('docker-agent', 'inspect a container', runs.inspect, inspectAnchor, 0.8, 1.5),
-    {
-      section: 'docker-agent',
-      metric: 'inspect a container CPU per request (µs), ours vs bare anchor',
-      value: cpuOurs.toFixed(0),
-      baseline: cpuAnchor.toFixed(0),
-      ratio: (cpuOurs / cpuAnchor).toFixed(2),
-    },
-    floorRow('docker-agent', 'inspect a container', floor, cpuAnchor, 0.8),
+    cpuRow('docker-agent', 'inspect a container', 'engine (dockerd)', cpuOurs, cpuAnchor),
+    floorRow('docker-agent', 'inspect a container', floor, cpuAnchor.sum, 0.8),
     {
       section: 'docker-agent',
       metric: 'failed or non-2xx answers during the list and inspect runs',

@@ -5,9 +5,13 @@
  * Each piece runs alone in a warm loop in this process, so the figure is a lower bound: no HTTP, no GC
  * pressure from other work, and audit rows and metrics are not counted.
  *
- * When a path is CPU-bound (the throughput ratio tracks the CPU ratio in RESULTS.md), reaching a
- * throughput ratio r needs our CPU per request ≤ anchor / r, that is at most anchor × (1/r − 1)
- * beyond the anchor's. A floor above that budget means the target cannot be met with these features.
+ * A load run is bound by the machine's cores, which the service, its upstream (the emulator, dockerd)
+ * and the load generator share: its throughput follows the CPU per request summed over them (RESULTS.md
+ * shows both sums beside the throughput ratio). Reaching a throughput ratio r needs our sum ≤ the
+ * anchor's sum / r, that is at most the anchor's sum × (1/r − 1) beyond it; the upstream and the load
+ * generator do the same work per request on both sides, so the service's required work has that much
+ * room. A floor above it means the target cannot be met with these features; a floor below it means
+ * the rest of the gap is overhead beyond the required work.
  */
 import { PaymentSchema } from '@repo/portone-client';
 import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
@@ -43,7 +47,8 @@ export interface Floor {
 
 /**
  * The row that sets a floor against what a throughput target of `minRatio` leaves beyond the anchor's
- * CPU per request (`anchorCpu`, µs, measured in the same run).
+ * CPU per request summed over service, upstream and load generator (`anchorCpu`, µs, measured in the
+ * same run).
  */
 export function floorRow(section: string, what: string, floor: Floor, anchorCpu: number, minRatio: number): Row {
   const share = 1 / minRatio - 1;
@@ -51,7 +56,7 @@ export function floorRow(section: string, what: string, floor: Floor, anchorCpu:
   const pieces = Object.entries(floor.pieces);
   return {
     section,
-    metric: `${what}: the least CPU the required work adds beyond the anchor's, each piece timed alone in a warm loop (µs: ${pieces.map(([name]) => name).join(' / ')}; audit, metrics and GC not counted), vs what ≥ ${minRatio}× leaves (anchor CPU × ${share.toFixed(2)}); a ratio above 1 puts ${minRatio}× out of reach with these features`,
+    metric: `${what}: the least CPU the required work adds beyond the anchor's, each piece timed alone in a warm loop (µs: ${pieces.map(([name]) => name).join(' / ')}; audit, metrics and GC not counted), vs what ≥ ${minRatio}× leaves (the anchor's CPU per request summed over service, upstream and load generator × ${share.toFixed(2)}); above 1 puts ${minRatio}× out of reach with these features, below 1 leaves the rest of the gap to overhead beyond the required work`,
     value: `${floor.total.toFixed(1)} (${pieces.map(([, us]) => us.toFixed(1)).join(' / ')})`,
     baseline: budget.toFixed(1),
     ratio: (floor.total / budget).toFixed(2),

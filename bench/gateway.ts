@@ -9,10 +9,12 @@ import type { Connection } from 'mysql2/promise';
 import { floorRow, lookupFloor } from './floor.ts';
 import {
   anchorRows,
+  type CpuPerRequest,
+  cpuRow,
+  cpuSummary,
   inTurn,
   type LoadResult,
   load,
-  median,
   p99Ratio,
   type Row,
   rssMiB,
@@ -82,12 +84,12 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
       r,
       () =>
         underLoad(rig.gateway.pid, () =>
-          withCpu({ service: rig.gateway.pid, emulator: rig.emulator.pid }, () =>
+          withCpu({ service: rig.gateway.pid, upstream: rig.emulator.pid }, () =>
             load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
           ),
         ),
       () =>
-        withCpu({ service: rig.lookupAnchor.pid, emulator: rig.emulator.pid }, () =>
+        withCpu({ service: rig.lookupAnchor.pid, upstream: rig.emulator.pid }, () =>
           load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }),
         ),
     );
@@ -123,7 +125,7 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   const floor = lookupFloor(await answer.text());
   const rows: Row[] = [
     ...anchorRows('gateway', 'GET /payments/{imp_uid}', viaGateway, anchor, 0.8, 1.5),
-    floorRow('gateway', 'GET /payments/{imp_uid}', floor, theirs.service, 0.8),
+    floorRow('gateway', 'GET /payments/{imp_uid}', floor, theirs.sum, 0.8),
     {
       section: 'gateway',
       metric: `GET /payments/{imp_uid} p50 / p99 latency (ms) at one rate both serve (${rate} req/s, half of ours' throughput), ours vs bare anchor`,
@@ -131,14 +133,7 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
       baseline: `${aRate.p50} / ${aRate.p99}`,
       ratio: `${p99Ratio(atRate.ours, atRate.anchor).toFixed(2)} (p99)`,
     },
-    {
-      section: 'gateway',
-      metric:
-        'GET /payments/{imp_uid} CPU per request (µs): service / emulator / load generator, ours vs bare anchor (ratio: service)',
-      value: ours.text,
-      baseline: theirs.text,
-      ratio: (ours.service / theirs.service).toFixed(2),
-    },
+    cpuRow('gateway', 'GET /payments/{imp_uid}', 'emulator', ours, theirs),
     {
       section: 'gateway',
       metric: 'GET /payments/{imp_uid} throughput (req/s), gateway vs emulator direct',
@@ -176,16 +171,6 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
     },
   ];
   return { rows, peakMiB: peak };
-}
-
-type CpuPerRequest = Record<'service' | 'emulator' | 'loadGenerator', number>;
-
-/** Medians of the CPU each process spent per request over the repeated runs. */
-function cpuSummary(runs: CpuPerRequest[]) {
-  const service = median(runs.map((c) => c.service));
-  const emulator = median(runs.map((c) => c.emulator));
-  const loadGenerator = median(runs.map((c) => c.loadGenerator));
-  return { service, text: `${service.toFixed(0)} / ${emulator.toFixed(0)} / ${loadGenerator.toFixed(0)}` };
 }
 
 /** `duration` seconds of deliveries (16 connections) cycling over `payments`; 2xx answers per second. */

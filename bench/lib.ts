@@ -307,6 +307,41 @@ export function anchorRows(
   ];
 }
 
+/** CPU per answered request (µs) of the service, its upstream (emulator, dockerd) and the load generator. */
+export type CpuPerRequest = Record<'service' | 'upstream' | 'loadGenerator', number>;
+
+/** Medians over repeated runs of each process's CPU per request and of their sum. */
+export function cpuSummary(runs: CpuPerRequest[]): CpuPerRequest & { sum: number } {
+  return {
+    service: median(runs.map((c) => c.service)),
+    upstream: median(runs.map((c) => c.upstream)),
+    loadGenerator: median(runs.map((c) => c.loadGenerator)),
+    sum: median(runs.map((c) => c.service + c.upstream + c.loadGenerator)),
+  };
+}
+
+/**
+ * Where a request's CPU goes, ours vs the anchor. The three processes share the machine's cores, so
+ * the throughput ratio follows the inverse of the sums' ratio, not of the services' alone.
+ */
+export function cpuRow(
+  section: string,
+  what: string,
+  upstream: string,
+  ours: ReturnType<typeof cpuSummary>,
+  theirs: ReturnType<typeof cpuSummary>,
+): Row {
+  const text = (c: ReturnType<typeof cpuSummary>) =>
+    `${c.service.toFixed(0)} / ${c.upstream.toFixed(0)} / ${c.loadGenerator.toFixed(0)} (${c.sum.toFixed(0)})`;
+  return {
+    section,
+    metric: `${what} CPU per request (µs): service / ${upstream} / load generator (their sum), ours vs bare anchor (ratio: service; sum, whose inverse the throughput ratio follows)`,
+    value: text(ours),
+    baseline: text(theirs),
+    ratio: `${(ours.service / theirs.service).toFixed(2)}; ${(ours.sum / theirs.sum).toFixed(2)}`,
+  };
+}
+
 export function fmt(n: number, digits = 2): string {
   if (!Number.isFinite(n)) return 'n/a';
   return n >= 100 ? n.toFixed(0) : n.toFixed(digits);
