@@ -104,6 +104,11 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
       },
     ];
   };
+  // Unrecorded: the first seconds of load after start or idle run before V8 has optimised the code.
+  await load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key });
+  await load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration });
+  await load(agent.url, { duration, requests: inspectRequests(key) });
+  await load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) });
   for (let r = 0; r < repeats; r++) {
     const [list, listAnchor] = await inTurn(
       r,

@@ -78,6 +78,9 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   const viaFront: LoadResult[] = [];
   const cpu = { anchor: [] as CpuPerRequest[], gateway: [] as CpuPerRequest[] };
   let peak = 0;
+  // Unrecorded: the first seconds of load after start or idle run before V8 has optimised the code.
+  await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key });
+  await load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration });
   for (let r = 0; r < repeats; r++) {
     direct.push(await load(`${rig.emulator.url}/payments/${impUid}`, { duration, headers: auth }));
     const [g, bare] = await inTurn(
@@ -193,21 +196,30 @@ export async function storm(url: string, payments: { imp_uid: string; merchant_u
 }
 
 export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: number) {
+  // Fresh payments each run: the first delivery of each is processed (re-fetched from PortOne), the
+  // rest are PortOne-style re-sends, stored and recognised as duplicates.
+  const freshPayments = async (run: string) => {
+    const payments: { imp_uid: string; merchant_uid: string }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const merchant_uid = `bench_wh_${Date.now()}_${run}_${i}`;
+      payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
+    }
+    return payments;
+  };
   const rates: number[] = [];
   const anchorRates: number[] = [];
   let acked = 0;
   let peak = 0;
+  // Unrecorded, before the count starts (see benchLookups).
+  const warm = await freshPayments('warm');
+  await storm(rig.gateway.url, warm, duration);
+  await storm(rig.webhookAnchor.url, warm, duration);
+  await new Promise((r) => setTimeout(r, 1000)); // deliveries still in flight when the storm stopped
   const [[before]] = (await rig.db.query('SELECT COALESCE(MAX(id), 0) AS id FROM webhook_deliveries')) as unknown as [
     [{ id: number }],
   ];
   for (let r = 0; r < repeats; r++) {
-    // Fresh payments each run: the first delivery of each is processed (re-fetched from PortOne), the
-    // rest are PortOne-style re-sends, stored and recognised as duplicates.
-    const payments: { imp_uid: string; merchant_uid: string }[] = [];
-    for (let i = 0; i < 200; i++) {
-      const merchant_uid = `bench_wh_${Date.now()}_${r}_${i}`;
-      payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
-    }
+    const payments = await freshPayments(String(r));
     const [run, bare] = await inTurn(
       r,
       () => underLoad(rig.gateway.pid, () => storm(rig.gateway.url, payments, duration)),
