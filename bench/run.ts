@@ -239,7 +239,8 @@ const report = `# Benchmark results
 Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares figures
 measured side by side in this one run: ${repeats} repeats, ours and the anchor running in turns within
 each and taking turns to go first (${duration} s per load run, autocannon with 16 connections, services as
-separate processes on loopback). A ratio is taken within each repeat, so a change in the machine's speed
+separate processes on loopback; lookups, webhook storms, list and inspect after one unrecorded run of each side, as a
+service's first seconds of load run code V8 has not optimised yet). A ratio is taken within each repeat, so a change in the machine's speed
 between repeats falls on both sides of it. The side going second runs slower, so the ratio a target is
 checked on is the median over pairs of consecutive repeats (one of each order) of the pair's geometric
 mean; the figures beside it are each side's median.
@@ -251,8 +252,9 @@ token, JSON through), a Docker socket proxy (undici on the socket, JSON through)
 Machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, ${mariadb}, nginx, Docker engine on the local socket.
 Load average (1 min) at start / end of the run: ${loadAtStart.toFixed(1)} / ${(loadavg()[0] ?? Number.NaN).toFixed(1)}; above the core count, other work was competing and the ratios are noisy.
 A missed target says **MISSED** and stays here until it is met; the rows after it without a target
-say what this run measured about why (each repeat's ratio and the best; for a lookup and an inspect, the least
-CPU their required work adds beyond the anchor against what the target leaves; for a log stream, each process's CPU).
+say what this run measured about why (each repeat's ratio and the best; for a lookup and an inspect, each process's
+CPU per request, whose sums the throughput ratio follows, and the least CPU their required work adds beyond the
+anchor against what the target leaves of the anchor's sum; for a log stream, each process's CPU).
 
 ${table}
 `;
