@@ -76,6 +76,7 @@ export async function benchClient(emulator: Service, repeats: number): Promise<R
       });
       await res.body.json();
       b.push(performance.now() - t);
+      if (res.statusCode !== 200) throw new Error(`bare undici lookup answered ${res.statusCode}: not a baseline`);
     }
     clientMedians.push(median(c));
     bareMedians.push(median(b));
