@@ -104,29 +104,22 @@ export async function benchAgent(rig: AgentRig, docker: Engine, ids: string[], r
       },
     ];
   };
+  const loads = {
+    list: () => load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key }),
+    listAnchor: () => load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration }),
+    inspect: () => load(agent.url, { duration, requests: inspectRequests(key) }),
+    inspectAnchor: () => load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }),
+  };
   // Unrecorded: the first seconds of load after start or idle run before V8 has optimised the code.
-  await load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key });
-  await load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration });
-  await load(agent.url, { duration, requests: inspectRequests(key) });
-  await load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) });
+  for (const run of Object.values(loads)) await run();
   for (let r = 0; r < repeats; r++) {
-    const [list, listAnchor] = await inTurn(
-      r,
-      () => load(`${agent.url}/api/v1/containers?all=true`, { duration, headers: key }),
-      () => load(`${rig.socketAnchor.url}/api/v1/containers?all=true`, { duration }),
-    );
+    const [list, listAnchor] = await inTurn(r, loads.list, loads.listAnchor);
     runs.list.push(list);
     runs.listAnchor.push(listAnchor);
     const [inspect, anchor] = await inTurn(
       r,
-      () =>
-        withCpu({ service: agent.pid, upstream: dockerd }, () =>
-          load(agent.url, { duration, requests: inspectRequests(key) }),
-        ),
-      () =>
-        withCpu({ service: rig.socketAnchor.pid, upstream: dockerd }, () =>
-          load(rig.socketAnchor.url, { duration, requests: inspectRequests({}) }),
-        ),
+      () => withCpu({ service: agent.pid, upstream: dockerd }, loads.inspect),
+      () => withCpu({ service: rig.socketAnchor.pid, upstream: dockerd }, loads.inspectAnchor),
     );
     runs.inspect.push(inspect.result);
     inspectAnchor.push(anchor.result);

@@ -78,23 +78,17 @@ export async function benchLookups(rig: GatewayRig, repeats: number, duration: n
   const viaFront: LoadResult[] = [];
   const cpu = { anchor: [] as CpuPerRequest[], gateway: [] as CpuPerRequest[] };
   let peak = 0;
+  const lookup = () => load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key });
+  const bareLookup = () => load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration });
   // Unrecorded: the first seconds of load after start or idle run before V8 has optimised the code.
-  await load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key });
-  await load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration });
+  await lookup();
+  await bareLookup();
   for (let r = 0; r < repeats; r++) {
     direct.push(await load(`${rig.emulator.url}/payments/${impUid}`, { duration, headers: auth }));
     const [g, bare] = await inTurn(
       r,
-      () =>
-        underLoad(rig.gateway.pid, () =>
-          withCpu({ service: rig.gateway.pid, upstream: rig.emulator.pid }, () =>
-            load(`${rig.gateway.url}/api/v1/payments/${impUid}`, { duration, headers: key }),
-          ),
-        ),
-      () =>
-        withCpu({ service: rig.lookupAnchor.pid, upstream: rig.emulator.pid }, () =>
-          load(`${rig.lookupAnchor.url}/api/v1/payments/${impUid}`, { duration }),
-        ),
+      () => underLoad(rig.gateway.pid, () => withCpu({ service: rig.gateway.pid, upstream: rig.emulator.pid }, lookup)),
+      () => withCpu({ service: rig.lookupAnchor.pid, upstream: rig.emulator.pid }, bareLookup),
     );
     anchor.push(bare.result);
     cpu.anchor.push(bare.cpuPerRequest);
@@ -197,23 +191,26 @@ export async function storm(url: string, payments: { imp_uid: string; merchant_u
   });
 }
 
+/**
+ * 200 new paid payments for one storm: the first delivery of each is processed (re-fetched from
+ * PortOne), the rest are PortOne-style re-sends, stored and recognised as duplicates.
+ */
+export async function freshPayments(emulator: Service, tag: string) {
+  const payments: { imp_uid: string; merchant_uid: string }[] = [];
+  for (let i = 0; i < 200; i++) {
+    const merchant_uid = `bench_${tag}_${Date.now()}_${i}`;
+    payments.push({ imp_uid: await checkout(emulator, merchant_uid), merchant_uid });
+  }
+  return payments;
+}
+
 export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: number) {
-  // Fresh payments each run: the first delivery of each is processed (re-fetched from PortOne), the
-  // rest are PortOne-style re-sends, stored and recognised as duplicates.
-  const freshPayments = async (run: string) => {
-    const payments: { imp_uid: string; merchant_uid: string }[] = [];
-    for (let i = 0; i < 200; i++) {
-      const merchant_uid = `bench_wh_${Date.now()}_${run}_${i}`;
-      payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
-    }
-    return payments;
-  };
   const rates: number[] = [];
   const anchorRates: number[] = [];
   let acked = 0;
   let peak = 0;
   // Unrecorded, before the count starts (see benchLookups).
-  const warm = await freshPayments('warm');
+  const warm = await freshPayments(rig.emulator, 'wh_warm');
   await storm(rig.gateway.url, warm, duration);
   await storm(rig.webhookAnchor.url, warm, duration);
   await new Promise((r) => setTimeout(r, 1000)); // deliveries still in flight when the storm stopped
@@ -221,7 +218,7 @@ export async function benchWebhooks(rig: GatewayRig, repeats: number, duration: 
     [{ id: number }],
   ];
   for (let r = 0; r < repeats; r++) {
-    const payments = await freshPayments(String(r));
+    const payments = await freshPayments(rig.emulator, `wh_${r}`);
     const [run, bare] = await inTurn(
       r,
       () => underLoad(rig.gateway.pid, () => storm(rig.gateway.url, payments, duration)),

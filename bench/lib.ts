@@ -310,8 +310,10 @@ export function anchorRows(
 /** CPU per answered request (µs) of the service, its upstream (emulator, dockerd) and the load generator. */
 export type CpuPerRequest = Record<'service' | 'upstream' | 'loadGenerator', number>;
 
+export type CpuSummary = CpuPerRequest & { sum: number };
+
 /** Medians over repeated runs of each process's CPU per request and of their sum. */
-export function cpuSummary(runs: CpuPerRequest[]): CpuPerRequest & { sum: number } {
+export function cpuSummary(runs: CpuPerRequest[]): CpuSummary {
   return {
     service: median(runs.map((c) => c.service)),
     upstream: median(runs.map((c) => c.upstream)),
@@ -324,14 +326,8 @@ export function cpuSummary(runs: CpuPerRequest[]): CpuPerRequest & { sum: number
  * Where a request's CPU goes, ours vs the anchor. The three processes share the machine's cores, so
  * the throughput ratio follows the inverse of the sums' ratio, not of the services' alone.
  */
-export function cpuRow(
-  section: string,
-  what: string,
-  upstream: string,
-  ours: ReturnType<typeof cpuSummary>,
-  theirs: ReturnType<typeof cpuSummary>,
-): Row {
-  const text = (c: ReturnType<typeof cpuSummary>) =>
+export function cpuRow(section: string, what: string, upstream: string, ours: CpuSummary, theirs: CpuSummary): Row {
+  const text = (c: CpuSummary) =>
     `${c.service.toFixed(0)} / ${c.upstream.toFixed(0)} / ${c.loadGenerator.toFixed(0)} (${c.sum.toFixed(0)})`;
   return {
     section,

@@ -8,7 +8,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkout, type GatewayRig, storm } from './gateway.ts';
+import { checkout, freshPayments, type GatewayRig, storm } from './gateway.ts';
 import { inTurn, load, type Row, targetRows } from './lib.ts';
 
 async function receiver() {
@@ -40,12 +40,7 @@ async function gatewayJson(rig: GatewayRig, method: string, path: string, body: 
 }
 
 async function ingest(rig: GatewayRig, tag: string, duration: number): Promise<number> {
-  const payments: { imp_uid: string; merchant_uid: string }[] = [];
-  for (let i = 0; i < 200; i++) {
-    const merchant_uid = `bench_ob_${tag}_${Date.now()}_${i}`;
-    payments.push({ imp_uid: await checkout(rig.emulator, merchant_uid), merchant_uid });
-  }
-  const run = await storm(rig.gateway.url, payments, duration);
+  const run = await storm(rig.gateway.url, await freshPayments(rig.emulator, `ob_${tag}`), duration);
   return run.ok / run.seconds;
 }
 
