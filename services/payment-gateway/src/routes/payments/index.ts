@@ -5,6 +5,7 @@ import type { ZodType } from 'zod';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
 import { cancelPayment } from './cancel.service.ts';
+import { paymentJson } from './payment-json.ts';
 import {
   CancelBody,
   FindQuery,
@@ -27,15 +28,15 @@ const tags = ['payments'];
 const upstream = [401, 403, 502, 503, 504] as const;
 
 /**
- * For the routes that answer a payment straight from PortOne (lookup, find): the 200 answer is
- * written with JSON.stringify alone. The client has already parsed the payment against PortOne's
- * schema, which is stricter than the route's (loose) one, so the zod serializer's second parse only
- * copied it to give the same text (~3% of a lookup's CPU, bench/). Problem answers keep the zod
- * serializer.
+ * For the routes that answer a payment straight from PortOne (lookup, find): the 200 answer is the
+ * payment's JSON text, the one already made to compare it with the stored copy (paymentJson). The
+ * client has already parsed the payment against PortOne's schema, which is stricter than the route's
+ * (loose) one, so the zod serializer's second parse only copied it to give the same text (~3% of a
+ * lookup's CPU, bench/). Problem answers keep the zod serializer.
  */
 function paymentSerializer<T>(route: FastifyRouteSchemaDef<T>): (data: unknown) => string {
   return route.httpStatus === '200'
-    ? (data) => JSON.stringify(data)
+    ? (data) => paymentJson(data as object)
     : serializerCompiler(route as FastifyRouteSchemaDef<ZodType>);
 }
 

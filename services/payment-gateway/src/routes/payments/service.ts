@@ -4,7 +4,7 @@ import { PortOneConflictError } from '../../errors.ts';
 import { chargeOnce, findCharge } from '../../idempotency/charge-once.ts';
 import { DEFAULT_CURRENCY, minorOf } from '../../money.ts';
 import type { RequestContext, ServiceContext } from '../../service-context.ts';
-import { fromDbBool, fromDbTime, fromDecimal, fromNullableDbTime, hundredths, toDbJson } from '../../store/codec.ts';
+import { fromDbBool, fromDbTime, fromDecimal, fromNullableDbTime, hundredths } from '../../store/codec.ts';
 import {
   listPayments as listStoredPayments,
   upsertPaymentFromPortOne,
@@ -12,6 +12,7 @@ import {
 } from '../../store/payment.repository.ts';
 import type { PaymentRow } from '../../store/payment.table.ts';
 import { savePrepared } from '../../store/prepared.repository.ts';
+import { paymentJson } from './payment-json.ts';
 import type { ListPaymentsQuery, PrepareBody, VbankBody } from './schemas.ts';
 
 const DAY = 86_400;
@@ -76,7 +77,7 @@ export async function fetchPayment(ctx: ServiceContext, impUid: string): Promise
 
 /** Read-through: PortOne's answer is stored before it is returned, unless the store already holds it. */
 async function keepStored(ctx: ServiceContext, payment: Payment): Promise<void> {
-  const raw = toDbJson(payment);
+  const raw = paymentJson(payment);
   if (ctx.storedSnapshots.has(payment.imp_uid, raw)) return;
   const { outcome } = await upsertPaymentFromPortOne(ctx.db, payment);
   // A stale answer (older than our copy) left the store as it was: not known to match.
