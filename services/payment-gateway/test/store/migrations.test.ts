@@ -98,9 +98,13 @@ describe.each(targets)('migrations on $name', (target) => {
     const db = createDatabase({ url });
     try {
       await migrateToLatest(db);
+      expect(await readiness(db)).toMatchObject({ ready: true });
       expect(await migrateToEmpty(db)).toEqual([...allMigrations].reverse());
       expect(await db.introspection.getTables()).toEqual([]);
+      // Readiness remembers a migrated store; rolling back forgets it.
+      expect(await readiness(db)).toMatchObject({ ready: false, pendingMigrations: allMigrations });
       expect(await migrateToLatest(db)).toEqual(allMigrations);
+      expect(await readiness(db)).toMatchObject({ ready: true });
     } finally {
       await db.destroy();
     }
