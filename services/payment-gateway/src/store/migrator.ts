@@ -114,9 +114,10 @@ function unwrap(result: MigrationResultSet): string[] {
 
 /**
  * Stores this process has seen fully migrated (by migrateToLatest, or with nothing pending). Asking
- * Kysely which migrations are pending introspects every table of the schema (information_schema on
- * MariaDB: ~70-90 ms, bench/'s start-up row), so readiness asks only until the answer is "none": a
- * migration this build knows stays applied (only migrateToEmpty takes them back).
+ * Kysely which migrations are pending introspects every table of the schema through information_schema
+ * (on MariaDB /ready answered 93 probes/s at a p50 of 41 ms with it, 3,054/s at 1 ms without), so
+ * readiness asks only until the answer is "none": a migration this build knows stays applied (only
+ * migrateToEmpty takes them back). Reachability is still checked on every probe.
  */
 const migrated = new WeakSet<object>();
 
