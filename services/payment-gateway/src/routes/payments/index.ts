@@ -1,11 +1,12 @@
+import type { Payment } from '@repo/portone-client';
 import { problemResponses } from '@repo/service-kit';
 import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import { type FastifyPluginAsyncZod, serializerCompiler } from 'fastify-type-provider-zod';
 import type { ZodType } from 'zod';
 import { IdempotencyHeaders } from '../../schemas/common.ts';
 import { contextOf } from '../../service-context.ts';
+import { paymentRaw } from '../../store/payment-columns.ts';
 import { cancelPayment } from './cancel.service.ts';
-import { paymentJson } from './payment-json.ts';
 import {
   CancelBody,
   FindQuery,
@@ -29,14 +30,14 @@ const upstream = [401, 403, 502, 503, 504] as const;
 
 /**
  * For the routes that answer a payment straight from PortOne (lookup, find): the 200 answer is the
- * payment's JSON text, the one already made to compare it with the stored copy (paymentJson). The
+ * payment's JSON text, the one already made to compare it with the stored copy (paymentRaw). The
  * client has already parsed the payment against PortOne's schema, which is stricter than the route's
  * (loose) one, so the zod serializer's second parse only copied it to give the same text (~3% of a
  * lookup's CPU, bench/). Problem answers keep the zod serializer.
  */
 function paymentSerializer<T>(route: FastifyRouteSchemaDef<T>): (data: unknown) => string {
   return route.httpStatus === '200'
-    ? (data) => paymentJson(data as object)
+    ? (data) => paymentRaw(data as Payment)
     : serializerCompiler(route as FastifyRouteSchemaDef<ZodType>);
 }
 

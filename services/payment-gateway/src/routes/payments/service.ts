@@ -11,8 +11,8 @@ import {
   type VerificationStatus,
 } from '../../store/payment.repository.ts';
 import type { PaymentRow } from '../../store/payment.table.ts';
+import { paymentRaw } from '../../store/payment-columns.ts';
 import { savePrepared } from '../../store/prepared.repository.ts';
-import { paymentJson } from './payment-json.ts';
 import type { ListPaymentsQuery, PrepareBody, VbankBody } from './schemas.ts';
 
 const DAY = 86_400;
@@ -77,7 +77,7 @@ export async function fetchPayment(ctx: ServiceContext, impUid: string): Promise
 
 /** Read-through: PortOne's answer is stored before it is returned, unless the store already holds it. */
 async function keepStored(ctx: ServiceContext, payment: Payment): Promise<void> {
-  const raw = paymentJson(payment);
+  const raw = paymentRaw(payment);
   if (ctx.storedSnapshots.has(payment.imp_uid, raw)) return;
   const { outcome } = await upsertPaymentFromPortOne(ctx.db, payment);
   // A stale answer (older than our copy) left the store as it was: not known to match.
