@@ -149,18 +149,26 @@ let stdout: DestinationStream | undefined;
  */
 export function stdoutDestination(): DestinationStream {
   if (stdout === undefined) {
-    const destination = pino.destination({
-      dest: 1,
-      sync: true,
-      minLength: MIN_WRITE,
-      periodicFlush: FLUSH_MS,
-      contentMode: 'buffer',
-    });
+    const destination = pino.destination({ dest: 1, sync: true, minLength: MIN_WRITE, contentMode: 'buffer' });
     // pino flushes only asynchronous destinations on exit by itself.
     process.once('exit', () => destination.flushSync());
+    // sonic-boom's own periodicFlush writes even when nothing waits: an empty write(2) ten times a
+    // second in an idle service. This flushes only after a line was written.
+    let pending = false;
+    setInterval(() => {
+      if (pending) {
+        pending = false;
+        destination.flush();
+      }
+    }, FLUSH_MS).unref();
     // sonic-boom's types know only strings; in contentMode 'buffer' its write takes Buffers (its README).
     const writeBytes = destination.write.bind(destination) as unknown as (bytes: Buffer) => boolean;
-    stdout = { write: (line: string) => writeBytes(Buffer.from(line)) };
+    stdout = {
+      write: (line: string) => {
+        pending = true;
+        writeBytes(Buffer.from(line));
+      },
+    };
   }
   return stdout;
 }
