@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
@@ -38,6 +40,19 @@ function withoutTrailingSlashes(document: OpenApiDocument): void {
 }
 
 /**
+ * Set to a path relative to the bundle by scripts/build-service.ts, which copies swagger-ui's static
+ * files there; unbundled, the identifier is undeclared and @fastify/swagger-ui finds its own files.
+ */
+declare const SWAGGER_UI_STATIC: string | undefined;
+
+/** In a bundle, swagger-ui's files (and its logo, which it would read beside its own module) from the copy. */
+function bundledStaticFiles(): { baseDir: string; logo: { type: string; content: Buffer } } | undefined {
+  if (typeof SWAGGER_UI_STATIC !== 'string') return undefined;
+  const baseDir = fileURLToPath(new URL(SWAGGER_UI_STATIC, import.meta.url));
+  return { baseDir, logo: { type: 'image/svg+xml', content: readFileSync(`${baseDir}/logo.svg`) } };
+}
+
+/**
  * A Fastify instance serving only the document and the UI: @fastify/swagger and @fastify/swagger-ui
  * with the app's routes registered again (schemas only). Built on the first docs request: the two
  * plugins, YAML, @fastify/static and their dependencies would otherwise stay loaded in every process
@@ -71,7 +86,7 @@ async function buildDocsApp(routes: RouteOptions[], options: DocsOptions): Promi
       return document as ReturnType<typeof jsonSchemaTransformObject>;
     },
   });
-  await docsApp.register(swaggerUi, { routePrefix: options.routePrefix });
+  await docsApp.register(swaggerUi, { routePrefix: options.routePrefix, ...bundledStaticFiles() });
   for (const route of routes) {
     docsApp.route({ method: route.method, url: route.url, schema: route.schema, handler: async () => null });
   }

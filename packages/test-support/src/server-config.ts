@@ -18,9 +18,11 @@ export interface ServerConfigSuite {
   envFile: (workspace: string) => string[];
   /** A variable given a bad value through the environment. */
   bad: { variable: string; value: string };
+  /** Where the service serves its OpenAPI document and UI. */
+  docsPrefix: string;
 }
 
-export function describeServerConfig({ service, portVariable, envFile, bad }: ServerConfigSuite): void {
+export function describeServerConfig({ service, portVariable, envFile, bad, docsPrefix }: ServerConfigSuite): void {
   const script = `services/${service}/dist/server.js`;
   // A workspace of its own (the developer's real .env stays out of it), started from the service's directory.
   const workspace = mkdtempSync(join(tmpdir(), `${service}-server-`));
@@ -54,13 +56,27 @@ export function describeServerConfig({ service, portVariable, envFile, bad }: Se
       expect(server.output()).toMatch(new RegExp(`${portVariable}: `));
     });
 
-    it('lets the environment win over the .env file', async () => {
+    it('lets the environment win over the .env file, and serves its docs UI from the build', async () => {
       const server = start(serviceDir, { [portVariable]: '0' });
       try {
         // The host and the rest come from the file, the port from the environment.
         const [, url] = await server.waitFor(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
         const health = await fetch(`${url}/ready`);
         expect(health.status).toBe(200);
+        // The build is a bundle (scripts/build-service.ts): the docs UI's files come from its own copy.
+        for (const [path, type] of [
+          ['/json', 'application/json'],
+          ['/', 'text/html'],
+          ['/static/swagger-ui-bundle.js', 'application/javascript'],
+          ['/static/logo.svg', 'image/svg+xml'],
+        ]) {
+          const res = await fetch(url + docsPrefix + path);
+          expect({ path, status: res.status, type: res.headers.get('content-type')?.split(';')[0] }).toEqual({
+            path,
+            status: 200,
+            type,
+          });
+        }
       } finally {
         server.child.kill('SIGTERM');
       }

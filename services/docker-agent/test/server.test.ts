@@ -11,5 +11,6 @@ describeServerConfig({
     `DOCKER_AGENT_COMPOSE_DIR=${join(workspace, 'compose')}`,
     'DOCKER_AGENT_SELF_CONTAINER=',
   ],
+  docsPrefix: '/api/v1/docs/agent',
   bad: { variable: 'DOCKER_AGENT_MAX_STREAMS', value: 'many' },
 });

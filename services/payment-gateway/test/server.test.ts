@@ -10,5 +10,6 @@ describeServerConfig({
     'RECONCILE_INTERVAL_SECONDS=0',
     'PORTONE_TIER=',
   ],
+  docsPrefix: '/api/v1/docs/gateway',
   bad: { variable: 'NOTIFY_CONCURRENCY', value: 'many' },
 });
