@@ -5,14 +5,17 @@
  * process start to /ready 1,103 -> 734 ms (README, Design notes). tsc's output stays beside it for
  * `dist/migrate.js`.
  *
- * - Packages imported with `import()` (the docs UI, the build and compose routes' parsers) go to
- *   dist/chunks/, loaded on first use as before.
+ * - Packages imported with `import()` (the docs UI, the build and compose routes' parsers) are in the
+ *   same file and still run on first use only. No code splitting: esbuild's split-off chunk of a
+ *   CommonJS package exports only `default`, so `const { parse } = await import('yaml')` found nothing
+ *   (the compose deployment test caught it); inside one file `import()` gives the named exports as Node does.
  * - Packages listed in a service's `bundleExternal` (package.json) stay in node_modules: dockerode reads
  *   its gRPC .proto files from its own directory at run time.
  * - swagger-ui's static files (the browser part of /docs) are copied to dist/swagger-ui/; the bundle
  *   passes that directory to @fastify/swagger-ui (service-kit's docs.ts, SWAGGER_UI_STATIC).
- * - Whitespace and syntax are minified (less source for V8 to keep), names are kept (`.name`, logged
- *   error types and stack traces read as in the source).
+ * - Only whitespace and syntax are minified: identifiers keep their source names (esbuild renames one
+ *   only where two modules' top-level names collide), so stack traces read as in the source.
+ *   `keepNames`, which would also pin `.name` where one is renamed, held 2-3 MiB more idle RSS.
  */
 import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,7 +27,7 @@ const { bundleExternal = [] } = JSON.parse(readFileSync(join(service, 'package.j
   bundleExternal?: string[];
 };
 const dist = join(service, 'dist');
-rmSync(join(dist, 'chunks'), { recursive: true, force: true });
+rmSync(join(dist, 'server.js.map'), { force: true }); // tsc's map of the file the bundle replaces
 rmSync(join(dist, 'swagger-ui'), { recursive: true, force: true });
 
 const fromServiceKit = createRequire(join(service, '../../packages/service-kit/package.json'));
@@ -33,11 +36,9 @@ cpSync(join(dirname(fromServiceKit.resolve('@fastify/swagger-ui/package.json')),
 });
 
 await build({
-  entryPoints: { server: join(service, 'src/server.ts') },
-  outdir: dist,
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: [join(service, 'src/server.ts')],
+  outfile: join(dist, 'server.js'),
   bundle: true,
-  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node24',
@@ -46,8 +47,7 @@ await build({
   external: bundleExternal,
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
-  // Licence comments go to dist/*.LEGAL.txt, linked from the file. Left at the end of the bundle, one
+  // Licence comments go to dist/server.js.LEGAL.txt, linked from the file. Left at the end of the bundle, one
   // non-ASCII character among them (a name in undici's) made V8 hold the whole 4 MB source as two-byte
   // text: +7 MiB of the gateway's idle RSS.
   legalComments: 'linked',
