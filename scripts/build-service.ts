@@ -2,7 +2,7 @@
  * `node ../../scripts/build-service.ts` in a service's directory, after `tsc`: bundles src/server.ts and
  * everything it imports into dist/server.js (esbuild), the file `node dist/server.js` runs everywhere
  * (images, `pnpm bench`, the SIGTERM tests). Node then reads one file instead of ~950: the gateway's
- * process start to /ready 1,103 -> 734 ms (README, Design notes). tsc's output stays beside it for
+ * process start to /ready 1,490 -> 978 ms (README, Design notes). tsc's output stays beside it for
  * `dist/migrate.js`.
  *
  * - Packages imported with `import()` (the docs UI, the build and compose routes' parsers) are in the
