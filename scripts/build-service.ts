@@ -9,23 +9,20 @@
  *   same file and still run on first use only. No code splitting: esbuild's split-off chunk of a
  *   CommonJS package exports only `default`, so `const { parse } = await import('yaml')` found nothing
  *   (the compose deployment test caught it); inside one file `import()` gives the named exports as Node does.
- * - Packages listed in a service's `bundleExternal` (package.json) stay in node_modules: dockerode reads
- *   its gRPC .proto files from its own directory at run time.
+ * - dockerode (the agent's) stays in node_modules: it reads its gRPC .proto files from its own
+ *   directory at run time.
  * - swagger-ui's static files (the browser part of /docs) are copied to dist/swagger-ui/; the bundle
  *   passes that directory to @fastify/swagger-ui (service-kit's docs.ts, SWAGGER_UI_STATIC).
  * - Only whitespace and syntax are minified: identifiers keep their source names (esbuild renames one
  *   only where two modules' top-level names collide), so stack traces read as in the source.
  *   `keepNames`, which would also pin `.name` where one is renamed, held 2-3 MiB more idle RSS.
  */
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const service = process.cwd();
-const { bundleExternal = [] } = JSON.parse(readFileSync(join(service, 'package.json'), 'utf8')) as {
-  bundleExternal?: string[];
-};
 const dist = join(service, 'dist');
 rmSync(join(dist, 'server.js.map'), { force: true }); // tsc's map of the file the bundle replaces
 rmSync(join(dist, 'swagger-ui'), { recursive: true, force: true });
@@ -44,7 +41,7 @@ await build({
   target: 'node24',
   // The workspace packages from their TypeScript sources (their `development` export).
   conditions: ['development'],
-  external: bundleExternal,
+  external: ['dockerode'],
   minifyWhitespace: true,
   minifySyntax: true,
   // Licence comments go to dist/server.js.LEGAL.txt, linked from the file. Left at the end of the bundle, one
