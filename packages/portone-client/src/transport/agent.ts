@@ -1,6 +1,6 @@
 /// <reference path="./undici-agent.d.ts" />
 import type { Agent as UndiciAgent } from 'undici';
-import AgentModule from 'undici/lib/dispatcher/agent.js';
+import UndiciAgentClass from 'undici/lib/dispatcher/agent.js';
 
 /**
  * undici's Agent from its own module: undici's index also loads fetch, WebSocket, EventSource, the
@@ -10,5 +10,5 @@ import AgentModule from 'undici/lib/dispatcher/agent.js';
  * file that moved would fail this import, i.e. every test. A static import, so that the services'
  * bundles (scripts/build-service.ts) carry this module and no more of undici.
  */
-export const Agent = AgentModule as unknown as typeof UndiciAgent;
+export const Agent = UndiciAgentClass;
 export type Agent = UndiciAgent;

@@ -1,5 +1,5 @@
-// undici ships no types for its own modules; agent.ts gives this one the type of undici's Agent.
+// undici ships no types for its own modules: this one exports undici's Agent class.
 declare module 'undici/lib/dispatcher/agent.js' {
-  const Agent: unknown;
+  const Agent: typeof import('undici').Agent;
   export default Agent;
 }
