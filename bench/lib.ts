@@ -326,12 +326,19 @@ export function cpuSummary(runs: CpuPerRequest[]): CpuSummary {
  * Where a request's CPU goes, ours vs the anchor. The three processes share the machine's cores, so
  * the throughput ratio follows the inverse of the sums' ratio, not of the services' alone.
  */
-export function cpuRow(section: string, what: string, upstream: string, ours: CpuSummary, theirs: CpuSummary): Row {
+export function cpuRow(
+  section: string,
+  what: string,
+  upstream: string,
+  ours: CpuSummary,
+  theirs: CpuSummary,
+  sides = 'ours vs bare anchor',
+): Row {
   const text = (c: CpuSummary) =>
     `${c.service.toFixed(0)} / ${c.upstream.toFixed(0)} / ${c.loadGenerator.toFixed(0)} (${c.sum.toFixed(0)})`;
   return {
     section,
-    metric: `${what} CPU per request (µs): service / ${upstream} / load generator (their sum), ours vs bare anchor (ratio: service; sum, whose inverse the throughput ratio follows)`,
+    metric: `${what} CPU per request (µs): service / ${upstream} / load generator (their sum), ${sides} (ratio: service; sum, whose inverse the throughput ratio follows)`,
     value: text(ours),
     baseline: text(theirs),
     ratio: `${(ours.service / theirs.service).toFixed(2)}; ${(ours.sum / theirs.sum).toFixed(2)}`,
