@@ -248,7 +248,7 @@ const report = `# Benchmark results
 Written by \`pnpm bench\` (bench/run.ts) on ${new Date().toISOString()}. Every ratio compares figures
 measured side by side in this one run: ${repeats} repeats, ours and the anchor running in turns within
 each and taking turns to go first (${duration} s per load run, autocannon with 16 connections, services as
-separate processes on loopback; lookups, webhook storms, list, inspect and log streams after one unrecorded run of each side, as a
+separate processes on loopback; webhook storms, list, inspect and log streams after one unrecorded run of each side, lookups after three, as a
 service's first seconds of load run code V8 has not optimised yet). A ratio is taken within each repeat, so a change in the machine's speed
 between repeats falls on both sides of it. The side going second runs slower, so the ratio a target is
 checked on is the median over pairs of consecutive repeats (one of each order) of the pair's geometric
