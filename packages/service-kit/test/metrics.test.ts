@@ -7,6 +7,14 @@ async function metricsApp() {
   await app.register(metrics);
   app.get('/items/:id', async () => ({ ok: true }));
   app.post('/items', async (_request, reply) => reply.code(201).send({ ok: true }));
+  app.register(
+    async (scoped) => {
+      scoped.get('/broken', async () => {
+        throw new Error('broken');
+      });
+    },
+    { prefix: '/v1' },
+  );
   await app.ready();
   return app;
 }
@@ -23,6 +31,11 @@ describe('metrics', () => {
     const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(count(text, 'method="GET",route="/items/:id",status_code="200"')).toBe(2);
     expect(count(text, 'method="POST",route="/items",status_code="201"')).toBe(1);
+    await app.inject({ method: 'GET', url: '/v1/broken' });
+    const after = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    // A failed answer is timed too, under the route's whole pattern (its prefix included).
+    expect(count(after, 'method="GET",route="/v1/broken",status_code="500"')).toBe(1);
+    expect(count(after, 'method="GET",route="/items/:id",status_code="200"')).toBe(2);
     expect(text).toMatch(
       /^http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/items\/:id",status_code="200"\} 2$/m,
     );

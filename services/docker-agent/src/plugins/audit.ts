@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, onResponseHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
 export interface AuditPluginOptions {
@@ -28,6 +28,8 @@ export interface AuditNote {
   /** Set once the line is written (a request ends once, by finishing or by its caller leaving). */
   recorded?: boolean;
 }
+
+const NOTE = Symbol('audit note');
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -57,11 +59,17 @@ async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
   await mkdir(dirname(options.file), { recursive: true });
   let writes: Promise<void> = Promise.resolve();
 
-  app.decorateRequest('audit', null as unknown as AuditNote);
-  const record = (request: FastifyRequest, status: number) => {
-    const action = request.routeOptions.config.audit;
+  // Any route may add to its note (a stream records how it failed); only audited routes write it. The
+  // note is made when first read, so a request of any other route costs nothing here.
+  app.decorateRequest('audit', {
+    getter(this: FastifyRequest & { [NOTE]?: AuditNote }) {
+      this[NOTE] ??= {};
+      return this[NOTE];
+    },
+  });
+  const record = (action: string, request: FastifyRequest, status: number) => {
     const note = request.audit;
-    if (!action || !note || note.recorded) return;
+    if (note.recorded) return;
     note.recorded = true;
     const result: AuditEntry['result'] = note.aborted
       ? 'aborted'
@@ -86,25 +94,27 @@ async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
       .catch((err: unknown) => request.log.error({ err, file: options.file }, 'audit file write failed'));
   };
 
-  // Callback hooks, not async ones: they run on every request (a promise and a turn of the microtask
-  // queue each on the hot reads, for routes that are not audited).
-  app.addHook('onRequest', (request, reply, done) => {
-    request.audit = {};
+  // Hooks on the audited routes only: app-wide ones ran on every request, reading the route's config
+  // from `request.routeOptions`, which Fastify builds anew on every read.
+  app.addHook('onRoute', (route) => {
+    const action = route.config?.audit;
+    if (!action) return;
     // A caller that leaves mid-stream gets no onResponse; the socket closing still ends the request.
-    if (request.routeOptions.config.audit) {
+    const watchClose: onRequestHookHandler = (request, reply, done) => {
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) {
           request.audit.aborted = true;
-          record(request, reply.statusCode);
+          record(action, request, reply.statusCode);
         }
       });
-    }
-    done();
-  });
-
-  app.addHook('onResponse', (request, reply, done) => {
-    record(request, reply.statusCode);
-    done();
+      done();
+    };
+    const recorded: onResponseHookHandler = (request, reply, done) => {
+      record(action, request, reply.statusCode);
+      done();
+    };
+    route.onRequest = [watchClose, ...[route.onRequest ?? []].flat()];
+    route.onResponse = [...[route.onResponse ?? []].flat(), recorded];
   });
 
   app.addHook('onClose', async () => {

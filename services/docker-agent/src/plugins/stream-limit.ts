@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { TooManyStreamsError } from '../errors.ts';
 
@@ -19,22 +19,28 @@ declare module 'fastify' {
  */
 async function streamLimitPlugin(app: FastifyInstance, options: { maxStreams: number }) {
   let open = 0;
-  // A callback hook: it runs on every request, and most are not streams (no promise for those).
-  app.addHook('preHandler', (request, reply, done) => {
-    const stream = request.routeOptions.config.stream;
-    if (!(typeof stream === 'function' ? stream(request) : stream)) return done();
-    if (open >= options.maxStreams) {
-      return done(
-        new TooManyStreamsError(
-          `${open} streams are open, the most DOCKER_AGENT_MAX_STREAMS allows; close one or retry later`,
-        ),
-      );
-    }
-    open += 1;
-    reply.raw.once('close', () => {
-      open -= 1;
-    });
-    done();
+  // A hook on the stream routes only (an app-wide one ran on every request, reading the route's config
+  // from `request.routeOptions`, which Fastify builds anew on every read). Before the route's own
+  // preHandlers, as an app-wide hook ran.
+  app.addHook('onRoute', (route) => {
+    const stream = route.config?.stream;
+    if (!stream) return;
+    const limit: preHandlerHookHandler = (request, reply, done) => {
+      if (typeof stream === 'function' && !stream(request)) return done();
+      if (open >= options.maxStreams) {
+        return done(
+          new TooManyStreamsError(
+            `${open} streams are open, the most DOCKER_AGENT_MAX_STREAMS allows; close one or retry later`,
+          ),
+        );
+      }
+      open += 1;
+      reply.raw.once('close', () => {
+        open -= 1;
+      });
+      done();
+    };
+    route.preHandler = [limit, ...[route.preHandler ?? []].flat()];
   });
 }
 

@@ -447,6 +447,9 @@ describe.runIf(engine)('containers (real engine)', () => {
     await act(`${PREFIX}audited`, 'start');
     await create({ image: BUSYBOX, name: `${PREFIX}audit-denied` }, asReader);
     await create({ image: BUSYBOX, privileged: true });
+    // Refused before any hook of the route ran (no key): still written.
+    const anonymous = await app.inject({ method: 'POST', url: `/api/v1/containers/${PREFIX}audited/stop` });
+    expect(anonymous.statusCode).toBe(401);
     const lines = await eventually(() => {
       const entries = readFileSync(auditFile, 'utf8')
         .trim()
@@ -484,6 +487,9 @@ describe.runIf(engine)('containers (real engine)', () => {
         result: 'denied',
         status: 403,
       }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ caller: 'anonymous', action: 'container.stop', result: 'denied', status: 401 }),
     );
     expect(lines.some((e) => e.action === undefined)).toBe(false);
     expect(lines.every((e) => typeof e.requestId === 'string' && typeof e.time === 'string')).toBe(true);
