@@ -52,7 +52,8 @@ function targetOf(request: FastifyRequest): string {
 
 /**
  * The audit trail: every route with `config.audit` leaves one line when its answer is done, both
- * in the log (`audit` message, so it goes wherever the logs go) and in a JSON-lines file.
+ * in the log (`audit` message, so it goes wherever the logs go) and in a JSON-lines file. Its hooks
+ * are added as a route is: register it before the routes.
  */
 async function auditPlugin(app: FastifyInstance, options: AuditPluginOptions) {
   const clock = options.clock ?? (() => new Date());

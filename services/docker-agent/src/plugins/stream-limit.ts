@@ -15,7 +15,8 @@ declare module 'fastify' {
 /**
  * Caps concurrent streams (followed logs, stats, pulls, builds, compose operations and logs): each
  * holds an engine connection or a child process, so a caller opening them without end would exhaust
- * the agent. Past the cap a request is a 429 before anything is opened for it.
+ * the agent. Past the cap a request is a 429 before anything is opened for it. The hook is added as a
+ * route is: register this plugin before the routes.
  */
 async function streamLimitPlugin(app: FastifyInstance, options: { maxStreams: number }) {
   let open = 0;
