@@ -4,17 +4,9 @@
  * store, no logging. `node bench/anchors/lookup-proxy.ts` with ANCHOR_PORT and PORTONE_API_URL.
  */
 import Fastify from 'fastify';
-import { Pool } from 'undici';
+import { portoneWithToken } from './portone.ts';
 
-const portone = new Pool(process.env.PORTONE_API_URL ?? 'http://127.0.0.1:3003');
-const res = await portone.request({
-  method: 'POST',
-  path: '/users/getToken',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ imp_key: 'imp_emulator_key', imp_secret: 'imp_emulator_secret' }),
-});
-const { response } = (await res.body.json()) as { response: { access_token: string } };
-const authorization = `Bearer ${response.access_token}`;
+const { portone, authorization } = await portoneWithToken(process.env.PORTONE_API_URL ?? 'http://127.0.0.1:3003');
 
 const app = Fastify();
 app.get<{ Params: { imp_uid: string } }>('/api/v1/payments/:imp_uid', async (request, reply) => {

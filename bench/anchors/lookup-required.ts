@@ -14,10 +14,10 @@
 import { PaymentSchema } from '@repo/portone-client';
 import Fastify from 'fastify';
 import { createPool } from 'mysql2/promise';
-import { Pool } from 'undici';
 import { interpretResponse } from '../../packages/portone-client/src/transport/response.ts';
 import { digest } from '../../packages/service-kit/src/auth.ts';
 import { loggerOptions, serializeRequest, stdoutDestination } from '../../packages/service-kit/src/logger.ts';
+import { portoneWithToken } from './portone.ts';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -33,15 +33,7 @@ await db.query(`CREATE TABLE IF NOT EXISTS anchor_calls (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, operation VARCHAR(40) NOT NULL, status INT NOT NULL,
   duration_ms DOUBLE NOT NULL, request_id VARCHAR(128) NOT NULL, at DATETIME(3) NOT NULL)`);
 
-const portone = new Pool(env('PORTONE_API_URL'));
-const res = await portone.request({
-  method: 'POST',
-  path: '/users/getToken',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ imp_key: 'imp_emulator_key', imp_secret: 'imp_emulator_secret' }),
-});
-const { response } = (await res.body.json()) as { response: { access_token: string } };
-const authorization = `Bearer ${response.access_token}`;
+const { portone, authorization } = await portoneWithToken(env('PORTONE_API_URL'));
 
 // Audit rows, written as the gateway writes its own: at most 20 ms after the call or 200 at a time.
 const calls: unknown[][] = [];
